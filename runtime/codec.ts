@@ -1,0 +1,33 @@
+// msgpack with troupe's extension types. The Pid extension is compact: a msgpack array of
+// [node, id, incarnation] inside extension type PID_EXTENSION_TYPE. Decoding validates every
+// field; a malformed pid throws ERR_BAD_PID (the wire is untrusted).
+import { Packr, addExtension } from 'msgpackr';
+import { Pid } from './pid.js';
+
+/** msgpack extension type for a Pid (application range is 0..127). */
+export const PID_EXTENSION_TYPE = 0x50;
+
+addExtension({
+  Class: Pid,
+  type: PID_EXTENSION_TYPE,
+  write: (pid: Pid) => pid.toWire(),
+  read: (fields: unknown) => Pid.fromWire(fields),
+});
+
+/**
+ * A Packr configured for troupe: plain maps and arrays (no record structures shared across
+ * messages, so every message decodes on its own), binary stays binary (no string/binary ambiguity).
+ */
+export function createPackr(): Packr {
+  return new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: true, int64AsType: 'number' });
+}
+
+const shared = createPackr();
+
+export function encode(value: unknown): Buffer {
+  return shared.pack(value);
+}
+
+export function decode(bytes: Uint8Array): unknown {
+  return shared.unpack(bytes);
+}
