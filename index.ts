@@ -1,1 +1,2 @@
-export {};
+// troupe: the package's main entry point.
+export * from './runtime/index.js';

@@ -18,7 +18,12 @@ export type ErrorCode =
   | 'ERR_CALL_FAILED'
   | 'ERR_BAD_ARGUMENT'
   | 'ERR_SUPERVISOR'
-  | 'ERR_NO_ROUTE';
+  | 'ERR_NO_ROUTE'
+  | 'ERR_CALLEE_EXITED'
+  | 'ERR_NOCONNECTION'
+  | 'ERR_RECEIVE_PENDING'
+  | 'ERR_ALREADY_NAMED'
+  | 'ERR_BACKPRESSURE';
 
 export class TroupeError extends Error {
   readonly code: ErrorCode;

@@ -1,0 +1,21 @@
+// Every limit of the runtime, in one place.
+
+/** Default bound on a process's mailbox (messages). Large: a bound against runaway growth, not a tuning knob. */
+export const DEFAULT_MAILBOX_LIMIT = 1_000_000;
+/** Upper bound a user may configure for one mailbox. */
+export const MAX_MAILBOX_LIMIT = 100_000_000;
+/** Longest local registered name. */
+export const MAX_REGISTERED_NAME_LENGTH = 255;
+/** Default timeout of `call`, as in gen_server. */
+export const DEFAULT_CALL_TIMEOUT_MS = 5_000;
+/** How long `Node.stop()` waits for processes to handle `shutdown` before killing them. */
+export const DEFAULT_STOP_TIMEOUT_MS = 5_000;
+/** Default time a supervisor gives a child to exit on `shutdown` before killing it. */
+export const DEFAULT_CHILD_SHUTDOWN_MS = 5_000;
+/** Default restart intensity (restarts) within DEFAULT_RESTART_PERIOD_MS, as in OTP. */
+export const DEFAULT_RESTART_INTENSITY = 1;
+export const DEFAULT_RESTART_PERIOD_MS = 5_000;
+/** Live processes one node may hold; spawn beyond it is a typed error. */
+export const MAX_PROCESSES = 10_000_000;
+/** Process ids wrap before they stop being safe integers. */
+export const MAX_PROCESS_ID = Number.MAX_SAFE_INTEGER;

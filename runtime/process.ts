@@ -1,0 +1,334 @@
+// One process: its mailbox, its links and monitors, and the context its function receives.
+// The cross-process rules (signals, links, monitors) live in node.ts; this file holds the
+// per-process state and the receive machinery.
+import { TroupeError } from './errors.js';
+import { Mailbox, type Match } from './mailbox.js';
+import { isDown, isReply, type From, type Ref } from './messages.js';
+import type { Pid } from './pid.js';
+import type { ExitReason } from './reason.js';
+import type { Node, SendTarget, SpawnOptions } from './node.js';
+import { DEFAULT_CALL_TIMEOUT_MS } from './limits.js';
+
+export type OverflowPolicy = 'drop-newest' | 'drop-oldest' | 'exit';
+
+export interface ReceiveOptions {
+  /** Milliseconds to wait (on the node's clock) before rejecting with ERR_TIMEOUT. 0 = only look. */
+  readonly timeout?: number;
+  /** Aborting rejects the pending receive with ERR_ABORTED. */
+  readonly signal?: AbortSignal;
+}
+
+export interface CallOptions {
+  readonly timeout?: number;
+  readonly signal?: AbortSignal;
+}
+
+/** What a process function gets: its own pid and the operations a process can perform. */
+export interface ProcessContext<M = unknown> {
+  readonly self: Pid;
+  readonly node: Node;
+  /** Aborted when this process exits, so async work it started can stop. */
+  readonly signal: AbortSignal;
+  /** The next message (FIFO), waiting if none is there. */
+  receive(opts?: ReceiveOptions): Promise<M>;
+  /** The first message matching, leaving the others in their order. */
+  receive<T>(match: (message: unknown) => message is T, opts?: ReceiveOptions): Promise<T>;
+  receive(match: Match, opts?: ReceiveOptions): Promise<unknown>;
+  send(to: SendTarget, message: unknown): void;
+  spawn<N = unknown>(fn: ProcessFunction<N>, opts?: SpawnOptions): Pid;
+  spawnLink<N = unknown>(fn: ProcessFunction<N>, opts?: SpawnOptions): Pid;
+  spawnMonitor<N = unknown>(fn: ProcessFunction<N>, opts?: SpawnOptions): { pid: Pid; ref: Ref };
+  monitor(target: Pid | string): Ref;
+  /** Removes a monitor; with `flush`, also removes its DOWN if already delivered. False if it was not active. */
+  demonitor(ref: Ref, opts?: { flush?: boolean }): boolean;
+  link(target: Pid): void;
+  unlink(target: Pid): void;
+  /** Turns exit trapping on or off; returns the previous setting. */
+  trapExit(on: boolean): boolean;
+  exit(target: Pid, reason: ExitReason): void;
+  /** Ends this process now with `reason` (Erlang's exit/1; not trappable, unlike exit(self, …)). */
+  exitSelf(reason: ExitReason): never;
+  /** Request/reply guarded by a monitor, like gen_server:call. */
+  call<Res = unknown>(to: Pid | string, request: unknown, opts?: CallOptions): Promise<Res>;
+  cast(to: Pid | string, message: unknown): void;
+  reply(from: From, value: unknown): void;
+}
+
+export type ProcessFunction<M = unknown> = (ctx: ProcessContext<M>) => Promise<unknown> | unknown;
+
+/** Error thrown into a process's pending receive (and any later call) once it has exited. */
+export class ProcessExitedError extends TroupeError {
+  readonly reason: ExitReason;
+  constructor(pid: Pid, reason: ExitReason) {
+    super('ERR_EXITED', `process ${pid.toString()} has exited`);
+    this.reason = reason;
+  }
+}
+
+/** A call whose callee exited (or never existed, or lost its node) before replying. */
+export class CallError extends TroupeError {
+  readonly reason: ExitReason;
+  constructor(target: Pid | string, reason: ExitReason) {
+    const code = reason === 'noproc' ? 'ERR_NOPROC' : reason === 'noconnection' ? 'ERR_NOCONNECTION' : 'ERR_CALLEE_EXITED';
+    super(code, `call to ${target.toString()} failed: ${typeof reason === 'string' ? reason : reason.message}`, {
+      cause: reason,
+    });
+    this.reason = reason;
+  }
+}
+
+/** A monitor this process holds on another. `local` is set when the target is on this node. */
+export interface HeldMonitor {
+  readonly target: Pid;
+  readonly local: Proc | null;
+}
+
+/** Who is told when a process exits: a local process, a host callback, or a remote pid. */
+export type Watcher = Proc | ((reason: ExitReason) => void) | Pid;
+
+export class Proc implements ProcessContext {
+  readonly node: Node;
+  readonly self: Pid;
+  readonly parent: Proc | null;
+  readonly mailbox = new Mailbox();
+  mailboxLimit: number;
+  overflow: OverflowPolicy;
+  trapping: boolean;
+  alive = true;
+  exitReason: ExitReason | undefined;
+  name: string | null = null;
+  links: Set<Proc> | null = null;
+  remoteLinks: Map<string, Pid> | null = null;
+  monitors: Map<Ref, HeldMonitor> | null = null;
+  monitoredBy: Map<Ref, Watcher> | null = null;
+  pendingCalls: Set<Ref> | null = null;
+  #abort: AbortController | null = null;
+  // The pending receive, kept as fields (not an object) to stay small and fast.
+  #waitMatch: Match | undefined = undefined;
+  #waitResolve: ((m: unknown) => void) | null = null;
+  #waitReject: ((e: unknown) => void) | null = null;
+  #waitCleanup: (() => void) | null = null;
+
+  constructor(node: Node, self: Pid, parent: Proc | null, mailboxLimit: number, overflow: OverflowPolicy, trapping: boolean) {
+    this.node = node;
+    this.self = self;
+    this.parent = parent;
+    this.mailboxLimit = mailboxLimit;
+    this.overflow = overflow;
+    this.trapping = trapping;
+  }
+
+  get waiting(): boolean {
+    return this.#waitResolve !== null;
+  }
+
+  get signal(): AbortSignal {
+    if (this.#abort === null) {
+      this.#abort = new AbortController();
+      if (!this.alive) this.#abort.abort(this.exitReason);
+    }
+    return this.#abort.signal;
+  }
+
+  /**
+   * Hands a message to a pending receive if it matches, else appends it. Returns false when
+   * the mailbox is full and the policy drops this message. Called by the node only.
+   */
+  accept(message: unknown): boolean {
+    const resolve = this.#waitResolve;
+    if (resolve !== null) {
+      const match = this.#waitMatch;
+      let matched = true;
+      if (match !== undefined) {
+        try {
+          matched = match(message);
+        } catch (err) {
+          // A throwing predicate fails the receive; the message stays for a later one.
+          this.#failWait(err);
+          matched = false;
+        }
+      }
+      if (matched) {
+        this.#clearWait();
+        resolve(message);
+        return true;
+      }
+    }
+    if (this.mailbox.length >= this.mailboxLimit) {
+      if (this.overflow === 'drop-newest') return false;
+      if (this.overflow === 'drop-oldest') {
+        this.mailbox.shift();
+        this.mailbox.push(message);
+        return false;
+      }
+      return false; // 'exit': the node terminates this process after counting the drop
+    }
+    this.mailbox.push(message);
+    return true;
+  }
+
+  receive(a?: Match | ReceiveOptions, b?: ReceiveOptions): Promise<never> {
+    const match = typeof a === 'function' ? a : undefined;
+    const opts = typeof a === 'function' ? b : a;
+    if (!this.alive) return Promise.reject(new ProcessExitedError(this.self, this.exitReason ?? 'normal'));
+    if (this.#waitResolve !== null) {
+      return Promise.reject(new TroupeError('ERR_RECEIVE_PENDING', 'a process can wait in only one receive at a time'));
+    }
+    const mb = this.mailbox;
+    if (mb.length > 0) {
+      if (match === undefined) return Promise.resolve(mb.shift() as never);
+      let at: number;
+      try {
+        at = mb.find(match);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      if (at >= 0) return Promise.resolve(mb.takeAt(at) as never);
+    }
+    const timeout = opts?.timeout;
+    if (timeout !== undefined && timeout <= 0) return Promise.reject(timeoutError());
+    const signal = opts?.signal;
+    if (signal?.aborted) return Promise.reject(new TroupeError('ERR_ABORTED', 'receive aborted', { cause: signal.reason }));
+    return new Promise<never>((resolve, reject) => {
+      this.#waitMatch = match;
+      this.#waitResolve = resolve as (m: unknown) => void;
+      this.#waitReject = reject;
+      if (timeout !== undefined || signal !== undefined) {
+        const timer = timeout !== undefined ? this.node.clock.setTimer(timeout, () => this.#failWait(timeoutError())) : undefined;
+        const onAbort = (): void => this.#failWait(new TroupeError('ERR_ABORTED', 'receive aborted', { cause: signal?.reason }));
+        signal?.addEventListener('abort', onAbort, { once: true });
+        this.#waitCleanup = () => {
+          timer?.cancel();
+          signal?.removeEventListener('abort', onAbort);
+        };
+      }
+    });
+  }
+
+  #clearWait(): void {
+    this.#waitResolve = null;
+    this.#waitReject = null;
+    this.#waitMatch = undefined;
+    if (this.#waitCleanup !== null) {
+      this.#waitCleanup();
+      this.#waitCleanup = null;
+    }
+  }
+
+  #failWait(err: unknown): void {
+    const reject = this.#waitReject;
+    if (reject === null) return;
+    this.#clearWait();
+    reject(err);
+  }
+
+  /** Called by the node when the process exits: wakes a pending receive with the exit, frees memory. */
+  markExited(reason: ExitReason): void {
+    this.alive = false;
+    this.exitReason = reason;
+    this.#failWait(new ProcessExitedError(this.self, reason));
+    this.mailbox.clear();
+    this.#abort?.abort(reason);
+  }
+
+  #check(): void {
+    if (!this.alive) throw new ProcessExitedError(this.self, this.exitReason ?? 'normal');
+  }
+
+  send(to: SendTarget, message: unknown): void {
+    this.#check();
+    this.node.sendFrom(this, to, message);
+  }
+
+  spawn<N>(fn: ProcessFunction<N>, opts?: SpawnOptions): Pid {
+    this.#check();
+    return this.node.spawnFrom(this, fn as ProcessFunction, opts, false);
+  }
+
+  spawnLink<N>(fn: ProcessFunction<N>, opts?: SpawnOptions): Pid {
+    this.#check();
+    return this.node.spawnFrom(this, fn as ProcessFunction, opts, true);
+  }
+
+  spawnMonitor<N>(fn: ProcessFunction<N>, opts?: SpawnOptions): { pid: Pid; ref: Ref } {
+    this.#check();
+    const pid = this.node.spawnFrom(this, fn as ProcessFunction, opts, false);
+    return { pid, ref: this.node.monitorFrom(this, pid) };
+  }
+
+  monitor(target: Pid | string): Ref {
+    this.#check();
+    return this.node.monitorFrom(this, target);
+  }
+
+  demonitor(ref: Ref, opts?: { flush?: boolean }): boolean {
+    this.#check();
+    const active = this.node.demonitorFrom(this, ref);
+    if (opts?.flush === true) this.mailbox.removeAll((m) => isDown(m) && m.ref === ref);
+    return active;
+  }
+
+  link(target: Pid): void {
+    this.#check();
+    this.node.linkFrom(this, target);
+  }
+
+  unlink(target: Pid): void {
+    this.#check();
+    this.node.unlinkFrom(this, target);
+  }
+
+  trapExit(on: boolean): boolean {
+    this.#check();
+    const was = this.trapping;
+    this.trapping = on;
+    return was;
+  }
+
+  exit(target: Pid, reason: ExitReason): void {
+    this.#check();
+    this.node.exitFrom(this, target, reason);
+  }
+
+  exitSelf(reason: ExitReason): never {
+    this.#check();
+    this.node.terminateFrom(this, reason);
+    throw new ProcessExitedError(this.self, reason);
+  }
+
+  async call<Res>(to: Pid | string, request: unknown, opts?: CallOptions): Promise<Res> {
+    this.#check();
+    const target = typeof to === 'string' ? this.node.whereis(to) : to;
+    if (target === undefined) throw new CallError(to, 'noproc');
+    const ref = this.node.monitorFrom(this, target);
+    (this.pendingCalls ??= new Set()).add(ref);
+    try {
+      this.node.sendFrom(this, target, { type: '$call', from: { pid: this.self, ref }, request });
+      const answer: unknown = await this.receive((m) => (isReply(m) || isDown(m)) && m.ref === ref, {
+        timeout: opts?.timeout ?? DEFAULT_CALL_TIMEOUT_MS,
+        ...(opts?.signal !== undefined ? { signal: opts.signal } : {}),
+      });
+      if (isReply(answer)) return answer.value as Res;
+      throw new CallError(target, (answer as { reason: ExitReason }).reason);
+    } finally {
+      this.pendingCalls.delete(ref);
+      if (this.alive) {
+        this.node.demonitorFrom(this, ref);
+        this.mailbox.removeAll((m) => isDown(m) && m.ref === ref);
+      }
+    }
+  }
+
+  cast(to: Pid | string, message: unknown): void {
+    this.send(to, { type: '$cast', message });
+  }
+
+  reply(from: From, value: unknown): void {
+    this.#check();
+    this.node.sendFrom(this, from.pid, { type: '$reply', ref: from.ref, value });
+  }
+}
+
+function timeoutError(): TroupeError {
+  return new TroupeError('ERR_TIMEOUT', 'receive timed out');
+}
