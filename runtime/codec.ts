@@ -2,6 +2,7 @@
 // [node, id, incarnation] inside extension type PID_EXTENSION_TYPE. Decoding validates every
 // field; a malformed pid throws ERR_BAD_PID (the wire is untrusted).
 import { Packr, addExtension } from 'msgpackr';
+import { TroupeError } from './errors.js';
 import { Pid } from './pid.js';
 
 /** msgpack extension type for a Pid (application range is 0..127). */
@@ -28,6 +29,12 @@ export function encode(value: unknown): Buffer {
   return shared.pack(value);
 }
 
+/** Decodes one msgpack value. Malformed bytes are an ERR_DECODE (or ERR_BAD_PID) error, never another kind. */
 export function decode(bytes: Uint8Array): unknown {
-  return shared.unpack(bytes);
+  try {
+    return shared.unpack(bytes);
+  } catch (err) {
+    if (err instanceof TroupeError) throw err;
+    throw new TroupeError('ERR_DECODE', `malformed msgpack: ${(err as Error).message}`, { cause: err });
+  }
 }

@@ -23,7 +23,8 @@ export type ErrorCode =
   | 'ERR_NOCONNECTION'
   | 'ERR_RECEIVE_PENDING'
   | 'ERR_ALREADY_NAMED'
-  | 'ERR_BACKPRESSURE';
+  | 'ERR_BACKPRESSURE'
+  | 'ERR_DECODE';
 
 export class TroupeError extends Error {
   readonly code: ErrorCode;
