@@ -1,0 +1,9 @@
+// Public face of the raft engine: a pure, deterministic consensus core. See docs/raft.md.
+export { RaftNode } from './node.js';
+export type { RaftOptions, RandomSource, StepResult, RaftCounters, UnsafeTestOnlyBreakage } from './node.js';
+export { RaftError, isRaftError } from './errors.js';
+export type { RaftErrorCode } from './errors.js';
+export { DEFAULT_RAFT_LIMITS, ENTRY_OVERHEAD_BYTES, validateLimits } from './limits.js';
+export type { RaftLimits } from './limits.js';
+export { entryBytes } from './log.js';
+export type * from './types.js';

@@ -1,0 +1,1280 @@
+// The raft engine: a deterministic state machine. A host calls `step(input)` for every tick,
+// message, request and storage completion, then `ready()` to take what must be done. No I/O,
+// no clock, no timers; election jitter comes from the seeded source passed in.
+//
+// Durability is a protocol between engine and host: every change of term, vote, log or
+// snapshot goes out in a numbered Write; the engine holds back every message that promises
+// durable state (vote grants, append acknowledgements) until the host reports that write
+// persisted, and a leader counts itself toward a commit quorum only for entries it knows are
+// durable. Appends to followers go out at once, in parallel with the leader's own write.
+
+import { RaftError } from './errors.js';
+import { entryBytes, RaftLog } from './log.js';
+import { ENTRY_OVERHEAD_BYTES, validateLimits, type RaftLimits } from './limits.js';
+import { Progress } from './progress.js';
+import type {
+  AppendMessage,
+  AppendResponse,
+  ConfigChange,
+  Entry,
+  HardState,
+  HeartbeatMessage,
+  InitialState,
+  Input,
+  Membership,
+  Message,
+  NodeId,
+  PeerStatus,
+  ProgressState,
+  RaftEvent,
+  RaftStatus,
+  ReadId,
+  ReadState,
+  Ready,
+  Role,
+  Snapshot,
+  SnapshotMessage,
+  VoteMessage,
+  VoteResponse,
+  Write,
+} from './types.js';
+
+/** The only randomness the engine needs: an integer in [0, n). */
+export interface RandomSource {
+  int(n: number): number;
+}
+
+/**
+ * DELIBERATELY BROKEN behaviours, for tests that prove the simulation can catch them.
+ * Never enable these outside tests.
+ */
+export interface UnsafeTestOnlyBreakage {
+  /** Grant votes without the §5.4.1 "candidate's log is at least as up to date" check. */
+  readonly voteWithoutLogCheck?: boolean;
+  /** Commit any index replicated on a majority, even of an older term (the Figure 8 bug). */
+  readonly commitByCountingOldTerms?: boolean;
+  /** Acknowledge appends, grant votes and count itself before writes are durable. */
+  readonly ackBeforeDurable?: boolean;
+}
+
+export interface RaftOptions {
+  readonly id: NodeId;
+  /** Seeded source for election jitter. */
+  readonly random: RandomSource;
+  readonly limits?: Partial<RaftLimits>;
+  /** Pre-vote phase before real elections (default true). */
+  readonly preVote?: boolean;
+  /** Leader steps down without a live quorum; followers ignore votes while they hear a leader (default true). */
+  readonly checkQuorum?: boolean;
+  /**
+   * 'safe' (default): ReadIndex confirms leadership with a quorum round for every read.
+   * 'lease': the leader answers reads from its commit index without a round trip, trusting that
+   * no other leader can exist while it heard from a quorum within the last election timeout.
+   * ASSUMPTION: tick rates of all nodes differ by less than the gap between electionTicks and the
+   * randomized timeout floor (clock drift is bounded and small); a paused or fast-ticking node
+   * can break linearizability. Requires checkQuorum.
+   */
+  readonly readMode?: 'safe' | 'lease';
+  /** Durable state read back from storage on restart. */
+  readonly initial?: InitialState;
+  /** Membership of a brand-new group (same on every founding node); ignored when storage has one. */
+  readonly bootstrap?: Membership;
+  readonly unsafeTestOnly?: UnsafeTestOnlyBreakage;
+}
+
+export type StepResult =
+  | { readonly ok: true; readonly index: number; readonly term: number }
+  | { readonly ok: false; readonly error: RaftError };
+
+const OK: StepResult = Object.freeze({ ok: true, index: 0, term: 0 });
+const EMPTY: readonly never[] = Object.freeze([]);
+
+function fail(error: RaftError): StepResult {
+  return { ok: false, error };
+}
+
+interface PendingRead {
+  readonly seq: number;
+  readonly index: number;
+  readonly origin: NodeId;
+  readonly readId: ReadId;
+}
+
+interface HeldMessage {
+  readonly tag: number;
+  readonly message: Message;
+}
+
+export interface RaftCounters {
+  /** Messages refused as malformed or misaddressed. */
+  badMessages: number;
+  /** Held responses dropped because maxHeldMessages was reached. */
+  heldDropped: number;
+  /** Forwarded reads dropped (no leader, or this node is not the leader any more). */
+  readsDropped: number;
+  /** Proposals refused for any reason. */
+  proposalsRefused: number;
+}
+
+export class RaftNode {
+  readonly id: NodeId;
+  readonly limits: RaftLimits;
+  readonly counters: RaftCounters = { badMessages: 0, heldDropped: 0, readsDropped: 0, proposalsRefused: 0 };
+  private readonly random: RandomSource;
+  private readonly preVote: boolean;
+  private readonly checkQuorum: boolean;
+  private readonly leaseReads: boolean;
+  private readonly broken: UnsafeTestOnlyBreakage;
+
+  private term = 0;
+  private vote: NodeId | null = null;
+  private role: Role = 'follower';
+  private leader: NodeId | null = null;
+  private readonly log: RaftLog;
+  private commit = 0;
+  /** Last index handed to the host for applying; last index it reported applied. */
+  private handedOut = 0;
+  private applied = 0;
+  /** Latest snapshot (kept to send to followers that fell behind the log). */
+  private snapshot: Snapshot | null = null;
+
+  private electionElapsed = 0;
+  private heartbeatElapsed = 0;
+  private randomizedElectionTimeout = 0;
+
+  private votes = new Map<NodeId, boolean>();
+  /** Write that must be durable before a candidate counts its own vote (0: none). */
+  private selfVoteTag = 0;
+
+  private prs = new Map<NodeId, Progress>();
+  private transferee: NodeId | null = null;
+  private transferElapsed = 0;
+  private uncommittedBytes = 0;
+
+  private readSeq = 0;
+  private readQueue: PendingRead[] = [];
+  private readsAwaitingOwnTerm: Array<{ origin: NodeId; readId: ReadId }> = [];
+
+  // Storage protocol.
+  private issuedWrite = 0;
+  private durableWrite = 0;
+  private termVoteDirty = false;
+  private lastWrittenCommit = 0;
+  private unstableFrom = Infinity;
+  private snapshotToWrite: Snapshot | null = null;
+  private selfAppends: Array<{ id: number; lastIndex: number; lastTerm: number }> = [];
+  /** Log prefix known durable on this node. */
+  private durableIndex = 0;
+  private held: HeldMessage[] = [];
+  private snapshotToApply: { snapshot: Snapshot; tag: number } | null = null;
+  private membershipIndex: number;
+
+  // Outputs waiting for ready().
+  private msgs: Message[] = [];
+  private events: RaftEvent[] = [];
+  private readStates: ReadState[] = [];
+  private dropped: ReadId[] = [];
+
+  constructor(opts: RaftOptions) {
+    if (typeof opts.id !== 'string' || opts.id.length === 0) {
+      throw new RaftError('ERR_RAFT_BAD_OPTIONS', 'id must be a non-empty string');
+    }
+    this.id = opts.id;
+    this.limits = validateLimits(opts.limits);
+    this.random = opts.random;
+    this.preVote = opts.preVote ?? true;
+    this.checkQuorum = opts.checkQuorum ?? true;
+    this.leaseReads = opts.readMode === 'lease';
+    if (this.leaseReads && !this.checkQuorum) {
+      throw new RaftError('ERR_RAFT_BAD_OPTIONS', "readMode 'lease' requires checkQuorum");
+    }
+    this.broken = opts.unsafeTestOnly ?? {};
+
+    const init = opts.initial ?? {};
+    const snap = init.snapshot ?? null;
+    if (snap !== null) {
+      this.log = new RaftLog(snap.meta.index, snap.meta.term, snap.meta.membership);
+      this.snapshot = snap;
+    } else {
+      this.log = new RaftLog(0, 0, opts.bootstrap ?? { voters: [], learners: [] });
+    }
+    let expected = this.log.offset + 1;
+    for (const e of init.entries ?? EMPTY) {
+      if (e.index <= this.log.offset) continue;
+      if (e.index !== expected) {
+        throw new RaftError('ERR_RAFT_BAD_OPTIONS', `initial entries not contiguous at ${e.index}`);
+      }
+      this.log.append([e]);
+      expected++;
+    }
+    const hs = init.hardState ?? { term: 0, vote: null, commit: 0 };
+    this.term = hs.term;
+    this.vote = hs.vote;
+    const last = this.log.lastIndex();
+    const applied = Math.max(init.applied ?? this.log.offset, this.log.offset);
+    if (applied > last) throw new RaftError('ERR_RAFT_BAD_OPTIONS', 'applied index beyond the log');
+    this.commit = Math.min(Math.max(hs.commit, applied, this.log.offset), last);
+    this.lastWrittenCommit = hs.commit;
+    this.handedOut = applied;
+    this.applied = applied;
+    this.durableIndex = last;
+    this.membershipIndex = this.log.membershipIndex();
+    this.resetElectionTimer();
+  }
+
+  // ---- public face -------------------------------------------------------------------------
+
+  step(input: Input): StepResult {
+    switch (input.type) {
+      case 'tick':
+        this.tick();
+        return OK;
+      case 'message':
+        return this.stepMessage(input.message);
+      case 'propose':
+        return this.propose(input.commands);
+      case 'readIndex':
+        return this.readIndex(input.readId);
+      case 'changeConfig':
+        return this.changeConfig(input.change);
+      case 'transferLeadership':
+        return this.transferLeadership(input.to);
+      case 'campaign':
+        if (this.role !== 'leader') this.campaign(false);
+        return OK;
+      case 'persisted':
+        return this.persisted(input.writeId);
+      case 'applied':
+      case 'snapshotInstalled':
+        return this.appliedTo(input.index);
+      case 'snapshotTaken':
+        return this.snapshotTaken(input.index, input.data);
+      case 'unreachable': {
+        const pr = this.prs.get(input.peer);
+        if (this.role === 'leader' && pr !== undefined && pr.state === 'replicate') {
+          pr.becomeProbe();
+          this.progressEvent(input.peer, pr.state);
+        }
+        return OK;
+      }
+      default:
+        return fail(new RaftError('ERR_RAFT_BAD_MESSAGE', `unknown input ${String((input as { type: unknown }).type)}`));
+    }
+  }
+
+  hasReady(): boolean {
+    return (
+      this.msgs.length > 0 ||
+      this.events.length > 0 ||
+      this.readStates.length > 0 ||
+      this.dropped.length > 0 ||
+      this.hasUnwritten() ||
+      this.commit !== this.lastWrittenCommit ||
+      (this.snapshotToApply !== null && this.snapshotToApply.tag <= this.durableWrite) ||
+      (this.snapshotToApply === null && Math.min(this.commit, this.durableIndex) > this.handedOut)
+    );
+  }
+
+  /** Take every pending output. See `Ready` for what the host must do with it. */
+  ready(): Ready {
+    let write: Write | null = null;
+    if (this.hasUnwritten() || this.commit !== this.lastWrittenCommit) {
+      const id = ++this.issuedWrite;
+      const from = Math.max(this.unstableFrom, this.log.firstIndex());
+      const last = this.log.lastIndex();
+      const entries = from <= last ? this.log.entries.slice(from - this.log.offset - 1) : EMPTY;
+      const hardState: HardState | null =
+        this.termVoteDirty || this.commit !== this.lastWrittenCommit
+          ? { term: this.term, vote: this.vote, commit: this.commit }
+          : null;
+      write = { id, hardState, snapshot: this.snapshotToWrite, entries };
+      if (entries.length > 0 || this.snapshotToWrite !== null) {
+        this.selfAppends.push({ id, lastIndex: last, lastTerm: this.log.lastTerm() });
+      }
+      this.termVoteDirty = false;
+      this.lastWrittenCommit = this.commit;
+      this.unstableFrom = Infinity;
+      this.snapshotToWrite = null;
+      if (this.broken.ackBeforeDurable) this.durableIndex = last;
+    }
+
+    let snapshot: Snapshot | null = null;
+    if (this.snapshotToApply !== null && this.snapshotToApply.tag <= this.durableWrite) {
+      snapshot = this.snapshotToApply.snapshot;
+      this.handedOut = Math.max(this.handedOut, snapshot.meta.index);
+      this.snapshotToApply = null;
+    }
+    let entries: readonly Entry[] = EMPTY;
+    if (this.snapshotToApply === null) {
+      const hi = Math.min(this.commit, this.durableIndex, this.handedOut + this.limits.maxApplyEntries);
+      if (hi > this.handedOut) {
+        entries = this.log.entries.slice(this.handedOut - this.log.offset, hi - this.log.offset);
+        this.handedOut = hi;
+      }
+    }
+
+    const rd: Ready = {
+      write,
+      messages: this.msgs.length > 0 ? this.msgs : EMPTY,
+      snapshot,
+      entries,
+      readStates: this.readStates.length > 0 ? this.readStates : EMPTY,
+      readsDropped: this.dropped.length > 0 ? this.dropped : EMPTY,
+      events: this.events.length > 0 ? this.events : EMPTY,
+    };
+    if (this.msgs.length > 0) this.msgs = [];
+    if (this.readStates.length > 0) this.readStates = [];
+    if (this.dropped.length > 0) this.dropped = [];
+    if (this.events.length > 0) this.events = [];
+    return rd;
+  }
+
+  status(): RaftStatus {
+    const membership = this.log.membership();
+    const peers: PeerStatus[] = [];
+    if (this.role === 'leader') {
+      for (const [id, pr] of this.prs) {
+        peers.push({
+          id,
+          voter: membership.voters.includes(id),
+          match: pr.match,
+          next: pr.next,
+          state: pr.state,
+          inflightMessages: pr.inflights.count,
+          inflightBytes: pr.inflights.bytes,
+          recentActive: pr.recentActive,
+        });
+      }
+    }
+    return {
+      id: this.id,
+      term: this.term,
+      vote: this.vote,
+      role: this.role,
+      leader: this.leader,
+      commit: this.commit,
+      applied: this.applied,
+      handedOut: this.handedOut,
+      firstIndex: this.log.firstIndex(),
+      lastIndex: this.log.lastIndex(),
+      durableIndex: this.durableIndex,
+      snapshotIndex: this.snapshot?.meta.index ?? 0,
+      membership,
+      transferee: this.transferee,
+      uncommittedBytes: this.uncommittedBytes,
+      pendingReads: this.readQueue.length + this.readsAwaitingOwnTerm.length,
+      peers,
+    };
+  }
+
+  /** Read-only view of a log entry held in memory (for tests and checkers). */
+  entryAt(index: number): Entry | undefined {
+    return this.log.entry(index);
+  }
+
+  /** Term of the entry at index, or -1 when not held (compacted or beyond the end). */
+  termAt(index: number): number {
+    return this.log.term(index);
+  }
+
+  get currentTerm(): number {
+    return this.term;
+  }
+
+  get currentRole(): Role {
+    return this.role;
+  }
+
+  get currentLeader(): NodeId | null {
+    return this.leader;
+  }
+
+  get commitIndex(): number {
+    return this.commit;
+  }
+
+  get lastIndex(): number {
+    return this.log.lastIndex();
+  }
+
+  get firstIndex(): number {
+    return this.log.firstIndex();
+  }
+
+  // ---- storage protocol ----------------------------------------------------------------------
+
+  private hasUnwritten(): boolean {
+    return this.termVoteDirty || this.unstableFrom !== Infinity || this.snapshotToWrite !== null;
+  }
+
+  /** The write that will hold everything changed so far. */
+  private pendingTag(): number {
+    return this.hasUnwritten() ? this.issuedWrite + 1 : this.issuedWrite;
+  }
+
+  private markUnstable(index: number): void {
+    if (index < this.unstableFrom) this.unstableFrom = index;
+  }
+
+  private persisted(writeId: number): StepResult {
+    if (!Number.isSafeInteger(writeId) || writeId > this.issuedWrite) {
+      return fail(new RaftError('ERR_RAFT_HOST_PROTOCOL', `persisted write ${writeId} was never issued`));
+    }
+    if (writeId <= this.durableWrite) return OK;
+    this.durableWrite = writeId;
+    while (this.selfAppends.length > 0 && (this.selfAppends[0] as { id: number }).id <= writeId) {
+      const rec = this.selfAppends.shift() as { lastIndex: number; lastTerm: number };
+      // A later truncation may have replaced these entries; then this write proves nothing.
+      if (this.log.term(rec.lastIndex) === rec.lastTerm && rec.lastIndex > this.durableIndex) {
+        this.durableIndex = rec.lastIndex;
+      }
+    }
+    if (this.held.length > 0) {
+      let keep = 0;
+      for (const h of this.held) {
+        if (h.tag <= writeId) this.msgs.push(h.message);
+        else this.held[keep++] = h;
+      }
+      this.held.length = keep;
+    }
+    if (this.role === 'candidate' && this.selfVoteTag !== 0 && this.selfVoteTag <= writeId) {
+      this.selfVoteTag = 0;
+      this.votes.set(this.id, true);
+      this.tallyVotes();
+    } else if (this.role === 'leader') {
+      if (this.maybeCommit()) this.broadcastAppend(true);
+    }
+    return OK;
+  }
+
+  private appliedTo(index: number): StepResult {
+    if (!Number.isSafeInteger(index) || index > this.handedOut) {
+      return fail(new RaftError('ERR_RAFT_HOST_PROTOCOL', `applied ${index} beyond handed out ${this.handedOut}`));
+    }
+    if (index > this.applied) this.applied = index;
+    return OK;
+  }
+
+  private snapshotTaken(index: number, data: Uint8Array): StepResult {
+    const current = this.snapshot?.meta.index ?? 0;
+    if (!Number.isSafeInteger(index) || index <= current || index > this.applied) {
+      return fail(new RaftError('ERR_RAFT_BAD_SNAPSHOT', `snapshot at ${index} not in (${current}, applied ${this.applied}]`));
+    }
+    const term = this.log.term(index);
+    if (term < 0) return fail(new RaftError('ERR_RAFT_BAD_SNAPSHOT', `index ${index} is not in the log`));
+    this.snapshot = { meta: { index, term, membership: this.log.membershipAt(index) }, data };
+    const compactTo = index - this.limits.compactionTrailingEntries;
+    if (compactTo > this.log.offset) {
+      this.log.compactTo(compactTo);
+      this.events.push({ type: 'compacted', snapshotIndex: index, firstIndex: this.log.firstIndex() });
+    }
+    return OK;
+  }
+
+  /** Queue a message; responses that promise durable state wait for the write holding it. */
+  private send(m: Message): void {
+    if (!this.broken.ackBeforeDurable && (m.type === 'appendResp' || (m.type === 'voteResp' && !m.pre))) {
+      const tag = this.pendingTag();
+      if (tag > this.durableWrite) {
+        if (this.held.length >= this.limits.maxHeldMessages) {
+          this.counters.heldDropped++;
+          this.events.push({ type: 'dropped', what: m.type, reason: 'maxHeldMessages' });
+          return;
+        }
+        this.held.push({ tag, message: m });
+        return;
+      }
+    }
+    this.msgs.push(m);
+  }
+
+  // ---- roles -------------------------------------------------------------------------------
+
+  private resetElectionTimer(): void {
+    this.electionElapsed = 0;
+    this.randomizedElectionTimeout = this.limits.electionTicks + this.random.int(this.limits.electionTicks);
+  }
+
+  private setLeader(leader: NodeId | null): void {
+    if (this.leader !== leader) {
+      this.leader = leader;
+      this.events.push({ type: 'leader', term: this.term, leader });
+    }
+  }
+
+  private setTerm(term: number): void {
+    if (term > this.term) {
+      this.term = term;
+      this.vote = null;
+      this.termVoteDirty = true;
+    }
+  }
+
+  private isVoter(id: NodeId): boolean {
+    return this.log.membership().voters.includes(id);
+  }
+
+  private promotable(): boolean {
+    return this.isVoter(this.id);
+  }
+
+  private becomeFollower(term: number, leader: NodeId | null): void {
+    const wasLeader = this.role === 'leader';
+    this.setTerm(term);
+    const changed = this.role !== 'follower';
+    this.role = 'follower';
+    this.setLeader(leader);
+    this.resetElectionTimer();
+    this.votes.clear();
+    this.selfVoteTag = 0;
+    if (wasLeader) this.leaveLeadership();
+    if (changed) this.events.push({ type: 'role', role: 'follower', term: this.term, leader });
+  }
+
+  private leaveLeadership(): void {
+    if (this.transferee !== null) {
+      this.events.push({ type: 'transfer', to: this.transferee, outcome: 'aborted' });
+      this.transferee = null;
+    }
+    this.prs.clear();
+    this.uncommittedBytes = 0;
+    for (const r of this.readQueue) this.dropRead(r.origin, r.readId);
+    for (const r of this.readsAwaitingOwnTerm) this.dropRead(r.origin, r.readId);
+    this.readQueue = [];
+    this.readsAwaitingOwnTerm = [];
+  }
+
+  private dropRead(origin: NodeId, readId: ReadId): void {
+    this.counters.readsDropped++;
+    if (origin === this.id) this.dropped.push(readId);
+  }
+
+  private campaign(transfer: boolean): void {
+    if (!this.promotable()) return;
+    if (this.preVote && !transfer) this.becomePreCandidate();
+    else this.becomeCandidate(transfer);
+  }
+
+  private becomePreCandidate(): void {
+    this.role = 'preCandidate';
+    this.setLeader(null);
+    this.resetElectionTimer();
+    this.votes.clear();
+    this.votes.set(this.id, true);
+    this.events.push({ type: 'role', role: 'preCandidate', term: this.term, leader: null });
+    if (this.tallyVotes()) return;
+    this.requestVotes(true, false);
+  }
+
+  private becomeCandidate(transfer: boolean): void {
+    this.setTerm(this.term + 1);
+    this.vote = this.id;
+    this.termVoteDirty = true;
+    this.role = 'candidate';
+    this.setLeader(null);
+    this.resetElectionTimer();
+    this.votes.clear();
+    this.events.push({ type: 'role', role: 'candidate', term: this.term, leader: null });
+    if (this.broken.ackBeforeDurable) this.votes.set(this.id, true);
+    else this.selfVoteTag = this.pendingTag();
+    this.requestVotes(false, transfer);
+    this.tallyVotes();
+  }
+
+  private requestVotes(pre: boolean, transfer: boolean): void {
+    const term = pre ? this.term + 1 : this.term;
+    const lastIndex = this.log.lastIndex();
+    const lastTerm = this.log.lastTerm();
+    for (const v of this.log.membership().voters) {
+      if (v === this.id) continue;
+      this.send({ type: 'vote', from: this.id, to: v, term, pre, transfer, lastIndex, lastTerm });
+    }
+  }
+
+  /** Count votes; returns true when the election ended (won or lost). */
+  private tallyVotes(): boolean {
+    const voters = this.log.membership().voters;
+    let granted = 0;
+    let rejected = 0;
+    for (const v of voters) {
+      const vote = this.votes.get(v);
+      if (vote === true) granted++;
+      else if (vote === false) rejected++;
+    }
+    const quorum = (voters.length >> 1) + 1;
+    if (granted >= quorum) {
+      if (this.role === 'preCandidate') this.becomeCandidate(false);
+      else this.becomeLeader();
+      return true;
+    }
+    if (voters.length - rejected < quorum) {
+      this.becomeFollower(this.term, null);
+      return true;
+    }
+    return false;
+  }
+
+  private becomeLeader(): void {
+    this.role = 'leader';
+    this.setLeader(this.id);
+    this.electionElapsed = 0;
+    this.heartbeatElapsed = 0;
+    this.transferee = null;
+    this.uncommittedBytes = 0;
+    this.readSeq = 0;
+    this.prs.clear();
+    this.syncProgress();
+    this.events.push({ type: 'role', role: 'leader', term: this.term, leader: this.id });
+    this.appendLocal([{ kind: 'noop', term: this.term, index: this.log.lastIndex() + 1 }]);
+    this.broadcastAppend(true);
+  }
+
+  /** Make the leader's progress map match the membership (new peers start probing). */
+  private syncProgress(): void {
+    const m = this.log.membership();
+    const next = this.log.lastIndex() + 1;
+    for (const id of [...m.voters, ...m.learners]) {
+      if (id === this.id || this.prs.has(id)) continue;
+      this.prs.set(id, new Progress(next, this.limits.maxInflightMessages, this.limits.maxInflightBytes));
+    }
+    for (const id of [...this.prs.keys()]) {
+      if (!m.voters.includes(id) && !m.learners.includes(id)) this.prs.delete(id);
+    }
+    if (this.transferee !== null && !m.voters.includes(this.transferee)) {
+      this.events.push({ type: 'transfer', to: this.transferee, outcome: 'aborted' });
+      this.transferee = null;
+    }
+  }
+
+  private membershipMaybeChanged(): void {
+    const idx = this.log.membershipIndex();
+    if (idx === this.membershipIndex) return;
+    this.membershipIndex = idx;
+    this.events.push({ type: 'membership', index: idx, membership: this.log.membership() });
+    if (this.role === 'leader') this.syncProgress();
+  }
+
+  // ---- ticks -------------------------------------------------------------------------------
+
+  private tick(): void {
+    if (this.role !== 'leader') {
+      this.electionElapsed++;
+      if (this.electionElapsed >= this.randomizedElectionTimeout && this.promotable()) this.campaign(false);
+      return;
+    }
+    this.heartbeatElapsed++;
+    this.electionElapsed++;
+    if (this.transferee !== null && ++this.transferElapsed >= this.limits.electionTicks) {
+      // Bounded wait: a transfer that cannot finish in one election timeout is abandoned.
+      this.events.push({ type: 'transfer', to: this.transferee, outcome: 'aborted' });
+      this.transferee = null;
+    }
+    if (this.electionElapsed >= this.limits.electionTicks) {
+      this.electionElapsed = 0;
+      if (this.checkQuorum) {
+        if (!this.quorumActive()) {
+          this.events.push({ type: 'stepDown', reason: 'checkQuorum' });
+          this.becomeFollower(this.term, null);
+          return;
+        }
+        for (const pr of this.prs.values()) pr.recentActive = false;
+      }
+    }
+    for (const [id, pr] of this.prs) {
+      if (pr.state === 'snapshot' && ++pr.snapshotTicks >= this.limits.electionTicks) {
+        // The snapshot (or its answer) was probably lost: probe again, which resends it.
+        pr.becomeProbe();
+        this.progressEvent(id, pr.state);
+      }
+    }
+    if (this.heartbeatElapsed >= this.limits.heartbeatTicks) {
+      this.heartbeatElapsed = 0;
+      this.broadcastHeartbeat();
+    }
+  }
+
+  private quorumActive(): boolean {
+    const voters = this.log.membership().voters;
+    let active = 0;
+    for (const v of voters) {
+      if (v === this.id || this.prs.get(v)?.recentActive === true) active++;
+    }
+    return active >= (voters.length >> 1) + 1;
+  }
+
+  // ---- messages ----------------------------------------------------------------------------
+
+  private badMessage(why: string): StepResult {
+    this.counters.badMessages++;
+    return fail(new RaftError('ERR_RAFT_BAD_MESSAGE', why));
+  }
+
+  private stepMessage(m: Message): StepResult {
+    if (m === null || typeof m !== 'object') return this.badMessage('message is not an object');
+    if (m.to !== this.id) return this.badMessage(`message for ${String(m.to)} stepped into ${this.id}`);
+    if (m.from === this.id || typeof m.from !== 'string') return this.badMessage('bad sender');
+    if (!Number.isSafeInteger(m.term) || m.term < 0) return this.badMessage('bad term');
+    if (m.type === 'append') {
+      const err = this.checkAppend(m);
+      if (err !== null) return this.badMessage(err);
+    }
+
+    if (m.term > this.term) {
+      if (m.type === 'vote') {
+        const inLease = this.checkQuorum && this.leader !== null && this.electionElapsed < this.limits.electionTicks;
+        // A follower that hears a live leader ignores campaigns: this is what stops a node
+        // behind a partial partition from deposing a healthy leader.
+        if (inLease && !m.transfer) return OK;
+        if (!m.pre) this.becomeFollower(m.term, null);
+      } else if (m.type === 'voteResp' && m.pre && m.granted) {
+        // Granted pre-votes echo the term we asked about; our term does not change.
+      } else {
+        if (this.role === 'leader') this.events.push({ type: 'stepDown', reason: 'higherTerm' });
+        const lead = m.type === 'append' || m.type === 'heartbeat' || m.type === 'snapshot' ? m.from : null;
+        this.becomeFollower(m.term, lead);
+      }
+    } else if (m.term < this.term) {
+      if ((this.checkQuorum || this.preVote) && (m.type === 'append' || m.type === 'heartbeat')) {
+        // Tell a stale leader about the newer term so it steps down.
+        this.send({ type: 'appendResp', from: this.id, to: m.from, term: this.term, reject: true, index: 0, hintIndex: 0, hintTerm: 0 });
+      } else if (m.type === 'vote' && m.pre) {
+        this.send({ type: 'voteResp', from: this.id, to: m.from, term: this.term, pre: true, granted: false });
+      }
+      return OK;
+    }
+
+    if (m.type === 'vote') {
+      this.handleVote(m);
+      return OK;
+    }
+    switch (this.role) {
+      case 'leader':
+        return this.stepLeader(m);
+      case 'candidate':
+      case 'preCandidate':
+        return this.stepCandidate(m);
+      case 'follower':
+        return this.stepFollower(m);
+    }
+  }
+
+  private checkAppend(m: AppendMessage): string | null {
+    if (!Number.isSafeInteger(m.prevIndex) || m.prevIndex < 0 || !Array.isArray(m.entries)) return 'bad append';
+    let i = m.prevIndex;
+    for (const e of m.entries) {
+      if (e === null || typeof e !== 'object' || e.index !== ++i || !(e.term <= m.term)) return 'append entries out of order';
+    }
+    return null;
+  }
+
+  private handleVote(m: VoteMessage): void {
+    const canVote =
+      this.vote === m.from ||
+      (this.vote === null && this.leader === null) ||
+      (m.pre && m.term > this.term);
+    const upToDate = this.broken.voteWithoutLogCheck === true || this.log.isUpToDate(m.lastIndex, m.lastTerm);
+    if (canVote && upToDate) {
+      // A grant echoes the asked term (for pre-votes ours may be lower).
+      this.send({ type: 'voteResp', from: this.id, to: m.from, term: m.term, pre: m.pre, granted: true });
+      if (!m.pre) {
+        this.electionElapsed = 0;
+        this.vote = m.from;
+        this.termVoteDirty = true;
+      }
+    } else {
+      this.send({ type: 'voteResp', from: this.id, to: m.from, term: this.term, pre: m.pre, granted: false });
+    }
+  }
+
+  private stepCandidate(m: Message): StepResult {
+    switch (m.type) {
+      case 'append':
+      case 'heartbeat':
+      case 'snapshot':
+        this.becomeFollower(m.term, m.from);
+        return this.stepFollower(m);
+      case 'voteResp':
+        this.handleVoteResp(m);
+        return OK;
+      case 'timeoutNow':
+        return OK;
+      default:
+        return OK;
+    }
+  }
+
+  private handleVoteResp(m: VoteResponse): void {
+    const wanted = this.role === 'preCandidate' ? m.pre : !m.pre;
+    if (!wanted || !this.isVoter(m.from)) return;
+    if (m.pre && m.granted && m.term !== this.term + 1) return;
+    if (!m.pre && m.term !== this.term) return;
+    if (!this.votes.has(m.from)) this.votes.set(m.from, m.granted);
+    this.tallyVotes();
+  }
+
+  private stepFollower(m: Message): StepResult {
+    switch (m.type) {
+      case 'append':
+        this.electionElapsed = 0;
+        this.setLeader(m.from);
+        return this.handleAppend(m);
+      case 'heartbeat':
+        this.electionElapsed = 0;
+        this.setLeader(m.from);
+        this.handleHeartbeat(m);
+        return OK;
+      case 'snapshot':
+        this.electionElapsed = 0;
+        this.setLeader(m.from);
+        this.handleSnapshot(m);
+        return OK;
+      case 'timeoutNow':
+        // The leader hands over: campaign at once, skipping pre-vote and others' leases.
+        if (this.promotable()) this.campaign(true);
+        return OK;
+      case 'readIndexResp':
+        this.readStates.push({ readId: m.readId, index: m.index });
+        return OK;
+      case 'readIndex':
+        // A follower that thought we were leader: drop it, its host times out and retries.
+        this.counters.readsDropped++;
+        return OK;
+      default:
+        return OK;
+    }
+  }
+
+  private appendResp(to: NodeId, reject: boolean, index: number, hintIndex = 0, hintTerm = 0): AppendResponse {
+    return { type: 'appendResp', from: this.id, to, term: this.term, reject, index, hintIndex, hintTerm };
+  }
+
+  private handleAppend(m: AppendMessage): StepResult {
+    if (m.prevIndex < this.commit) {
+      this.send(this.appendResp(m.from, false, this.commit));
+      return OK;
+    }
+    if (!this.log.matchTerm(m.prevIndex, m.prevTerm)) {
+      const hint = this.log.findConflictByTerm(Math.min(m.prevIndex, this.log.lastIndex()), m.prevTerm);
+      this.send(this.appendResp(m.from, true, m.prevIndex, hint, Math.max(0, this.log.term(hint))));
+      return OK;
+    }
+    const n = m.entries.length;
+    let k = 0;
+    while (k < n && this.log.term((m.entries[k] as Entry).index) === (m.entries[k] as Entry).term) k++;
+    if (k < n) {
+      const first = (m.entries[k] as Entry).index;
+      if (first <= this.commit) {
+        return fail(new RaftError('ERR_RAFT_INVARIANT', `append would overwrite committed index ${first}`));
+      }
+      if (first <= this.log.lastIndex()) {
+        this.log.truncateFrom(first);
+        if (this.durableIndex >= first) this.durableIndex = first - 1;
+      }
+      this.log.append(k === 0 ? m.entries : m.entries.slice(k));
+      this.markUnstable(first);
+      this.membershipMaybeChanged();
+    }
+    const lastNew = m.prevIndex + n;
+    this.commitTo(Math.min(m.commit, lastNew));
+    this.send(this.appendResp(m.from, false, lastNew));
+    return OK;
+  }
+
+  private handleHeartbeat(m: HeartbeatMessage): void {
+    // The leader sends min(commit, our match), so everything up to it is in our log.
+    this.commitTo(Math.min(m.commit, this.log.lastIndex()));
+    this.send({ type: 'heartbeatResp', from: this.id, to: m.from, term: this.term, readSeq: m.readSeq });
+  }
+
+  private handleSnapshot(m: SnapshotMessage): void {
+    const meta = m.snapshot.meta;
+    if (meta.index <= this.commit) {
+      this.send(this.appendResp(m.from, false, this.commit));
+      return;
+    }
+    if (this.log.matchTerm(meta.index, meta.term)) {
+      // We already hold the snapshot's last entry: just learn that it is committed.
+      this.commitTo(meta.index);
+      this.send(this.appendResp(m.from, false, meta.index));
+      return;
+    }
+    this.log.reset(meta.index, meta.term, meta.membership);
+    this.snapshot = m.snapshot;
+    this.snapshotToWrite = m.snapshot;
+    this.unstableFrom = Infinity;
+    if (this.durableIndex > meta.index) this.durableIndex = meta.index;
+    this.commit = meta.index;
+    this.events.push({ type: 'snapshotRestored', index: meta.index, term: meta.term });
+    this.events.push({ type: 'commit', index: meta.index });
+    this.snapshotToApply = { snapshot: m.snapshot, tag: this.pendingTag() };
+    this.membershipMaybeChanged();
+    this.send(this.appendResp(m.from, false, meta.index));
+  }
+
+  private commitTo(index: number): void {
+    if (index <= this.commit) return;
+    const prev = this.commit;
+    this.commit = index;
+    this.events.push({ type: 'commit', index });
+    if (this.role !== 'leader') return;
+    if (this.uncommittedBytes > 0) {
+      for (let i = prev + 1; i <= index; i++) {
+        const e = this.log.entry(i);
+        if (e !== undefined && e.term === this.term) this.uncommittedBytes -= entryBytes(e);
+      }
+      if (this.uncommittedBytes < 0 || index === this.log.lastIndex()) this.uncommittedBytes = 0;
+    }
+    if (this.log.term(prev) !== this.term && this.log.term(index) === this.term) {
+      // First commit of our own term: reads that waited for it can proceed.
+      const waiting = this.readsAwaitingOwnTerm;
+      this.readsAwaitingOwnTerm = [];
+      for (const r of waiting) this.leaderRead(r.origin, r.readId);
+    }
+    if (!this.isVoter(this.id) && this.log.membershipIndex() <= index) this.stepDownRemoved();
+  }
+
+  /** The committed membership no longer has us as a voter: hand over and step down. */
+  private stepDownRemoved(): void {
+    let best: NodeId | null = null;
+    let bestMatch = -1;
+    const voters = this.log.membership().voters;
+    for (const [id, pr] of this.prs) {
+      if (voters.includes(id) && pr.match > bestMatch) {
+        best = id;
+        bestMatch = pr.match;
+      }
+    }
+    if (best !== null && bestMatch === this.log.lastIndex()) {
+      this.send({ type: 'timeoutNow', from: this.id, to: best, term: this.term });
+    }
+    this.events.push({ type: 'stepDown', reason: 'removed' });
+    this.becomeFollower(this.term, null);
+  }
+
+  // ---- leader ------------------------------------------------------------------------------
+
+  private progressEvent(peer: NodeId, state: ProgressState): void {
+    this.events.push({ type: 'progress', peer, state });
+  }
+
+  private stepLeader(m: Message): StepResult {
+    switch (m.type) {
+      case 'appendResp':
+        this.handleAppendResp(m);
+        return OK;
+      case 'heartbeatResp': {
+        const pr = this.prs.get(m.from);
+        if (pr === undefined) return OK;
+        pr.recentActive = true;
+        pr.probeSent = false;
+        if (pr.state === 'replicate' && pr.inflights.full()) {
+          // A full window and the follower is alive: appends were probably lost; resend.
+          pr.becomeProbe();
+          this.progressEvent(m.from, pr.state);
+        }
+        if (pr.match < this.log.lastIndex()) this.maybeSendAppend(m.from, pr, true);
+        if (m.readSeq > pr.readAck) {
+          pr.readAck = m.readSeq;
+          this.advanceReads();
+        }
+        return OK;
+      }
+      case 'readIndex':
+        if (!this.prs.has(m.from)) return OK;
+        return this.leaderRead(m.from, m.readId);
+      default:
+        return OK;
+    }
+  }
+
+  private handleAppendResp(m: AppendResponse): void {
+    const pr = this.prs.get(m.from);
+    if (pr === undefined) return;
+    pr.recentActive = true;
+    if (m.reject) {
+      let hint = m.hintIndex;
+      if (m.hintTerm > 0 && m.hintIndex >= this.log.offset) hint = this.log.findConflictByTerm(m.hintIndex, m.hintTerm);
+      if (pr.maybeDecrTo(m.index, hint)) {
+        if (pr.state === 'replicate') {
+          pr.becomeProbe();
+          this.progressEvent(m.from, pr.state);
+        }
+        this.maybeSendAppend(m.from, pr, true);
+      }
+      return;
+    }
+    const wasPaused = pr.isPaused();
+    if (!pr.maybeUpdate(m.index)) return;
+    if (pr.state === 'probe') {
+      pr.becomeReplicate();
+      this.progressEvent(m.from, pr.state);
+    } else if (pr.state === 'snapshot' && pr.match + 1 >= this.log.firstIndex()) {
+      pr.becomeReplicate();
+      this.progressEvent(m.from, pr.state);
+    } else if (pr.state === 'replicate') {
+      pr.inflights.freeLE(m.index);
+    }
+    if (this.maybeCommit()) {
+      this.broadcastAppend(true);
+      if (this.role !== 'leader') return;
+    } else if (wasPaused) {
+      this.maybeSendAppend(m.from, pr, true);
+    }
+    // Pipelining: keep the window full while there is something to send.
+    while (this.maybeSendAppend(m.from, pr, false));
+    if (this.role === 'leader' && m.from === this.transferee && pr.match === this.log.lastIndex()) {
+      this.send({ type: 'timeoutNow', from: this.id, to: m.from, term: this.term });
+      this.events.push({ type: 'transfer', to: m.from, outcome: 'timeoutNowSent' });
+    }
+  }
+
+  private readonly matchScratch: number[] = [];
+
+  /** Advance commit to the highest index on a quorum of voters, if it is of our term. */
+  private maybeCommit(): boolean {
+    const voters = this.log.membership().voters;
+    const matches = this.matchScratch;
+    matches.length = 0;
+    for (const v of voters) {
+      matches.push(v === this.id ? this.durableIndex : (this.prs.get(v)?.match ?? 0));
+    }
+    if (matches.length === 0) return false;
+    matches.sort((a, b) => b - a);
+    const idx = matches[(voters.length >> 1)] as number;
+    if (idx <= this.commit) return false;
+    // Figure 8: only an entry of the current term is committed by counting replicas.
+    if (this.log.term(idx) !== this.term && this.broken.commitByCountingOldTerms !== true) return false;
+    this.commitTo(idx);
+    return true;
+  }
+
+  private broadcastAppend(sendIfEmpty: boolean): void {
+    if (this.role !== 'leader') return;
+    for (const [id, pr] of this.prs) this.maybeSendAppend(id, pr, sendIfEmpty);
+  }
+
+  private broadcastHeartbeat(): void {
+    const readSeq = this.readQueue.length > 0 ? (this.readQueue[this.readQueue.length - 1] as PendingRead).seq : 0;
+    for (const [id, pr] of this.prs) {
+      this.send({
+        type: 'heartbeat',
+        from: this.id,
+        to: id,
+        term: this.term,
+        commit: Math.min(pr.match, this.commit),
+        readSeq,
+      });
+    }
+  }
+
+  private maybeSendAppend(to: NodeId, pr: Progress, sendIfEmpty: boolean): boolean {
+    if (pr.isPaused()) return false;
+    const prevIndex = pr.next - 1;
+    const prevTerm = this.log.term(prevIndex);
+    if (prevTerm < 0) return this.sendSnapshot(to, pr);
+    const last = this.log.lastIndex();
+    const entries = pr.next <= last ? this.log.slice(pr.next, last, this.limits.maxAppendEntries, this.limits.maxAppendBytes) : EMPTY;
+    if (entries.length === 0 && !sendIfEmpty) return false;
+    this.send({ type: 'append', from: this.id, to, term: this.term, prevIndex, prevTerm, entries, commit: this.commit });
+    if (entries.length > 0 && pr.state === 'replicate') {
+      let bytes = 0;
+      for (const e of entries) bytes += entryBytes(e);
+      const lastSent = (entries[entries.length - 1] as Entry).index;
+      pr.next = lastSent + 1;
+      pr.inflights.add(lastSent, bytes);
+    } else if (pr.state === 'probe') {
+      pr.probeSent = true;
+    }
+    return true;
+  }
+
+  private sendSnapshot(to: NodeId, pr: Progress): boolean {
+    if (this.snapshot === null) return false;
+    this.send({ type: 'snapshot', from: this.id, to, term: this.term, snapshot: this.snapshot });
+    pr.becomeSnapshot(this.snapshot.meta.index);
+    this.progressEvent(to, pr.state);
+    return true;
+  }
+
+  private appendLocal(entries: Entry[]): void {
+    this.log.append(entries);
+    this.markUnstable((entries[0] as Entry).index);
+    this.membershipMaybeChanged();
+    if (this.broken.ackBeforeDurable) {
+      this.durableIndex = this.log.lastIndex();
+      this.maybeCommit();
+    }
+  }
+
+  private notLeader(): StepResult {
+    return fail(new RaftError('ERR_RAFT_NOT_LEADER', `${this.id} is not the leader`, this.leader));
+  }
+
+  private propose(commands: readonly Uint8Array[]): StepResult {
+    if (this.role !== 'leader') {
+      this.counters.proposalsRefused++;
+      return this.notLeader();
+    }
+    if (this.transferee !== null) {
+      this.counters.proposalsRefused++;
+      return fail(new RaftError('ERR_RAFT_TRANSFERRING', `leadership is moving to ${this.transferee}`, this.leader));
+    }
+    if (!Array.isArray(commands) || commands.length === 0 || commands.length > this.limits.maxProposalEntries) {
+      this.counters.proposalsRefused++;
+      return fail(new RaftError('ERR_RAFT_BAD_PROPOSAL', `a batch holds 1..${this.limits.maxProposalEntries} commands`));
+    }
+    let bytes = 0;
+    for (const c of commands) {
+      if (!(c instanceof Uint8Array) || c.byteLength > this.limits.maxEntryBytes) {
+        this.counters.proposalsRefused++;
+        return fail(new RaftError('ERR_RAFT_BAD_PROPOSAL', `a command is a Uint8Array of at most ${this.limits.maxEntryBytes} bytes`));
+      }
+      bytes += c.byteLength + ENTRY_OVERHEAD_BYTES;
+    }
+    if (this.uncommittedBytes > 0 && this.uncommittedBytes + bytes > this.limits.maxUncommittedBytes) {
+      this.counters.proposalsRefused++;
+      return fail(
+        new RaftError('ERR_RAFT_TOO_MUCH_UNCOMMITTED', `${this.uncommittedBytes} uncommitted bytes; limit ${this.limits.maxUncommittedBytes}`, this.id),
+      );
+    }
+    this.uncommittedBytes += bytes;
+    const first = this.log.lastIndex() + 1;
+    const entries: Entry[] = new Array<Entry>(commands.length);
+    for (let i = 0; i < commands.length; i++) {
+      entries[i] = { kind: 'normal', term: this.term, index: first + i, data: commands[i] as Uint8Array };
+    }
+    this.appendLocal(entries);
+    this.broadcastAppend(false);
+    return { ok: true, index: first, term: this.term };
+  }
+
+  private changeConfig(change: ConfigChange): StepResult {
+    if (this.role !== 'leader') return this.notLeader();
+    if (this.transferee !== null) {
+      return fail(new RaftError('ERR_RAFT_TRANSFERRING', `leadership is moving to ${this.transferee}`, this.leader));
+    }
+    if (this.log.term(this.commit) !== this.term) {
+      // The 2015 single-server bug: a change proposed before the new leader commits in its
+      // own term can combine with an uncommitted change of a previous leader into two majorities.
+      return fail(new RaftError('ERR_RAFT_NOT_READY', 'leader has not committed an entry of its term yet', this.id));
+    }
+    if (this.log.membershipIndex() > this.commit) {
+      return fail(new RaftError('ERR_RAFT_CONFIG_PENDING', 'a membership change is still uncommitted', this.id));
+    }
+    const cur = this.log.membership();
+    const id = change?.id;
+    if (typeof id !== 'string' || id.length === 0) {
+      return fail(new RaftError('ERR_RAFT_BAD_CONFIG_CHANGE', 'change needs a node id'));
+    }
+    const isVoter = cur.voters.includes(id);
+    const isLearner = cur.learners.includes(id);
+    let next: Membership;
+    switch (change.type) {
+      case 'addVoter': {
+        if (isVoter) return fail(new RaftError('ERR_RAFT_BAD_CONFIG_CHANGE', `${id} is already a voter`));
+        if (isLearner) {
+          const pr = this.prs.get(id);
+          if (pr === undefined || pr.match < this.commit) {
+            return fail(new RaftError('ERR_RAFT_NOT_CAUGHT_UP', `learner ${id} has not caught up with ${this.commit}`));
+          }
+        }
+        next = { voters: [...cur.voters, id], learners: cur.learners.filter((l) => l !== id) };
+        break;
+      }
+      case 'addLearner':
+        if (isVoter || isLearner) return fail(new RaftError('ERR_RAFT_BAD_CONFIG_CHANGE', `${id} is already a member`));
+        next = { voters: cur.voters, learners: [...cur.learners, id] };
+        break;
+      case 'removeNode':
+        if (isVoter) {
+          if (cur.voters.length === 1) return fail(new RaftError('ERR_RAFT_BAD_CONFIG_CHANGE', 'cannot remove the last voter'));
+          next = { voters: cur.voters.filter((v) => v !== id), learners: cur.learners };
+        } else if (isLearner) {
+          next = { voters: cur.voters, learners: cur.learners.filter((l) => l !== id) };
+        } else {
+          return fail(new RaftError('ERR_RAFT_BAD_CONFIG_CHANGE', `${id} is not a member`));
+        }
+        break;
+      default:
+        return fail(new RaftError('ERR_RAFT_BAD_CONFIG_CHANGE', 'unknown change'));
+    }
+    const index = this.log.lastIndex() + 1;
+    this.appendLocal([{ kind: 'config', term: this.term, index, membership: next }]);
+    this.broadcastAppend(false);
+    return { ok: true, index, term: this.term };
+  }
+
+  private transferLeadership(to: NodeId): StepResult {
+    if (this.role !== 'leader') return this.notLeader();
+    if (to === this.id || !this.isVoter(to)) {
+      return fail(new RaftError('ERR_RAFT_BAD_TRANSFER', `${String(to)} is not another voter`));
+    }
+    if (this.transferee === to) return OK;
+    if (this.transferee !== null) this.events.push({ type: 'transfer', to: this.transferee, outcome: 'aborted' });
+    this.transferee = to;
+    this.transferElapsed = 0;
+    this.events.push({ type: 'transfer', to, outcome: 'started' });
+    const pr = this.prs.get(to) as Progress;
+    if (pr.match === this.log.lastIndex()) {
+      this.send({ type: 'timeoutNow', from: this.id, to, term: this.term });
+      this.events.push({ type: 'transfer', to, outcome: 'timeoutNowSent' });
+    } else {
+      this.maybeSendAppend(to, pr, true);
+    }
+    return OK;
+  }
+
+  // ---- reads -------------------------------------------------------------------------------
+
+  private readIndex(readId: ReadId): StepResult {
+    if (this.role === 'leader') return this.leaderRead(this.id, readId);
+    if (this.leader === null) return fail(new RaftError('ERR_RAFT_NO_LEADER', 'no known leader to confirm a read'));
+    this.send({ type: 'readIndex', from: this.id, to: this.leader, term: this.term, readId });
+    return OK;
+  }
+
+  private respondRead(origin: NodeId, readId: ReadId, index: number): void {
+    if (origin === this.id) this.readStates.push({ readId, index });
+    else this.send({ type: 'readIndexResp', from: this.id, to: origin, term: this.term, readId, index });
+  }
+
+  private leaderRead(origin: NodeId, readId: ReadId): StepResult {
+    if (this.log.term(this.commit) !== this.term) {
+      // Our commit index may lag the true one until we commit in our term: wait for it.
+      if (this.readsAwaitingOwnTerm.length >= this.limits.maxPendingReads) {
+        return fail(new RaftError('ERR_RAFT_TOO_MANY_READS', 'too many reads waiting'));
+      }
+      this.readsAwaitingOwnTerm.push({ origin, readId });
+      return OK;
+    }
+    const voters = this.log.membership().voters;
+    if (this.leaseReads || (voters.length === 1 && voters[0] === this.id)) {
+      this.respondRead(origin, readId, this.commit);
+      return OK;
+    }
+    if (this.readQueue.length >= this.limits.maxPendingReads) {
+      return fail(new RaftError('ERR_RAFT_TOO_MANY_READS', 'too many reads waiting'));
+    }
+    const seq = ++this.readSeq;
+    this.readQueue.push({ seq, index: this.commit, origin, readId });
+    this.broadcastHeartbeat();
+    return OK;
+  }
+
+  /** Release every read whose round a quorum of voters has confirmed. */
+  private advanceReads(): void {
+    if (this.readQueue.length === 0) return;
+    const voters = this.log.membership().voters;
+    const acks: number[] = [];
+    for (const v of voters) acks.push(v === this.id ? this.readSeq : (this.prs.get(v)?.readAck ?? 0));
+    acks.sort((a, b) => b - a);
+    const confirmed = acks[voters.length >> 1] ?? 0;
+    let n = 0;
+    while (n < this.readQueue.length && (this.readQueue[n] as PendingRead).seq <= confirmed) {
+      const r = this.readQueue[n] as PendingRead;
+      this.respondRead(r.origin, r.readId, r.index);
+      n++;
+    }
+    if (n > 0) this.readQueue.splice(0, n);
+  }
+}
