@@ -1,0 +1,333 @@
+// The peer protocol of the pg core: sync on node up, batched deltas, versions per sender
+// incarnation (duplicates, gaps, late and unsynced messages), validation of every message,
+// back-pressure resync, discover retries and anti-entropy.
+import { describe, expect, it } from 'vitest';
+import { decode, encode } from '../../runtime/codec.js';
+import { Pid } from '../../runtime/pid.js';
+import { PgScope, clampedBackoff } from '../../pg/index.js';
+import type { PgMessage } from '../../pg/index.js';
+import { Cluster, describeEvents, multiset } from './harness.js';
+
+const twoNodes = (options?: ConstructorParameters<typeof Cluster>[1]): Cluster => {
+  const cluster = new Cluster(['a', 'b'], options);
+  cluster.settle();
+  return cluster;
+};
+
+const waiting = (cluster: Cluster, from: string, to: string): PgMessage[] =>
+  (cluster.queues.get(`${from}->${to}`) ?? []).map((b) => decode(b) as PgMessage);
+
+describe('pg protocol: sync and deltas', () => {
+  it('node up exchanges one discover and one sync each way', () => {
+    const cluster = new Cluster(['a', 'b']);
+    const p = cluster.spawn('a');
+    cluster.on('a', (s) => s.join('g', p));
+    // Before any delivery each side has asked the other for its memberships.
+    expect(waiting(cluster, 'a', 'b').map((m) => m.t)).toEqual(['discover']);
+    expect(waiting(cluster, 'b', 'a').map((m) => m.t)).toEqual(['discover']);
+    cluster.settle();
+    expect(cluster.scope('a').stats().syncsSent).toBe(1);
+    expect(cluster.scope('b').stats().syncsSent).toBe(1);
+    expect(cluster.scope('b').members('g')).toEqual([p]);
+  });
+
+  it('converges when one side learns of the other long before the other side does', () => {
+    const cluster = new Cluster(['a', 'b']);
+    cluster.disconnect('a', 'b');
+    const p = cluster.spawn('b');
+    cluster.on('b', (s) => s.join('g', p));
+    // Only a knows b is up; b drops a's discover (a is not up for b yet).
+    cluster.connected.add('a|b');
+    cluster.on('a', (s) => s.peerUp('b', 1));
+    cluster.settle();
+    expect(cluster.scope('b').stats().droppedNotUp).toBe(1);
+    cluster.on('b', (s) => s.peerUp('a', 1));
+    cluster.settle();
+    expect(cluster.scope('a').members('g')).toEqual([p]);
+    const q = cluster.spawn('a');
+    cluster.on('a', (s) => s.join('h', q));
+    cluster.settle();
+    expect(cluster.scope('b').members('h')).toEqual([q]);
+  });
+
+  it('batches deltas: one packet per peer per flush, however many groups changed', () => {
+    const cluster = new Cluster(['a', 'b', 'c']);
+    cluster.settle();
+    const pids = Array.from({ length: 50 }, () => cluster.spawn('a'));
+    const scope = cluster.scope('a');
+    pids.forEach((p, i) => scope.join(`g${i}`, p));
+    scope.leave('g0', pids[0] as Pid);
+    const { sends } = scope.takeOutputs();
+    expect(sends.map((s) => [s.to, s.message.t])).toEqual([
+      ['b', 'delta'],
+      ['c', 'delta'],
+    ]);
+    const delta = sends[0]?.message;
+    expect(delta?.t === 'delta' && delta.ops.length).toBe(51);
+  });
+
+  it('splits a flush longer than maxOpsPerDeltaMessage into consecutive deltas that apply in order', () => {
+    const cluster = twoNodes({ limits: { maxOpsPerDeltaMessage: 4 } });
+    const pids = Array.from({ length: 10 }, () => cluster.spawn('a'));
+    for (const p of pids) cluster.scope('a').join('g', p);
+    cluster.drain('a');
+    const deltas = waiting(cluster, 'a', 'b');
+    expect(deltas.map((m) => (m.t === 'delta' ? m.ops.length : 0))).toEqual([4, 4, 2]);
+    cluster.settle();
+    expect(cluster.scope('b').members('g')).toEqual(cluster.scope('a').members('g'));
+  });
+
+  it('drops a duplicate delta without changing the view', () => {
+    const cluster = twoNodes();
+    const p = cluster.spawn('a');
+    cluster.on('a', (s) => s.join('g', p));
+    const [delta] = cluster.queues.get('a->b') ?? [];
+    cluster.settle();
+    cluster.inject('a', 'b', delta);
+    expect(cluster.scope('b').stats().droppedDuplicate).toBe(1);
+    expect(cluster.scope('b').members('g')).toEqual([p]);
+  });
+
+  it('drops a delta from a node whose sync has not been applied', () => {
+    const cluster = new Cluster(['a', 'b']);
+    const p = cluster.spawn('a');
+    cluster.scope('b').peerUp('a', 1);
+    cluster.inject('a', 'b', { t: 'delta', scope: 'default', inc: 1, toInc: 1, base: 0, version: 1, ops: [['j', 'g', [p]]] });
+    expect(cluster.scope('b').stats().droppedUnsynced).toBe(1);
+    expect(cluster.scope('b').members('g')).toEqual([]);
+  });
+
+  it('drops late messages after node down and messages of an old incarnation', () => {
+    const cluster = twoNodes();
+    const p = cluster.spawn('a');
+    cluster.on('a', (s) => s.join('g', p));
+    const [delta] = cluster.queues.get('a->b') ?? [];
+    cluster.settle();
+    const syncBytes = cluster.history.get('a->b')?.find((b) => (decode(b) as PgMessage).t === 'sync');
+    cluster.disconnect('a', 'b');
+    cluster.inject('a', 'b', delta);
+    cluster.inject('a', 'b', syncBytes);
+    expect(cluster.scope('b').members('g')).toEqual([]);
+    expect(cluster.scope('b').stats().droppedNotUp).toBe(2);
+    // a restarts: b knows incarnation 2; a message of incarnation 1 is stale.
+    cluster.restart('a', true);
+    cluster.settle();
+    cluster.inject('a', 'b', delta);
+    expect(cluster.scope('b').stats().droppedNotUp).toBe(3);
+    expect(cluster.scope('b').members('g')).toEqual([]);
+  });
+
+  it('a stale sync (older version than one applied) is dropped', () => {
+    const cluster = twoNodes();
+    const p = cluster.spawn('a');
+    const oldSync = cluster.history.get('a->b')?.find((b) => (decode(b) as PgMessage).t === 'sync');
+    cluster.on('a', (s) => s.join('g', p));
+    cluster.tick(cluster.scope('a').timings.antiEntropyIntervalMs);
+    cluster.settle();
+    cluster.inject('a', 'b', oldSync);
+    expect(cluster.scope('b').stats().droppedStaleSync).toBe(1);
+    expect(cluster.scope('b').members('g')).toEqual([p]);
+  });
+
+  it('a gap (lost delta) is detected, the delta dropped, and a resync repairs the view', () => {
+    const cluster = twoNodes();
+    const [p, q] = [cluster.spawn('a'), cluster.spawn('a')];
+    cluster.on('a', (s) => s.join('g', p));
+    cluster.queues.set('a->b', []); // the first delta is lost
+    cluster.on('a', (s) => s.join('g', q));
+    const monitor = cluster.monitorScope('b');
+    cluster.settle();
+    expect(cluster.scope('b').stats().droppedGap).toBe(1);
+    expect(cluster.scope('b').members('g')).toEqual([q, p]);
+    // The repair is differential: one join with both pids, nothing spurious.
+    expect(describeEvents(monitor.events)).toEqual([`join g [${q.toString()},${p.toString()}]`]);
+  });
+
+  it('a leave of a member the view lacks is counted and triggers a resync', () => {
+    const cluster = twoNodes();
+    const p = cluster.spawn('a');
+    cluster.scope('b').receive('a', { t: 'delta', scope: 'default', inc: 1, toInc: 1, base: 0, version: 1, ops: [['l', 'g', [p]]] });
+    expect(cluster.scope('b').stats().inconsistentRemoteOps).toBe(1);
+    cluster.settle();
+    expect(cluster.scope('b').members('g')).toEqual([]);
+  });
+
+  it('anti-entropy sends one full sync per interval, to one peer at a time in turn, and repairs a silent loss', () => {
+    const cluster = new Cluster(['a', 'b', 'c']);
+    cluster.settle();
+    const p = cluster.spawn('a');
+    cluster.on('a', (s) => s.join('g', p));
+    cluster.queues.set('a->b', []); // lost, and no later delta reveals the gap
+    cluster.settle();
+    expect(cluster.scope('b').members('g')).toEqual([]);
+    const interval = cluster.scope('a').timings.antiEntropyIntervalMs;
+    const targets: string[] = [];
+    for (let round = 0; round < 4; round++) {
+      cluster.now += interval;
+      cluster.scope('a').tick(cluster.now);
+      const { sends } = cluster.scope('a').takeOutputs();
+      expect(sends.length).toBe(1);
+      targets.push(sends[0]?.to as string);
+      for (const s of sends) cluster.scope(s.to).receive('a', decode(encode(s.message)));
+    }
+    expect(targets).toEqual(['b', 'c', 'b', 'c']);
+    expect(cluster.scope('b').members('g')).toEqual([p]);
+  });
+
+  it('a lost discover is re-sent after a clamped backoff until the sync arrives', () => {
+    const cluster = new Cluster(['a', 'b'], { timings: { discoverRetryMs: 100, discoverRetryMaxMs: 400 } });
+    const p = cluster.spawn('b');
+    cluster.on('b', (s) => s.join('g', p));
+    // Both discovers are lost (a single lost one heals at once: the sync answering the other
+    // discover is itself answered with a sync).
+    cluster.queues.set('a->b', []);
+    cluster.queues.set('b->a', []);
+    cluster.settle();
+    expect(cluster.scope('a').members('g')).toEqual([]);
+    const sentAt = (): number => cluster.scope('a').stats().discoversSent;
+    const before = sentAt();
+    cluster.tick(99);
+    expect(sentAt()).toBe(before);
+    cluster.tick(1);
+    expect(sentAt()).toBe(before + 1);
+    cluster.settle();
+    expect(cluster.scope('a').members('g')).toEqual([p]);
+  });
+
+  it('backoff doubles and is clamped for any attempt count', () => {
+    expect(clampedBackoff(100, 30_000, 0)).toBe(100);
+    expect(clampedBackoff(100, 30_000, 3)).toBe(800);
+    expect(clampedBackoff(100, 30_000, 10)).toBe(30_000);
+    expect(clampedBackoff(100, 30_000, 5_000)).toBe(30_000);
+    expect(Number.isFinite(clampedBackoff(1, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER))).toBe(true);
+  });
+
+  it('a new incarnation announced by peerUp alone replaces the old one (down, then up)', () => {
+    const cluster = twoNodes();
+    const p = cluster.spawn('b');
+    cluster.on('b', (s) => s.join('g', p));
+    cluster.settle();
+    const monitor = cluster.monitorScope('a');
+    cluster.restart('b', false);
+    cluster.settle();
+    expect(cluster.scope('a').members('g')).toEqual([]);
+    expect(describeEvents(monitor.events)).toEqual([`leave g [${p.toString()}]`]);
+    expect(cluster.scope('a').peers()).toEqual([{ node: 'b', incarnation: 2, synced: true }]);
+  });
+});
+
+describe('pg protocol: back-pressure', () => {
+  it('a full pg queue marks the peer for a full resync once room returns, and it converges', () => {
+    const cluster = twoNodes({ queueCapacity: 2 });
+    const pids = Array.from({ length: 6 }, () => cluster.spawn('a'));
+    const monitor = cluster.monitorScope('b');
+    // Six flushes, six deltas for a queue of two: the third fails.
+    for (const p of pids) cluster.on('a', (s) => s.join('g', p));
+    expect(cluster.scope('a').stats().peerQueueFull).toBe(1);
+    expect(cluster.blocked.has('a->b')).toBe(true);
+    cluster.on('a', (s) => s.leave('g', pids[0] as Pid));
+    cluster.settle();
+    expect(cluster.blocked.has('a->b')).toBe(false);
+    expect(cluster.scope('b').members('g')).toEqual(cluster.scope('a').members('g'));
+    expect(cluster.scope('a').stats().syncsSent).toBeGreaterThanOrEqual(2);
+    // Differential: each pid joined once in the events; the one that left, left once; no leave+join pairs.
+    const events = describeEvents(monitor.events);
+    expect(events.filter((e) => e.startsWith('leave'))).toEqual([`leave g [${(pids[0] as Pid).toString()}]`]);
+    expect(multiset(monitor.events.flatMap((e) => (e.kind === 'join' ? e.pids : [])))).toEqual(multiset(pids));
+    cluster.expectMonitorsReplay();
+  });
+
+  it('a blocked peer that never reports room is retried on tick with a clamped backoff', () => {
+    const cluster = twoNodes({ timings: { blockedRetryMs: 50, blockedRetryMaxMs: 200 } });
+    const p = cluster.spawn('a');
+    const scope = cluster.scope('a');
+    scope.peerQueueFull('b');
+    scope.join('g', p);
+    expect(scope.takeOutputs().sends).toEqual([]);
+    scope.tick(cluster.now + 49);
+    expect(scope.takeOutputs().sends).toEqual([]);
+    scope.tick(cluster.now + 50);
+    const { sends } = scope.takeOutputs();
+    expect(sends.map((s) => s.message.t)).toEqual(['sync']);
+    // Full again: next wait doubles, then is clamped.
+    scope.peerQueueFull('b');
+    scope.tick(cluster.now + 50 + 99);
+    expect(scope.takeOutputs().sends).toEqual([]);
+    scope.tick(cluster.now + 50 + 100);
+    expect(scope.takeOutputs().sends.map((s) => s.message.t)).toEqual(['sync']);
+    for (let i = 0; i < 40; i++) scope.peerQueueFull('b');
+    scope.tick(cluster.now + 150 + 200);
+    expect(scope.takeOutputs().sends.map((s) => s.message.t)).toEqual(['sync']);
+  });
+
+  it('an unflushed backlog past maxPendingDeltaOps turns into a full resync, nothing lost', () => {
+    const cluster = twoNodes({ limits: { maxPendingDeltaOps: 5 } });
+    const scope = cluster.scope('a');
+    const pids = Array.from({ length: 12 }, () => cluster.spawn('a'));
+    for (const p of pids) scope.join('g', p);
+    expect(scope.stats().pendingLogOverflows).toBe(1);
+    cluster.settle();
+    expect(cluster.scope('b').members('g')).toEqual(scope.members('g'));
+  });
+});
+
+describe('pg protocol: validation', () => {
+  const good = (p: Pid): Record<string, unknown> => ({ t: 'sync', scope: 'default', inc: 1, toInc: 1, version: 3, groups: [['g', [p]]] });
+
+  it('counts and drops every malformed message without throwing or changing the view', () => {
+    const cluster = twoNodes();
+    const p = cluster.spawn('a');
+    const foreign = new Pid('c', 1, 1);
+    const wrongIncarnation = new Pid('a', 1, 9);
+    const bad: unknown[] = [
+      null,
+      42,
+      'sync',
+      [],
+      {},
+      { ...good(p), t: 'nope' },
+      { ...good(p), scope: 7 },
+      { ...good(p), inc: -1 },
+      { ...good(p), toInc: 1.5 },
+      { ...good(p), version: 'x' },
+      { ...good(p), groups: 'g' },
+      { ...good(p), groups: [['g']] },
+      { ...good(p), groups: [[1, [p]]] },
+      { ...good(p), groups: [['g', []]] },
+      { ...good(p), groups: [['g', ['<a.1.1>']]] },
+      { ...good(p), groups: [['g', [foreign]]] },
+      { ...good(p), groups: [['g', [wrongIncarnation]]] },
+      { ...good(p), groups: [['g', [p]], ['g', [p]]] },
+      { ...good(p), groups: [['x'.repeat(5_000), [p]]] },
+      { t: 'delta', scope: 'default', inc: 1, toInc: 1, base: 0, version: 2, ops: [['j', 'g', [p]]] },
+      { t: 'delta', scope: 'default', inc: 1, toInc: 1, base: 0, version: 0, ops: [] },
+      { t: 'delta', scope: 'default', inc: 1, toInc: 1, base: 0, version: 1, ops: [['x', 'g', [p]]] },
+      { t: 'delta', scope: 'default', inc: 1, toInc: 1, base: 0, version: 1, ops: [['j', 'g', [foreign]]] },
+      { t: 'delta', scope: 'default', inc: 1, toInc: 1, base: 0, version: 1, ops: ['j'] },
+    ];
+    const before = cluster.scope('b').version;
+    for (const value of bad) expect(() => cluster.scope('b').receive('a', value)).not.toThrow();
+    expect(cluster.scope('b').stats().droppedMalformed).toBe(bad.length);
+    expect(cluster.scope('b').whichGroups()).toEqual([]);
+    expect(cluster.scope('b').version).toBe(before);
+    // The same message, well formed, is accepted.
+    cluster.scope('b').receive('a', good(p));
+    expect(cluster.scope('b').members('g')).toEqual([p]);
+  });
+
+  it('a message for another scope or another incarnation of this node is misrouted', () => {
+    const cluster = twoNodes();
+    const p = cluster.spawn('a');
+    cluster.scope('b').receive('a', { ...good(p), scope: 'other' });
+    cluster.scope('b').receive('a', { ...good(p), toInc: 2 });
+    expect(cluster.scope('b').stats().droppedMisrouted).toBe(2);
+    expect(cluster.scope('b').members('g')).toEqual([]);
+  });
+
+  it('a message claiming to come from an unknown node is dropped', () => {
+    const scope = new PgScope({ scope: 'default', node: 'b', incarnation: 1 });
+    scope.receive('a', { t: 'discover', scope: 'default', inc: 1, toInc: 1 });
+    expect(scope.stats().droppedNotUp).toBe(1);
+    expect(scope.takeOutputs().sends).toEqual([]);
+  });
+});
