@@ -60,7 +60,7 @@ export class Mailbox {
   }
 
   clear(): void {
-    this.#items = [];
+    if (this.#items.length > 0) this.#items = [];
     this.#head = 0;
   }
 

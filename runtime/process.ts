@@ -226,7 +226,8 @@ export class Proc implements ProcessContext {
   markExited(reason: ExitReason): void {
     this.alive = false;
     this.exitReason = reason;
-    this.#failWait(new ProcessExitedError(this.self, reason));
+    // Build the error only when a receive waits for it: capturing a stack costs more than a spawn.
+    if (this.#waitReject !== null) this.#failWait(new ProcessExitedError(this.self, reason));
     this.mailbox.clear();
     this.#abort?.abort(reason);
   }
