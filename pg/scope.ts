@@ -60,9 +60,11 @@ interface Peer {
   discoverAttempt: number;
   discoverRetryAt: number;
   // -- outbound: our stream of deltas to it --
-  /** It has our sync at `sentVersion`; deltas after it go out at each flush. */
+  /**
+   * It has our sync and gets deltas at each flush. Every streamed peer is at `#logBase` between
+   * flushes (a stream starts with a sync at a flush), so one delta fits them all.
+   */
   streaming: boolean;
-  sentVersion: number;
   /** Send a full sync at the next flush (discover answered, resync after a full queue, anti-entropy). */
   syncDue: boolean;
   /** A sync went to this incarnation since it came up (so its sync needs no reply). */
@@ -184,9 +186,12 @@ export class PgScope {
     return this.#whichLocalGroups;
   }
 
-  /** Nodes this scope currently treats as up, with the incarnation it knows. */
-  peers(): ReadonlyArray<{ readonly node: string; readonly incarnation: number; readonly synced: boolean }> {
-    return [...this.#peers.values()].map((p) => ({ node: p.node, incarnation: p.incarnation, synced: p.synced }));
+  /**
+   * Nodes this scope currently treats as up: the incarnation it knows, whether that peer's sync
+   * was applied, and the peer's local version our view of it reflects.
+   */
+  peers(): ReadonlyArray<{ readonly node: string; readonly incarnation: number; readonly synced: boolean; readonly version: number }> {
+    return [...this.#peers.values()].map((p) => ({ node: p.node, incarnation: p.incarnation, synced: p.synced, version: p.version }));
   }
 
   stats(): Readonly<PgStats> {
@@ -341,7 +346,6 @@ export class PgScope {
       discoverAttempt: 0,
       discoverRetryAt: this.#now,
       streaming: false,
-      sentVersion: 0,
       syncDue: false,
       sentSyncSinceUp: false,
       blocked: false,
@@ -473,7 +477,6 @@ export class PgScope {
         peer.sentSyncSinceUp = true;
         if (!peer.streaming) this.#streamingPeers++;
         peer.streaming = true;
-        peer.sentVersion = this.#version;
         this.#stats.syncsSent++;
       } else if (peer.streaming && deltaChunks.length > 0) {
         let base = this.#logBase;
@@ -491,7 +494,6 @@ export class PgScope {
           base += ops.length;
           this.#stats.deltasSent++;
         }
-        peer.sentVersion = this.#version;
       }
     }
     this.#log = [];

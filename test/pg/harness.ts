@@ -16,6 +16,8 @@ export interface RecordedMonitor {
   readonly ref: MonitorRef;
   /** Undefined for a scope monitor. */
   readonly group: Group | undefined;
+  /** Key of the owning process, if any. */
+  readonly owner: string | undefined;
   /** Replay of snapshot + events so far: group → pid key → count. */
   readonly replay: Map<Group, Map<string, number>>;
   readonly events: PgEvent[];
@@ -54,9 +56,12 @@ export function multiset(pids: readonly Pid[]): Map<string, number> {
   return out;
 }
 
-export function sortedKeys(pids: readonly Pid[]): string[] {
-  return pids.map((p) => p.toString()).sort();
+export function sameCounts(a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [key, n] of a) if (b.get(key) !== n) return false;
+  return true;
 }
+
 
 export class Cluster {
   readonly nodes = new Map<string, SimNode>();
@@ -73,6 +78,8 @@ export class Cluster {
   readonly partitioned = new Set<string>();
   queueCapacity: number;
   now = 0;
+  /** `node/incarnation` → local version → that node's local memberships then (see localState). */
+  readonly localHistory = new Map<string, Map<number, string>>();
   readonly #options: ClusterOptions;
 
   constructor(names: readonly string[], options: ClusterOptions = {}) {
@@ -103,6 +110,7 @@ export class Cluster {
   kill(pid: Pid): void {
     const node = this.node(pid.node);
     node.alive.delete(pid.toString());
+    for (const m of this.monitors) if (m.node === pid.node && m.owner === pid.toString()) m.active = false;
     node.scope.processExit(pid);
     this.drain(pid.node);
   }
@@ -119,14 +127,14 @@ export class Cluster {
   monitorScope(name: string, owner?: Pid): RecordedMonitor {
     return this.on(name, (scope) => {
       const handle = scope.monitorScope(owner);
-      return this.#record(name, handle.ref, undefined, handle.snapshot);
+      return this.#record(name, handle.ref, undefined, handle.snapshot, owner);
     });
   }
 
   monitorGroup(name: string, group: Group, owner?: Pid): RecordedMonitor {
     return this.on(name, (scope) => {
       const handle = scope.monitor(group, owner);
-      return this.#record(name, handle.ref, group, new Map([[group, handle.snapshot]]));
+      return this.#record(name, handle.ref, group, new Map([[group, handle.snapshot]]), owner);
     });
   }
 
@@ -139,6 +147,10 @@ export class Cluster {
   /** Drain a node's outputs: messages into link queues, events into monitor records. */
   drain(name: string): void {
     const node = this.node(name);
+    const historyKey = `${name}/${node.incarnation}`;
+    let versions = this.localHistory.get(historyKey);
+    if (versions === undefined) this.localHistory.set(historyKey, (versions = new Map()));
+    if (!versions.has(node.scope.version)) versions.set(node.scope.version, localState(node.scope, name));
     const outputs = node.scope.takeOutputs();
     const failed = new Set<string>();
     for (const { to, message } of outputs.sends) {
@@ -265,18 +277,49 @@ export class Cluster {
     }
   }
 
+  /**
+   * Every synced peer's block in every node's view equals that peer's local memberships at the
+   * version the view claims (so a view is always a true past state of the peer, never a mix).
+   */
+  peerViewProblems(): string[] {
+    const problems: string[] = [];
+    for (const [name, node] of this.nodes) {
+      for (const peer of node.scope.peers()) {
+        if (!peer.synced) continue;
+        const truth = this.localHistory.get(`${peer.node}/${peer.incarnation}`)?.get(peer.version);
+        if (truth === undefined) {
+          problems.push(`${name}: view of ${peer.node}/${peer.incarnation} at version ${peer.version}, a version never flushed`);
+          continue;
+        }
+        const seen = localState(node.scope, peer.node);
+        if (seen !== truth) problems.push(`${name}: view of ${peer.node}@${peer.version} is ${seen}, the peer had ${truth}`);
+      }
+    }
+    return problems;
+  }
+
   /** Check the invariant of pg-semantics.md for every active monitor: replay equals current view. */
   expectMonitorsReplay(): void {
+    expect(this.monitorReplayProblems()).toEqual([]);
+  }
+
+  /** Every active monitor whose snapshot + events does not give the current view, described. */
+  monitorReplayProblems(): string[] {
+    const problems: string[] = [];
     for (const m of this.monitors) {
       if (!m.active) continue;
-      expect(m.violation, `monitor ${m.ref} on ${m.node}`).toBeUndefined();
+      if (m.violation !== undefined) problems.push(`monitor ${m.ref} on ${m.node}: ${m.violation}`);
       const scope = this.scope(m.node);
       const groups = m.group === undefined ? new Set([...scope.whichGroups(), ...m.replay.keys()]) : new Set([m.group]);
       for (const group of groups) {
         const replayed = m.replay.get(group) ?? new Map<string, number>();
-        expect(replayed, `monitor ${m.ref} on ${m.node}, group ${group}`).toEqual(multiset(scope.members(group)));
+        const current = multiset(scope.members(group));
+        if (!sameCounts(replayed, current)) {
+          problems.push(`monitor ${m.ref} on ${m.node}, group ${group}: replay ${JSON.stringify([...replayed])} != view ${JSON.stringify([...current])}`);
+        }
       }
     }
+    return problems;
   }
 
   #boot(name: string, incarnation: number): void {
@@ -300,7 +343,7 @@ export class Cluster {
     this.on(to, (scope) => scope.receive(from, value));
   }
 
-  #record(name: string, ref: MonitorRef, group: Group | undefined, snapshot: ReadonlyMap<Group, readonly Pid[]>): RecordedMonitor {
+  #record(name: string, ref: MonitorRef, group: Group | undefined, snapshot: ReadonlyMap<Group, readonly Pid[]>, owner: Pid | undefined): RecordedMonitor {
     const replay = new Map<Group, Map<string, number>>();
     for (const [g, pids] of snapshot) if (pids.length > 0) replay.set(g, multiset(pids));
     const monitor: RecordedMonitor = {
@@ -308,6 +351,7 @@ export class Cluster {
       incarnation: this.node(name).incarnation,
       ref,
       group,
+      owner: owner?.toString(),
       replay,
       events: [],
       violation: undefined,
@@ -339,6 +383,16 @@ export class Cluster {
       else monitor.replay.set(event.group, counts);
     }
   }
+}
+
+/** One node's memberships as seen in `scope`, groups sorted, each block newest first. */
+export function localState(scope: PgScope, node: string): string {
+  const parts: string[] = [];
+  for (const group of [...scope.whichGroups()].sort()) {
+    const block = scope.members(group).filter((p) => p.node === node);
+    if (block.length > 0) parts.push(`${group}:${block.map(String).join(',')}`);
+  }
+  return parts.join(' ');
 }
 
 /** Membership events of a monitor, as compact strings: `join g [<a.1.1>,<a.2.1>]`. */

@@ -77,6 +77,22 @@ describe('pg protocol: sync and deltas', () => {
     expect(cluster.scope('b').members('g')).toEqual(cluster.scope('a').members('g'));
   });
 
+  it('deltas continue from the version of the last sync: no gap, no resync on a healthy link', () => {
+    const cluster = twoNodes();
+    const pids = Array.from({ length: 5 }, () => cluster.spawn('a'));
+    for (const p of pids) {
+      cluster.on('a', (s) => s.join('g', p));
+      cluster.tick(cluster.scope('a').timings.antiEntropyIntervalMs); // a full sync between deltas
+      cluster.on('a', (s) => s.join('h', p));
+      cluster.settle();
+    }
+    const b = cluster.scope('b').stats();
+    expect(b.droppedGap + b.droppedDuplicate + b.droppedUnsynced + b.droppedStaleSync).toBe(0);
+    expect(cluster.scope('a').stats().discoversSent).toBe(1);
+    expect(cluster.scope('b').peers()).toEqual([{ node: 'a', incarnation: 1, synced: true, version: cluster.scope('a').version }]);
+    expect(cluster.scope('b').members('h')).toEqual(cluster.scope('a').members('h'));
+  });
+
   it('drops a duplicate delta without changing the view', () => {
     const cluster = twoNodes();
     const p = cluster.spawn('a');
@@ -212,7 +228,7 @@ describe('pg protocol: sync and deltas', () => {
     cluster.settle();
     expect(cluster.scope('a').members('g')).toEqual([]);
     expect(describeEvents(monitor.events)).toEqual([`leave g [${p.toString()}]`]);
-    expect(cluster.scope('a').peers()).toEqual([{ node: 'b', incarnation: 2, synced: true }]);
+    expect(cluster.scope('a').peers()).toMatchObject([{ node: 'b', incarnation: 2, synced: true }]);
   });
 });
 
