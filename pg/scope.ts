@@ -536,6 +536,23 @@ export class PgScope {
 
   #checkJoinLimits(groups: readonly Group[], pids: readonly Pid[]): void {
     const limits = this.limits;
+    if (groups.length === 1 && pids.length === 1) {
+      // The common call, checked without building count maps.
+      const group = groups[0] as Group;
+      const size = this.#groups.get(group)?.size ?? 0;
+      if (size + 1 > limits.maxMembersPerGroup) {
+        throw new PgLimitError('maxMembersPerGroup', limits.maxMembersPerGroup, `group ${JSON.stringify(group)} would hold ${size + 1} members`);
+      }
+      if (size === 0 && this.#groups.size + 1 > limits.maxGroupsPerScope) {
+        throw new PgLimitError('maxGroupsPerScope', limits.maxGroupsPerScope, `scope ${this.scope} would hold ${this.#groups.size + 1} groups`);
+      }
+      const key = (pids[0] as Pid).toString();
+      const held = this.#localPids.get(key)?.groups.length ?? 0;
+      if (held + 1 > limits.maxMembershipsPerPid) {
+        throw new PgLimitError('maxMembershipsPerPid', limits.maxMembershipsPerPid, `${key} would hold ${held + 1} memberships`);
+      }
+      return;
+    }
     const perGroup = new Map<Group, number>();
     for (const group of groups) perGroup.set(group, (perGroup.get(group) ?? 0) + pids.length);
     let newGroups = 0;

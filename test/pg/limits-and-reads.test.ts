@@ -55,6 +55,20 @@ describe('pg limits', () => {
     expect(scope.version).toBe(2);
   });
 
+  it('a join of one pid to one group meets the same limits', () => {
+    const scope = scopeWith({ maxGroupsPerScope: 2, maxMembersPerGroup: 2, maxMembershipsPerPid: 3 });
+    scope.join('g', local(1));
+    scope.join('g', local(2));
+    expectLimit(() => scope.join('g', local(3)), 'maxMembersPerGroup');
+    scope.join('h', local(1));
+    expectLimit(() => scope.join('i', local(3)), 'maxGroupsPerScope');
+    scope.join('h', local(1));
+    expectLimit(() => scope.join('h', local(1)), 'maxMembersPerGroup');
+    scope.leave('g', local(2));
+    expectLimit(() => scope.join('g', local(1)), 'maxMembershipsPerPid');
+    expect(scope.members('g')).toEqual([local(1)]);
+  });
+
   it('monitors per scope and peers per scope', () => {
     const scope = scopeWith({ maxMonitors: 2, maxPeers: 1 });
     scope.monitorScope(local(1));
