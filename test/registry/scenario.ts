@@ -1,0 +1,103 @@
+// The randomized workload of the registry simulation, shared by the CI test (a fixed slice of
+// seeds) and the long sweep script (run-seeds.ts). One seed = one replayable run.
+import { Pid } from '../../runtime/pid.js';
+import type { SimNode } from './sim-cluster.js';
+import { SimCluster } from './sim-cluster.js';
+
+export interface ScenarioResult {
+  readonly seed: number;
+  readonly violations: string[];
+  readonly converged: boolean;
+  /** Virtual ms from the heal to convergence. */
+  readonly healMs: number;
+  /** Anti-entropy intervals that took. */
+  readonly aeIntervals: number;
+  readonly registrations: number;
+  readonly lostNotices: number;
+  readonly restarts: number;
+  readonly partitions: number;
+  readonly crashes: number;
+  readonly names: number;
+}
+
+export const SIM_AE_INTERVAL_MS = 200;
+export const SIM_GRACE_MS = 300;
+/** Bound on healing: the grace plus this many anti-entropy intervals. */
+export const MAX_HEAL_AE_INTERVALS = 25;
+
+export function runScenario(seed: number, steps = 400): ScenarioResult {
+  const sim = new SimCluster({
+    seed,
+    nodes: 5,
+    antiEntropyIntervalMs: SIM_AE_INTERVAL_MS,
+    nodeDownGraceMs: SIM_GRACE_MS,
+    faults: { loss: 0.1, duplicate: 0.05, maxDelayMs: 40 },
+  });
+  const rng = sim.rng.fork();
+  const names = Array.from({ length: 16 }, (_, i) => `svc-${i}`);
+  let restarts = 0;
+  let partitions = 0;
+  const pickAlive = (node: SimNode): number | undefined => {
+    const ids = [...node.alive];
+    return ids.length === 0 ? undefined : rng.pick(ids);
+  };
+  let crashes = 0;
+  for (let i = 0; i < steps; i++) {
+    const node = rng.pick(sim.live);
+    const roll = rng.next();
+    if (roll < 0.3) {
+      const existing = rng.chance(0.5) ? pickAlive(node) : undefined;
+      const pid = existing === undefined ? sim.spawn(node) : pidOf(node, existing);
+      sim.register(node, rng.pick(names), pid);
+    } else if (roll < 0.4) {
+      const own = [...node.core.ownNames().keys()];
+      if (own.length > 0) sim.unregister(node, rng.pick(own));
+    } else if (roll < 0.48) {
+      const id = pickAlive(node);
+      if (id !== undefined) sim.exit(node, pidOf(node, id));
+    } else if (roll < 0.495) {
+      partitions++;
+      const groups = rng.int(3) + 1;
+      sim.partition(new Map(sim.nodes.map((n) => [n.name, rng.int(groups)])));
+    } else if (roll < 0.5) {
+      restarts++;
+      sim.restart(node);
+    } else if (roll < 0.503 && crashes === 0) {
+      crashes++;
+      sim.crash(node);
+    }
+    sim.step();
+  }
+  // Heal: one partition, no more loss (duplication and reordering stay).
+  sim.heal();
+  sim.faults = { loss: 0, duplicate: 0.05, maxDelayMs: 40 };
+  const healedAt = sim.now;
+  // A node that died for good is dropped only after the grace: let every grace run out first.
+  sim.run(SIM_GRACE_MS + sim.stepMs);
+  const deadline = healedAt + SIM_GRACE_MS + MAX_HEAL_AE_INTERVALS * SIM_AE_INTERVAL_MS;
+  while (!sim.converged() && sim.now < deadline) sim.step();
+  const converged = sim.converged();
+  const healMs = sim.now - healedAt;
+  // Stay converged for one more interval (nothing in flight undoes it).
+  sim.run(SIM_AE_INTERVAL_MS);
+  const violations = sim.finalViolations();
+  if (converged && !sim.converged()) violations.push('diverged again after converging');
+  if (!converged) violations.push(`not converged ${healMs} ms after healing`);
+  return {
+    seed,
+    violations,
+    converged,
+    healMs,
+    aeIntervals: Math.ceil(healMs / SIM_AE_INTERVAL_MS),
+    registrations: sim.registrations,
+    lostNotices: sim.lostNotices,
+    restarts,
+    partitions,
+    crashes,
+    names: (sim.live[0] as SimNode).core.size,
+  };
+}
+
+function pidOf(node: SimNode, id: number): Pid {
+  return new Pid(node.name, id, node.incarnation);
+}
