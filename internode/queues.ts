@@ -1,0 +1,226 @@
+// Per-class bounded outbound queues for one peer, drained by deficit round robin in priority
+// order: every class gets its quantum each round (no class starves), control goes first.
+import { CLASS_POLICY, FRAME_CLASSES, type FrameClassName, type OverflowPolicy } from './classes.js';
+import { InternodeError } from './errors.js';
+import { CLASS_LIMITS, MAX_ROOM_WAITERS, type ClassLimits } from './limits.js';
+
+export type EnqueueResult = 'queued' | 'dropped-oldest' | 'dropped-newest' | 'rejected';
+
+export type DropReason = 'overflow' | 'discarded';
+
+class ClassQueue {
+  readonly limits: ClassLimits;
+  readonly policy: OverflowPolicy;
+  #items: Buffer[] = [];
+  #head = 0;
+  bytes = 0;
+  deficit = 0;
+  readonly waiters: { bytes: number; resolve: () => void; reject: (e: unknown) => void }[] = [];
+
+  constructor(limits: ClassLimits, policy: OverflowPolicy) {
+    this.limits = limits;
+    this.policy = policy;
+  }
+
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+
+  hasRoom(bytes: number): boolean {
+    return this.length < this.limits.frames && this.bytes + bytes <= this.limits.bytes;
+  }
+
+  push(frame: Buffer): void {
+    this.#items.push(frame);
+    this.bytes += frame.length;
+  }
+
+  peek(): Buffer | undefined {
+    return this.#items[this.#head];
+  }
+
+  shift(): Buffer | undefined {
+    const f = this.#items[this.#head];
+    if (f === undefined) return undefined;
+    this.#items[this.#head++] = undefined as unknown as Buffer;
+    if (this.#head === this.#items.length) {
+      this.#items = [];
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    this.bytes -= f.length;
+    return f;
+  }
+
+  clear(): number {
+    const n = this.length;
+    this.#items = [];
+    this.#head = 0;
+    this.bytes = 0;
+    this.deficit = 0;
+    return n;
+  }
+}
+
+export interface QueueCounters {
+  /** Frames dropped, by class and reason. */
+  readonly dropped: Record<FrameClassName, Record<DropReason, number>>;
+  /** Enqueue attempts refused (reject policy), by class. */
+  readonly rejected: Record<FrameClassName, number>;
+}
+
+export function newQueueCounters(): QueueCounters {
+  const byClass = <T>(make: () => T): Record<FrameClassName, T> =>
+    Object.fromEntries(FRAME_CLASSES.map((c) => [c, make()])) as Record<FrameClassName, T>;
+  return { dropped: byClass(() => ({ overflow: 0, discarded: 0 })), rejected: byClass(() => 0) };
+}
+
+export class OutboundQueues {
+  readonly #queues: Record<FrameClassName, ClassQueue>;
+  readonly #counters: QueueCounters;
+
+  constructor(counters: QueueCounters, limits: Readonly<Record<FrameClassName, ClassLimits>> = CLASS_LIMITS) {
+    this.#counters = counters;
+    this.#queues = Object.fromEntries(FRAME_CLASSES.map((c) => [c, new ClassQueue(limits[c], CLASS_POLICY[c])])) as Record<
+      FrameClassName,
+      ClassQueue
+    >;
+  }
+
+  /**
+   * Queues a frame under its class's policy. `force` admits a frame past the bound (for runtime
+   * signals such as DOWN and EXIT, bounded by the links and monitors that cause them).
+   */
+  enqueue(cls: FrameClassName, frame: Buffer, force = false): EnqueueResult {
+    const q = this.#queues[cls];
+    if (force || q.hasRoom(frame.length)) {
+      q.push(frame);
+      return 'queued';
+    }
+    switch (q.policy) {
+      case 'drop-newest':
+        this.#counters.dropped[cls].overflow++;
+        return 'dropped-newest';
+      case 'drop-oldest':
+        while (q.length > 0 && !q.hasRoom(frame.length)) {
+          q.shift();
+          this.#counters.dropped[cls].overflow++;
+        }
+        if (!q.hasRoom(frame.length)) {
+          this.#counters.dropped[cls].overflow++;
+          return 'dropped-newest';
+        }
+        q.push(frame);
+        return 'dropped-oldest';
+      case 'reject':
+        this.#counters.rejected[cls]++;
+        return 'rejected';
+    }
+  }
+
+  hasRoom(cls: FrameClassName, bytes: number): boolean {
+    return this.#queues[cls].hasRoom(bytes);
+  }
+
+  /** Resolves when `bytes` fit in the class's queue (FIFO among waiters). */
+  waitForRoom(cls: FrameClassName, bytes: number, signal?: AbortSignal): Promise<void> {
+    const q = this.#queues[cls];
+    if (q.waiters.length === 0 && q.hasRoom(bytes)) return Promise.resolve();
+    if (q.waiters.length >= MAX_ROOM_WAITERS) {
+      return Promise.reject(new InternodeError('ERR_LIMIT', `${MAX_ROOM_WAITERS} senders already wait for room in ${cls}`));
+    }
+    if (signal?.aborted) return Promise.reject(new InternodeError('ERR_ABORTED', 'send aborted', { cause: signal.reason }));
+    return new Promise<void>((resolve, reject) => {
+      const waiter = {
+        bytes,
+        resolve: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        reject: (e: unknown) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+      };
+      const onAbort = (): void => {
+        const i = q.waiters.indexOf(waiter);
+        if (i >= 0) q.waiters.splice(i, 1);
+        reject(new InternodeError('ERR_ABORTED', 'send aborted', { cause: signal?.reason }));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      q.waiters.push(waiter);
+    });
+  }
+
+  get totalFrames(): number {
+    let n = 0;
+    for (const c of FRAME_CLASSES) n += this.#queues[c].length;
+    return n;
+  }
+
+  get totalBytes(): number {
+    let n = 0;
+    for (const c of FRAME_CLASSES) n += this.#queues[c].bytes;
+    return n;
+  }
+
+  length(cls: FrameClassName): number {
+    return this.#queues[cls].length;
+  }
+
+  /**
+   * Takes frames for one write, up to about `budget` bytes (a single larger frame goes alone).
+   * Deficit round robin: each round adds every non-empty class's quantum to its deficit, in
+   * priority order, and sends while the head frame fits the deficit.
+   */
+  drain(budget: number): Buffer[] {
+    const out: Buffer[] = [];
+    let taken = 0;
+    while (taken < budget) {
+      let progressed = false;
+      for (const cls of FRAME_CLASSES) {
+        const q = this.#queues[cls];
+        if (q.length === 0) {
+          q.deficit = 0;
+          continue;
+        }
+        q.deficit += q.limits.quantum;
+        for (let f = q.peek(); f !== undefined && f.length <= q.deficit; f = q.peek()) {
+          if (taken > 0 && taken + f.length > budget) break;
+          q.shift();
+          q.deficit -= f.length;
+          out.push(f);
+          taken += f.length;
+          progressed = true;
+        }
+        if (q.length === 0) q.deficit = 0;
+        this.#wake(q);
+        if (taken >= budget) break;
+      }
+      if (!progressed) {
+        // Only frames larger than every deficit remain: the deficits grow each round until one fits.
+        if (this.totalFrames === 0 || taken > 0) break;
+      }
+    }
+    return out;
+  }
+
+  #wake(q: ClassQueue): void {
+    while (q.waiters.length > 0 && q.hasRoom(q.waiters[0]!.bytes)) q.waiters.shift()!.resolve();
+  }
+
+  /** Discards every queued frame (the peer departed); waiters are rejected. Returns frames dropped. */
+  discard(reason: unknown): number {
+    let n = 0;
+    for (const cls of FRAME_CLASSES) {
+      const q = this.#queues[cls];
+      const dropped = q.clear();
+      this.#counters.dropped[cls].discarded += dropped;
+      n += dropped;
+      for (const w of q.waiters.splice(0)) w.reject(reason);
+    }
+    return n;
+  }
+}
