@@ -34,6 +34,7 @@ import type {
   Role,
   Snapshot,
   SnapshotMessage,
+  SnapshotMeta,
   VoteMessage,
   VoteResponse,
   Write,
@@ -295,7 +296,6 @@ export class RaftNode {
       this.lastWrittenCommit = this.commit;
       this.unstableFrom = Infinity;
       this.snapshotToWrite = null;
-      if (this.broken.ackBeforeDurable) this.durableIndex = last;
     }
 
     let snapshot: Snapshot | null = null;
@@ -365,6 +365,11 @@ export class RaftNode {
       pendingReads: this.readQueue.length + this.readsAwaitingOwnTerm.length,
       peers,
     };
+  }
+
+  /** Metadata of the latest snapshot this node holds (taken or installed), if any. */
+  snapshotMeta(): SnapshotMeta | null {
+    return this.snapshot?.meta ?? null;
   }
 
   /** Read-only view of a log entry held in memory (for tests and checkers). */
@@ -1036,7 +1041,8 @@ export class RaftNode {
     const matches = this.matchScratch;
     matches.length = 0;
     for (const v of voters) {
-      matches.push(v === this.id ? this.durableIndex : (this.prs.get(v)?.match ?? 0));
+      const self = this.broken.ackBeforeDurable ? this.log.lastIndex() : this.durableIndex;
+      matches.push(v === this.id ? self : (this.prs.get(v)?.match ?? 0));
     }
     if (matches.length === 0) return false;
     matches.sort((a, b) => b - a);
@@ -1100,10 +1106,7 @@ export class RaftNode {
     this.log.append(entries);
     this.markUnstable((entries[0] as Entry).index);
     this.membershipMaybeChanged();
-    if (this.broken.ackBeforeDurable) {
-      this.durableIndex = this.log.lastIndex();
-      this.maybeCommit();
-    }
+    if (this.broken.ackBeforeDurable) this.maybeCommit();
   }
 
   private notLeader(): StepResult {

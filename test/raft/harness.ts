@@ -4,6 +4,7 @@
 
 import { RaftNode, type Entry, type Message, type RaftOptions, type Ready, type Snapshot } from '../../raft/index.js';
 import { MemLogStore } from '../../sim/raft/mem-store.js';
+import { formatEntry, formatMessage } from '../../sim/raft/format.js';
 import { seededRandom } from '../../sim/random.js';
 
 export interface HarnessNode {
@@ -21,36 +22,8 @@ export interface HarnessNode {
 export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 export const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
 
-export function fmtEntry(e: Entry): string {
-  const body = e.kind === 'normal' ? dec(e.data) : e.kind === 'config' ? `conf(v=${e.membership.voters.join(',')} l=${e.membership.learners.join(',')})` : 'noop';
-  return `${e.term}/${e.index} ${body}`;
-}
-
-export function fmtMessage(m: Message): string {
-  const h = `${m.from}->${m.to} ${m.type} term=${m.term}`;
-  switch (m.type) {
-    case 'append':
-      return `${h} prev=${m.prevTerm}/${m.prevIndex} commit=${m.commit}${m.entries.length ? ` entries=[${m.entries.map(fmtEntry).join(', ')}]` : ''}`;
-    case 'appendResp':
-      return m.reject ? `${h} reject index=${m.index} hint=${m.hintTerm}/${m.hintIndex}` : `${h} index=${m.index}`;
-    case 'heartbeat':
-      return `${h} commit=${m.commit}${m.readSeq ? ` read=${m.readSeq}` : ''}`;
-    case 'heartbeatResp':
-      return `${h}${m.readSeq ? ` read=${m.readSeq}` : ''}`;
-    case 'vote':
-      return `${h}${m.pre ? ' pre' : ''}${m.transfer ? ' transfer' : ''} last=${m.lastTerm}/${m.lastIndex}`;
-    case 'voteResp':
-      return `${h}${m.pre ? ' pre' : ''} ${m.granted ? 'granted' : 'rejected'}`;
-    case 'snapshot':
-      return `${h} snap=${m.snapshot.meta.term}/${m.snapshot.meta.index} voters=${m.snapshot.meta.membership.voters.join(',')}`;
-    case 'timeoutNow':
-      return h;
-    case 'readIndex':
-      return `${h} id=${m.readId}`;
-    case 'readIndexResp':
-      return `${h} id=${m.readId} index=${m.index}`;
-  }
-}
+export const fmtEntry = formatEntry;
+export const fmtMessage = formatMessage;
 
 export class Harness {
   readonly nodes = new Map<string, HarnessNode>();
