@@ -104,6 +104,11 @@ export class OutboundQueues {
         this.#counters.dropped[cls].overflow++;
         return 'dropped-newest';
       case 'drop-oldest':
+        if (frame.length > q.limits.bytes) {
+          // It could never fit: evicting the queued frames for it would lose them for nothing.
+          this.#counters.dropped[cls].overflow++;
+          return 'dropped-newest';
+        }
         while (q.length > 0 && !q.hasRoom(frame.length)) {
           q.shift();
           this.#counters.dropped[cls].overflow++;
@@ -170,39 +175,43 @@ export class OutboundQueues {
     return this.#queues[cls].length;
   }
 
+  /** The class whose turn it is (an index into FRAME_CLASSES), kept across drains. */
+  #turn = 0;
+  /** Whether the class whose turn it is already got its quantum for this turn. */
+  #turnFunded = false;
+
   /**
    * Takes frames for one write, up to about `budget` bytes (a single larger frame goes alone).
-   * Deficit round robin: each round adds every non-empty class's quantum to its deficit, in
-   * priority order, and sends while the head frame fits the deficit.
+   * Deficit round robin in priority order: each class in turn adds its quantum to its deficit
+   * and sends while the head frame fits the deficit. The turn is kept across calls, so a class
+   * whose quantum exceeds one write's budget cannot keep the classes after it waiting forever.
    */
   drain(budget: number): Buffer[] {
     const out: Buffer[] = [];
     let taken = 0;
-    while (taken < budget) {
-      let progressed = false;
-      for (const cls of FRAME_CLASSES) {
-        const q = this.#queues[cls];
-        if (q.length === 0) {
-          q.deficit = 0;
-          continue;
+    while (taken < budget && this.totalFrames > 0) {
+      const q = this.#queues[FRAME_CLASSES[this.#turn]!];
+      if (q.length > 0) {
+        if (!this.#turnFunded) {
+          q.deficit += q.limits.quantum;
+          this.#turnFunded = true;
         }
-        q.deficit += q.limits.quantum;
         for (let f = q.peek(); f !== undefined && f.length <= q.deficit; f = q.peek()) {
-          if (taken > 0 && taken + f.length > budget) break;
+          if (taken >= budget || (taken > 0 && taken + f.length > budget)) {
+            this.#wake(q);
+            return out; // the budget is spent; this class's turn goes on in the next drain
+          }
           q.shift();
           q.deficit -= f.length;
           out.push(f);
           taken += f.length;
-          progressed = true;
         }
-        if (q.length === 0) q.deficit = 0;
         this.#wake(q);
-        if (taken >= budget) break;
       }
-      if (!progressed) {
-        // Only frames larger than every deficit remain: the deficits grow each round until one fits.
-        if (this.totalFrames === 0 || taken > 0) break;
-      }
+      // Only frames larger than every deficit may remain: the deficits grow each round until one fits.
+      if (q.length === 0) q.deficit = 0;
+      this.#turnFunded = false;
+      this.#turn = (this.#turn + 1) % FRAME_CLASSES.length;
     }
     return out;
   }
