@@ -1,0 +1,383 @@
+// Internode benchmarks between two node processes on loopback: this process (node 'bench-main')
+// and a child (bench/internode-peer.ts, node 'bench-peer'). Measured in the same run:
+//   - one-way throughput, 100 B and 4 KiB payloads (a Buffer sent from a process here to a
+//     process there, counted at the receiver), the sender respecting back-pressure: a plain
+//     ctx.send, and on ERR_BACKPRESSURE an awaitable send that waits for room;
+//   - ping-pong round trips, one message at a time, p50/p99;
+//   - the baseline: raw `ws` with the same payloads, one WebSocket message per payload, a raw
+//     server in the same child and a raw client here, the client waiting while more than the same
+//     high-water mark is unflushed (send callbacks + bufferedAmount, as the internode write loop).
+// Runs alternate internode and raw so drift of the machine hits both; the median run is quoted.
+// MB/s counts payload bytes only (the same for both: envelopes and frame headers are overhead).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { WebSocket, type RawData } from 'ws';
+import type { BenchModule } from './run.js';
+import type { PeerReady } from './internode-peer.js';
+import { Node, Pid, isTroupeError } from '../runtime/index.js';
+import { Internode, limits } from '../internode/index.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const now = (): number => performance.now();
+const HIGH_WATER_MARK = limits.HIGH_WATER_MARK_BYTES;
+const PEER_START_TIMEOUT_MS = 30_000;
+
+interface Throughput {
+  readonly msgsPerSec: number;
+  readonly mbPerSec: number;
+}
+interface Latency {
+  readonly p50Us: number;
+  readonly p99Us: number;
+  readonly meanUs: number;
+}
+
+// ------------------------------------------------------------------ the peer process
+
+interface Peer {
+  readonly child: ChildProcess;
+  readonly ready: PeerReady;
+  stop(): Promise<void>;
+}
+
+async function startPeer(secret: string): Promise<Peer> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'internode-peer.ts'), secret], {
+    cwd: join(here, '..'),
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const killNow = (): void => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', killNow); // whatever happens here, the child does not outlive us
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      child.stdin?.end();
+      child.kill('SIGTERM');
+      const timer = setTimeout(killNow, 3_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    process.removeListener('exit', killNow);
+  };
+  try {
+    const ready = await new Promise<PeerReady>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('internode peer did not start in time')), PEER_START_TIMEOUT_MS);
+      const lines = createInterface({ input: child.stdout! });
+      lines.once('line', (line) => {
+        clearTimeout(timer);
+        lines.close();
+        try {
+          resolve(JSON.parse(line) as PeerReady);
+        } catch (err) {
+          reject(err instanceof Error ? err : new Error(String(err)));
+        }
+      });
+      child.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`internode peer exited early (code ${code}, signal ${signal})`));
+      });
+    });
+    child.stdout?.resume(); // nothing more is expected; never let the pipe fill
+    return { child, ready, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+// ------------------------------------------------------------------ internode
+
+interface Cluster {
+  readonly node: Node;
+  readonly net: Internode;
+  readonly sink: Pid;
+  readonly echo: Pid;
+}
+
+async function joinPeer(ready: PeerReady, secret: string): Promise<Cluster> {
+  const node = await Node.start({ name: 'bench-main', incarnation: 1 });
+  const net = await Internode.start({ node, cluster: 'bench', secret, listen: '127.0.0.1:0', seeds: [ready.internode] });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the bench peer did not come up')), PEER_START_TIMEOUT_MS);
+    const check = (): void => {
+      if (net.upNodes().includes('bench-peer')) {
+        clearTimeout(timer);
+        unsubscribe();
+        resolve();
+      }
+    };
+    const unsubscribe = net.subscribe(check);
+    check();
+  });
+  return { node, net, sink: Pid.parse(ready.sink), echo: Pid.parse(ready.echo) };
+}
+
+/** Runs `body` as a process on the bench node and resolves with its result (or its error). */
+function inProcess<T>(node: Node, body: (ctx: Parameters<Parameters<Node['spawn']>[0]>[0]) => Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    node.spawn(async (ctx) => {
+      try {
+        resolve(await body(ctx));
+      } catch (err) {
+        reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    });
+  });
+}
+
+async function internodeOneWay(c: Cluster, payload: Buffer, n: number): Promise<Throughput & { framesPerWsMessage: number; waitedForRoom: number }> {
+  const before = c.net.stats();
+  let waited = 0;
+  const { seconds, count, bytes } = await inProcess(c.node, async (ctx) => {
+    const t0 = now();
+    for (let i = 0; i < n; i++) {
+      try {
+        ctx.send(c.sink, payload);
+      } catch (err) {
+        if (!isTroupeError(err) || err.code !== 'ERR_BACKPRESSURE') throw err;
+        waited++;
+        await c.net.sendAwait(ctx.self, c.sink, payload);
+      }
+    }
+    await c.net.sendAwait(ctx.self, c.sink, { type: 'end', from: ctx.self });
+    const r = (await ctx.receive()) as { count: number; bytes: number };
+    return { seconds: (now() - t0) / 1000, ...r };
+  });
+  if (count !== n || bytes !== n * payload.length) throw new Error(`internode one-way: the sink counted ${count} of ${n}`);
+  const after = c.net.stats();
+  const messages = after.messagesSent - before.messagesSent;
+  const frames = after.framesSent.user - before.framesSent.user;
+  return {
+    msgsPerSec: n / seconds,
+    mbPerSec: bytes / seconds / 1e6,
+    framesPerWsMessage: Math.round((frames / Math.max(1, messages)) * 10) / 10,
+    waitedForRoom: waited,
+  };
+}
+
+async function internodePingPong(c: Cluster, payload: Buffer, rounds: number): Promise<Latency> {
+  const samples = await inProcess(c.node, async (ctx) => {
+    const lat = new Float64Array(rounds);
+    for (let i = 0; i < rounds; i++) {
+      const t = now();
+      ctx.send(c.echo, [ctx.self, payload]);
+      const back = await ctx.receive();
+      lat[i] = now() - t;
+      if (!(back instanceof Uint8Array) || back.length !== payload.length) throw new Error('internode ping-pong: wrong reply');
+    }
+    return lat;
+  });
+  return latency(samples);
+}
+
+// ------------------------------------------------------------------ raw ws baseline
+
+class RawClient {
+  readonly ws: WebSocket;
+  #waiting: ((data: RawData) => void) | null = null;
+
+  private constructor(ws: WebSocket) {
+    this.ws = ws;
+    ws.on('message', (data) => {
+      const w = this.#waiting;
+      this.#waiting = null;
+      w?.(data);
+    });
+    ws.on('error', () => {});
+  }
+
+  static open(url: string): Promise<RawClient> {
+    const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: limits.MAX_WS_MESSAGE_BYTES });
+    return new Promise((resolve, reject) => {
+      ws.once('open', () => resolve(new RawClient(ws)));
+      ws.once('error', reject);
+    });
+  }
+
+  /** The next message (one reader at a time). */
+  next(): Promise<RawData> {
+    return new Promise((r) => (this.#waiting = r));
+  }
+
+  close(): void {
+    this.ws.terminate();
+  }
+}
+
+async function rawOneWay(url: string, payload: Buffer, n: number): Promise<Throughput> {
+  const client = await RawClient.open(`${url}/sink`);
+  const ws = client.ws;
+  try {
+    let inFlight = 0;
+    let wake: (() => void) | null = null;
+    let failure: Error | null = null;
+    const flushed = (err?: Error | null): void => {
+      if (err != null) failure ??= err; // ws passes null on success
+      inFlight -= payload.length;
+      if (wake !== null && inFlight + ws.bufferedAmount < HIGH_WATER_MARK) {
+        const w = wake;
+        wake = null;
+        w();
+      }
+    };
+    const t0 = now();
+    for (let i = 0; i < n; i++) {
+      while (inFlight + ws.bufferedAmount >= HIGH_WATER_MARK) await new Promise<void>((r) => (wake = r));
+      inFlight += payload.length;
+      ws.send(payload, { binary: true }, flushed);
+    }
+    const reply = client.next();
+    ws.send('end');
+    const { count, bytes } = JSON.parse((await reply).toString()) as { count: number; bytes: number };
+    const seconds = (now() - t0) / 1000;
+    if (failure !== null) throw failure;
+    if (count !== n || bytes !== n * payload.length) throw new Error(`raw one-way: the sink counted ${count} of ${n}`);
+    return { msgsPerSec: n / seconds, mbPerSec: bytes / seconds / 1e6 };
+  } finally {
+    client.close();
+  }
+}
+
+async function rawPingPong(url: string, payload: Buffer, rounds: number): Promise<Latency> {
+  const client = await RawClient.open(`${url}/echo`);
+  try {
+    const lat = new Float64Array(rounds);
+    for (let i = 0; i < rounds; i++) {
+      const t = now();
+      const reply = client.next();
+      client.ws.send(payload, { binary: true });
+      const back = await reply;
+      lat[i] = now() - t;
+      if (!Buffer.isBuffer(back) || back.length !== payload.length) throw new Error('raw ping-pong: wrong reply');
+    }
+    return latency(lat);
+  } finally {
+    client.close();
+  }
+}
+
+// ------------------------------------------------------------------ figures
+
+function latency(samples: Float64Array): Latency {
+  const sorted = Float64Array.from(samples).sort();
+  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  const mean = sorted.reduce((a, b) => a + b, 0) / sorted.length;
+  const us = (ms: number): number => Math.round(ms * 10_000) / 10; // 0.1 µs
+  return { p50Us: us(at(0.5)), p99Us: us(at(0.99)), meanUs: us(mean) };
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const ratio = (ours: number, base: number): number => Math.round((ours / base) * 1000) / 1000;
+const round = (n: number, digits = 0): number => Math.round(n * 10 ** digits) / 10 ** digits;
+
+function summarize(runs: Throughput[]): Throughput & { runs: number[] } {
+  const byRate = [...runs].sort((a, b) => a.msgsPerSec - b.msgsPerSec);
+  const mid = byRate[Math.floor(byRate.length / 2)]!;
+  return { msgsPerSec: round(mid.msgsPerSec), mbPerSec: round(mid.mbPerSec, 1), runs: runs.map((r) => round(r.msgsPerSec)) };
+}
+
+function summarizeLatency(runs: Latency[]): Latency {
+  return { p50Us: median(runs.map((r) => r.p50Us)), p99Us: median(runs.map((r) => r.p99Us)), meanUs: median(runs.map((r) => r.meanUs)) };
+}
+
+const bench: BenchModule = async ({ quick }) => {
+  const reps = quick ? 1 : 3;
+  const counts = {
+    small: quick ? 50_000 : 300_000,
+    large: quick ? 10_000 : 60_000,
+    rounds: quick ? 2_000 : 10_000,
+  };
+  const small = randomBytes(100);
+  const large = randomBytes(4096);
+  const secret = randomBytes(24).toString('hex');
+
+  const peer = await startPeer(secret);
+  let cluster: Cluster | undefined;
+  try {
+    cluster = await joinPeer(peer.ready, secret);
+    const c = cluster;
+    const url = peer.ready.raw;
+
+    // Warm both paths up (JIT, socket buffers) before measuring.
+    await internodeOneWay(c, small, 20_000);
+    await rawOneWay(url, small, 20_000);
+    await internodeOneWay(c, large, 2_000);
+    await rawOneWay(url, large, 2_000);
+    await internodePingPong(c, small, 1_000);
+    await rawPingPong(url, small, 1_000);
+
+    const inSmall: Throughput[] = [];
+    const rawSmall: Throughput[] = [];
+    const inLarge: Throughput[] = [];
+    const rawLarge: Throughput[] = [];
+    const inPingSmall: Latency[] = [];
+    const rawPingSmall: Latency[] = [];
+    const inPingLarge: Latency[] = [];
+    const rawPingLarge: Latency[] = [];
+    let framesPerWsMessage100B = 0;
+    let framesPerWsMessage4KiB = 0;
+    let waitedForRoom = 0;
+    for (let r = 0; r < reps; r++) {
+      const a = await internodeOneWay(c, small, counts.small);
+      inSmall.push(a);
+      framesPerWsMessage100B = a.framesPerWsMessage;
+      waitedForRoom += a.waitedForRoom;
+      rawSmall.push(await rawOneWay(url, small, counts.small));
+      const b = await internodeOneWay(c, large, counts.large);
+      inLarge.push(b);
+      framesPerWsMessage4KiB = b.framesPerWsMessage;
+      waitedForRoom += b.waitedForRoom;
+      rawLarge.push(await rawOneWay(url, large, counts.large));
+      inPingSmall.push(await internodePingPong(c, small, counts.rounds));
+      rawPingSmall.push(await rawPingPong(url, small, counts.rounds));
+      inPingLarge.push(await internodePingPong(c, large, counts.rounds));
+      rawPingLarge.push(await rawPingPong(url, large, counts.rounds));
+    }
+    const stats = c.net.stats();
+
+    const oneWay100 = { internode: summarize(inSmall), raw: summarize(rawSmall) };
+    const oneWay4K = { internode: summarize(inLarge), raw: summarize(rawLarge) };
+    const ping100 = { internode: summarizeLatency(inPingSmall), raw: summarizeLatency(rawPingSmall) };
+    const ping4K = { internode: summarizeLatency(inPingLarge), raw: summarizeLatency(rawPingLarge) };
+    return {
+      layout: 'two processes on 127.0.0.1: sender/pinger here, sink/echo in bench/internode-peer.ts',
+      oneWay100B: { ...oneWay100, messages: counts.small },
+      oneWay4KiB: { ...oneWay4K, messages: counts.large },
+      pingPong100B: { ...ping100, rounds: counts.rounds },
+      pingPong4KiB: { ...ping4K, rounds: counts.rounds },
+      ratios: {
+        oneWay100BToRaw: ratio(oneWay100.internode.msgsPerSec, oneWay100.raw.msgsPerSec),
+        oneWay4KiBToRaw: ratio(oneWay4K.internode.msgsPerSec, oneWay4K.raw.msgsPerSec),
+        pingPongP99_100BToRaw: ratio(ping100.internode.p99Us, ping100.raw.p99Us),
+        pingPongP50_100BToRaw: ratio(ping100.internode.p50Us, ping100.raw.p50Us),
+        pingPongP99_4KiBToRaw: ratio(ping4K.internode.p99Us, ping4K.raw.p99Us),
+      },
+      aims: { oneWay100BToRaw: '>= 1.5', pingPongP99ToRaw: '<= 1.5' },
+      internode: {
+        framesPerWsMessage100B,
+        framesPerWsMessage4KiB,
+        sendsThatWaitedForRoom: waitedForRoom,
+        userFramesDropped: stats.queues.dropped.user,
+        malformed: stats.malformed,
+      },
+      repetitions: reps,
+      highWaterMarkBytes: HIGH_WATER_MARK,
+    };
+  } finally {
+    if (cluster !== undefined) {
+      await cluster.net.stop();
+      await cluster.node.stop();
+    }
+    await peer.stop();
+  }
+};
+
+export default bench;
