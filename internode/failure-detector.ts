@@ -119,16 +119,16 @@ function checkInterval(name: string, value: unknown): number {
 /** Resolve and validate options; throws FailureDetectorError('bad-config') on any bad value. */
 export function resolveFailureDetectorConfig(options: FailureDetectorOptions = {}): FailureDetectorConfig {
   if (typeof options !== 'object' || options === null) throw new FailureDetectorError('bad-config', 'options must be an object');
-  const heartbeatIntervalMs = checkInterval('heartbeatIntervalMs', options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS);
-  const suspectAfterMs = checkInterval('suspectAfterMs', options.suspectAfterMs ?? DEFAULT_SUSPECT_AFTER_MS);
-  const downAfterMs = checkInterval('downAfterMs', options.downAfterMs ?? DEFAULT_DOWN_AFTER_MS);
+  const heartbeatIntervalMs = checkInterval('heartbeatIntervalMs', options.heartbeatIntervalMs === undefined ? DEFAULT_HEARTBEAT_INTERVAL_MS : options.heartbeatIntervalMs);
+  const suspectAfterMs = checkInterval('suspectAfterMs', options.suspectAfterMs === undefined ? DEFAULT_SUSPECT_AFTER_MS : options.suspectAfterMs);
+  const downAfterMs = checkInterval('downAfterMs', options.downAfterMs === undefined ? DEFAULT_DOWN_AFTER_MS : options.downAfterMs);
   if (suspectAfterMs <= heartbeatIntervalMs) {
     throw new FailureDetectorError('bad-config', `suspectAfterMs (${suspectAfterMs}) must exceed heartbeatIntervalMs (${heartbeatIntervalMs}), or every node is suspect between two heartbeats`);
   }
   if (downAfterMs <= suspectAfterMs) {
     throw new FailureDetectorError('bad-config', `downAfterMs (${downAfterMs}) must exceed suspectAfterMs (${suspectAfterMs}): suspect comes before down`);
   }
-  const maxPeers = options.maxPeers ?? MAX_TRACKED_PEERS;
+  const maxPeers = options.maxPeers === undefined ? MAX_TRACKED_PEERS : options.maxPeers;
   if (typeof maxPeers !== 'number' || !Number.isInteger(maxPeers) || maxPeers < 1 || maxPeers > MAX_TRACKED_PEERS) {
     throw new FailureDetectorError('bad-config', `maxPeers must be an integer in 1..${MAX_TRACKED_PEERS}, got ${String(maxPeers)}`);
   }

@@ -67,6 +67,7 @@ describe('configuration', () => {
     ['zero maxPeers', { maxPeers: 0 }],
     ['maxPeers over the hard cap', { maxPeers: MAX_TRACKED_PEERS + 1 }],
     ['fractional maxPeers', { maxPeers: 2.5 }],
+    ['a null interval', { downAfterMs: null as unknown as number }],
   ];
   for (const [name, options] of bad) {
     it(`refuses ${name} with a typed bad-config error`, () => {
