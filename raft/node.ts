@@ -730,11 +730,23 @@ export class RaftNode {
         // A follower that hears a live leader ignores campaigns: this is what stops a node
         // behind a partial partition from deposing a healthy leader.
         if (inLease && !m.transfer) return OK;
-        if (!m.pre) this.becomeFollower(m.term, null);
+        if (!m.pre) {
+          if (this.role === 'leader' && this.transferee === m.from) {
+            this.events.push({ type: 'transfer', to: m.from, outcome: 'completed' });
+            this.transferee = null;
+          }
+          this.becomeFollower(m.term, null);
+        }
       } else if (m.type === 'voteResp' && m.pre && m.granted) {
         // Granted pre-votes echo the term we asked about; our term does not change.
       } else {
-        if (this.role === 'leader') this.events.push({ type: 'stepDown', reason: 'higherTerm' });
+        if (this.role === 'leader') {
+          if (this.transferee !== null && this.transferee === m.from) {
+            this.events.push({ type: 'transfer', to: m.from, outcome: 'completed' });
+            this.transferee = null;
+          }
+          this.events.push({ type: 'stepDown', reason: 'higherTerm' });
+        }
         const lead = m.type === 'append' || m.type === 'heartbeat' || m.type === 'snapshot' ? m.from : null;
         this.becomeFollower(m.term, lead);
       }
