@@ -1068,7 +1068,12 @@ export class RaftNode {
 
   private broadcastAppend(sendIfEmpty: boolean): void {
     if (this.role !== 'leader') return;
-    for (const [id, pr] of this.prs) this.maybeSendAppend(id, pr, sendIfEmpty);
+    for (const [id, pr] of this.prs) {
+      // Replicating peers get as many appends as the window allows (pipelining).
+      if (this.maybeSendAppend(id, pr, sendIfEmpty) && pr.state === 'replicate') {
+        while (this.maybeSendAppend(id, pr, false));
+      }
+    }
   }
 
   private broadcastHeartbeat(): void {
