@@ -10,3 +10,25 @@ export { MemoryNetwork, type MemoryFaults, type Schedule } from './memory-transp
 export type { Transport, Connection, Listener, ConnectionHandlers } from './transport.js';
 export { signalToWire, signalFromWire, type RemoteSignal } from './remote-protocol.js';
 export * as limits from './limits.js';
+export {
+  FailureDetector,
+  FailureDetectorError,
+  resolveFailureDetectorConfig,
+  type FailureDetectorOptions,
+  type FailureDetectorConfig,
+  type FailureDetectorEvent,
+  type PeerStatus,
+  type PeerView,
+} from './failure-detector.js';
+export {
+  ReadinessMachine,
+  ReadinessError,
+  resolveReadinessConfig,
+  quorumSize,
+  READINESS_EDGES,
+  type ReadinessState,
+  type QuorumPolicy,
+  type ReadinessTransition,
+  type ReadinessOptions,
+  type ReadinessConfig,
+} from './readiness.js';

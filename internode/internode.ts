@@ -18,6 +18,7 @@ import {
 } from '../runtime/index.js';
 import { FRAME_CLASSES, type FrameClassName } from './classes.js';
 import { CLOSE, InternodeError } from './errors.js';
+import { FailureDetector, type FailureDetectorEvent } from './failure-detector.js';
 import { decodeFrames, encodeFrame } from './frame.js';
 import { acceptorHandshake, dialerHandshake, HandshakeError, secretFrom, type LocalIdentity, type PeerIdentity } from './handshake.js';
 import {
@@ -42,7 +43,8 @@ import { signalFromWire, signalToWire, type RemoteSignal, type SignalRejection }
 import type { Connection, Listener, Transport } from './transport.js';
 import { WsTransport, type TlsOptions } from './ws-transport.js';
 
-export type DownReason = 'timeout' | 'left' | 'new-incarnation' | 'stopped';
+/** timeout: silent too long; disconnected: its last connection closed; left: it said goodbye. */
+export type DownReason = 'timeout' | 'disconnected' | 'left' | 'new-incarnation' | 'stopped';
 
 export type NodeEvent =
   | { readonly type: 'up'; readonly node: string; readonly incarnation: number; readonly address: string }
@@ -73,7 +75,7 @@ export interface InternodeOptions {
   readonly transport?: Transport;
   readonly tls?: TlsOptions;
   readonly heartbeatIntervalMs?: number;
-  /** A peer silent this long is down (heartbeats keep a live peer from it). */
+  /** A peer silent this long is down (heartbeats keep a live peer from it); losing its last connection is down at once. */
   readonly downAfterMs?: number;
   /** Source of jitter for reconnect backoff; the simulation passes a seeded one. */
   readonly random?: () => number;
@@ -93,6 +95,8 @@ interface ActiveConnection {
   /** Name of the node that dialed this connection (the tie-break input). */
   readonly dialer: string;
   inFlight: number;
+  /** Reported to the failure detector as connected, and not yet as disconnected. */
+  counted: boolean;
 }
 
 class Peer {
@@ -102,7 +106,6 @@ class Peer {
   state: 'up' | 'down' = 'down';
   conn: ActiveConnection | null = null;
   readonly queues: OutboundQueues;
-  lastSeen = 0;
   downSince = 0;
   pumpScheduled = false;
   dialing = false;
@@ -149,6 +152,7 @@ export class Internode implements RemoteRouter, AsyncDisposable {
   readonly #downAfterMs: number;
   readonly #classLimits: Readonly<Record<FrameClassName, ClassLimits>>;
   readonly #peers = new Map<string, Peer>();
+  readonly #fd: FailureDetector;
   readonly #handlers = new Map<FrameClassName, FrameHandler>();
   readonly #listeners = new Set<(e: NodeEvent) => void>();
   readonly #seeds: string[];
@@ -184,6 +188,11 @@ export class Internode implements RemoteRouter, AsyncDisposable {
     this.#heartbeatMs = opts.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
     this.#downAfterMs = opts.downAfterMs ?? DEFAULT_DOWN_AFTER_MS;
     this.#classLimits = opts.classLimits ?? CLASS_LIMITS;
+    this.#fd = new FailureDetector({
+      heartbeatIntervalMs: this.#heartbeatMs,
+      suspectAfterMs: Math.round((this.#heartbeatMs + this.#downAfterMs) / 2),
+      downAfterMs: this.#downAfterMs,
+    });
     this.#seeds = [...(opts.seeds ?? [])];
     this.#identity = { cluster: opts.cluster, node: opts.node.name, incarnation: opts.node.incarnation, address: opts.advertise ?? '', secret };
     this.#observe(opts.meter ?? metrics.getMeter('troupe'));
@@ -531,7 +540,7 @@ export class Internode implements RemoteRouter, AsyncDisposable {
       peer.reconnectTimer = null;
       if (this.#stopping || this.#peers.get(peer.node) !== peer || peer.incarnation !== incarnation || peer.conn !== null) return;
       if (peer.state === 'down' && this.clock.now() - peer.downSince > FORGET_MEMBER_AFTER_MS) {
-        this.#peers.delete(peer.node);
+        this.#drop(peer);
         return;
       }
       if (this.#dialsInFlight >= MAX_DIALS_IN_FLIGHT) {
@@ -590,9 +599,9 @@ export class Internode implements RemoteRouter, AsyncDisposable {
       peer.conn = null;
       old.conn.close(CLOSE.duplicate.code, CLOSE.duplicate.reason);
     }
-    const active: ActiveConnection = { conn, dialer, inFlight: 0 };
+    const active: ActiveConnection = { conn, dialer, inFlight: 0, counted: true };
     peer.conn = active;
-    peer.lastSeen = this.clock.now();
+    this.#fd.peerConnected(peer.node, peer.incarnation, this.clock.now()); // up/down decided below, by this layer
     peer.reconnectAttempt = 0;
     peer.reconnectTimer?.cancel();
     peer.reconnectTimer = null;
@@ -614,15 +623,19 @@ export class Internode implements RemoteRouter, AsyncDisposable {
   }
 
   #onClose(peer: Peer, active: ActiveConnection, code: number, _reason: string): void {
-    if (peer.conn !== active) return;
+    const events = this.#release(peer, active);
+    if (peer.conn !== active) return; // a duplicate or replaced connection: the live one stays
     peer.conn = null;
     if (peer.state !== 'up') return;
-    if (code === CLOSE.shuttingDown.code) {
-      this.#declareDown(peer, 'left');
-      return;
-    }
-    // A lost connection is only a suspicion: we reconnect, and the down timeout decides.
-    this.#scheduleReconnect(peer);
+    if (code === CLOSE.shuttingDown.code) this.#declareDown(peer, 'left');
+    else if (events.some((e) => e.type === 'down')) this.#declareDown(peer, 'disconnected');
+  }
+
+  /** Reports a connection's end to the failure detector, once. */
+  #release(peer: Peer, active: ActiveConnection): readonly FailureDetectorEvent[] {
+    if (!active.counted) return [];
+    active.counted = false;
+    return this.#fd.peerDisconnected(peer.node, peer.incarnation, this.clock.now());
   }
 
   #onData(peer: Peer, active: ActiveConnection, data: Buffer): void {
@@ -636,7 +649,7 @@ export class Internode implements RemoteRouter, AsyncDisposable {
       active.conn.close(CLOSE.protocolError.code, `${CLOSE.protocolError.reason}: ${(err as Error).message}`);
       return;
     }
-    peer.lastSeen = this.clock.now();
+    this.#fd.heartbeatSeen(peer.node, peer.incarnation, this.clock.now()); // any traffic is a sign of life
     for (const f of frames) {
       this.#counters.framesReceived[f.cls]++;
       let body: unknown;
@@ -729,7 +742,7 @@ export class Internode implements RemoteRouter, AsyncDisposable {
     }
     switch (body[0]) {
       case 'hb':
-        return; // arrival already refreshed lastSeen
+        return; // its arrival already counted as a sign of life
       case 'members': {
         const list = body[1];
         if (!Array.isArray(list) || list.length > MAX_MEMBER_LIST) {
@@ -775,16 +788,19 @@ export class Internode implements RemoteRouter, AsyncDisposable {
 
   #onTick(): void {
     const now = this.clock.now();
-    // If our own event loop stalled, peers' heartbeats may be queued unread: do not blame them now.
-    const stalled = now - this.#lastTick > 2 * this.#heartbeatMs;
+    // A late timer means our own event loop stalled: peers' heartbeats may sit unread, so the
+    // detector extends their deadlines by the delay instead of blaming them.
+    const late = now - this.#lastTick - this.#heartbeatMs;
     this.#lastTick = now;
-    for (const peer of [...this.#peers.values()]) {
-      if (peer.state !== 'up') continue;
-      if (!stalled && now - peer.lastSeen > this.#downAfterMs) {
-        this.#declareDown(peer, 'timeout');
-        continue;
-      }
-      if (peer.conn !== null) this.#sendControl(peer, ['hb']);
+    if (late > 0) this.#fd.eventLoopDelay(late, now);
+    for (const e of this.#fd.tick(now)) {
+      const peer = this.#peers.get(e.node);
+      if (peer === undefined || peer.incarnation !== e.incarnation) continue;
+      if (e.type === 'down') this.#declareDown(peer, 'timeout');
+      else if (e.type === 'suspect') this.#logger.debug({ peer: e.node, silentMs: e.silentMs }, 'peer suspected');
+    }
+    for (const peer of this.#peers.values()) {
+      if (peer.state === 'up' && peer.conn !== null) this.#sendControl(peer, ['hb']);
     }
   }
 
@@ -796,20 +812,27 @@ export class Internode implements RemoteRouter, AsyncDisposable {
     peer.downSince = this.clock.now();
     const active = peer.conn;
     peer.conn = null;
-    active?.conn.close(CLOSE.peerDown.code, CLOSE.peerDown.reason);
+    if (active !== null) {
+      this.#release(peer, active);
+      active.conn.close(CLOSE.peerDown.code, CLOSE.peerDown.reason);
+    }
     peer.queues.discard(new TroupeError('ERR_NO_ROUTE', `node ${peer.node} is down`));
     this.#counters.nodeDowns++;
     this.#logger.info({ peer: peer.node, incarnation: peer.incarnation, reason }, 'node down');
     this.#inbound.nodeDown(peer.node);
     this.#emit({ type: 'down', node: peer.node, incarnation: peer.incarnation, reason });
-    if (reason === 'timeout') this.#scheduleReconnect(peer);
+    if (reason === 'timeout' || reason === 'disconnected') this.#scheduleReconnect(peer);
   }
 
   #drop(peer: Peer): void {
     peer.reconnectTimer?.cancel();
     peer.reconnectTimer = null;
-    peer.conn?.conn.close(CLOSE.peerDown.code, CLOSE.peerDown.reason);
+    if (peer.conn !== null) {
+      this.#release(peer, peer.conn);
+      peer.conn.conn.close(CLOSE.peerDown.code, CLOSE.peerDown.reason);
+    }
     peer.conn = null;
+    this.#fd.forget(peer.node);
     if (this.#peers.get(peer.node) === peer) this.#peers.delete(peer.node);
   }
 
