@@ -11,6 +11,8 @@ export class CausalContext {
   readonly vv = new Map<Actor, number>();
   /** actor -> dots seen above the vector, out of order (lazily created). */
   cloud: Map<Actor, Set<number>> | undefined;
+  /** hash() memo, dropped on every change. */
+  private memo: [number, number] | undefined;
 
   contains(actor: Actor, counter: number): boolean {
     if (counter <= (this.vv.get(actor) ?? 0)) return true;
@@ -30,6 +32,7 @@ export class CausalContext {
   add(actor: Actor, counter: number): void {
     const top = this.vv.get(actor) ?? 0;
     if (counter <= top) return;
+    this.memo = undefined;
     if (counter === top + 1) {
       let next = counter;
       const dots = this.cloud?.get(actor);
@@ -50,23 +53,25 @@ export class CausalContext {
   }
 
   merge(other: CausalContext): void {
-    for (const [actor, top] of other.vv) {
-      const mine = this.vv.get(actor) ?? 0;
-      if (top > mine) {
-        this.vv.set(actor, top);
-        const dots = this.cloud?.get(actor);
-        if (dots !== undefined) {
-          for (const c of dots) if (c <= top) dots.delete(c);
-          // Re-run compaction from the new top.
-          let next = top;
-          while (dots.delete(next + 1)) next++;
-          this.vv.set(actor, next);
-          if (dots.size === 0) this.dropCloud(actor);
-        }
-      }
-    }
+    for (const [actor, top] of other.vv) this.raiseContiguous(actor, top);
     if (other.cloud !== undefined) {
       for (const [actor, dots] of other.cloud) for (const c of dots) this.add(actor, c);
+    }
+  }
+
+  /** Raise an actor's contiguous counter to `counter` (decoding a vector that claims 1..counter). */
+  raiseContiguous(actor: Actor, counter: number): void {
+    if (counter > (this.vv.get(actor) ?? 0)) {
+      this.memo = undefined;
+      this.vv.set(actor, counter);
+      const dots = this.cloud?.get(actor);
+      if (dots !== undefined) {
+        for (const c of dots) if (c <= counter) dots.delete(c);
+        let next = counter;
+        while (dots.delete(next + 1)) next++;
+        this.vv.set(actor, next);
+        if (dots.size === 0) this.dropCloud(actor);
+      }
     }
   }
 
@@ -98,6 +103,7 @@ export class CausalContext {
 
   /** Order-independent hash of the context (two lanes), for shard digests. */
   hash(): [number, number] {
+    if (this.memo !== undefined) return this.memo;
     let s1 = 0;
     let s2 = 0;
     for (const [a, n] of this.vv) {
@@ -113,7 +119,8 @@ export class CausalContext {
         }
       }
     }
-    return [s1, s2];
+    this.memo = [s1, s2];
+    return this.memo;
   }
 
   private dropCloud(actor: Actor): void {

@@ -4,6 +4,7 @@
 // and "drop the old incarnation's entries" is a test on the actor alone. The host must give
 // every start of a node a strictly larger incarnation (the runtime does).
 import { CrdtMalformedError } from './errors.js';
+import { flatString } from './hash.js';
 import { MAX_ACTOR_LENGTH } from './limits.js';
 
 /** `node#incarnation`. Node names cannot hold '#', so the form is unambiguous. */
@@ -20,8 +21,9 @@ const interned = new Map<string, Actor>();
 export function internActor(actor: string): Actor {
   const known = interned.get(actor);
   if (known !== undefined) return known;
-  interned.set(actor, actor);
-  return actor;
+  const flat = flatString(actor);
+  interned.set(flat, flat);
+  return flat;
 }
 
 export function actorOf(node: string, incarnation: number): Actor {

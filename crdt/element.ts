@@ -11,4 +11,15 @@ export interface ElementOps<E> {
   fromWire(value: unknown): E;
   /** The msgpack-encodable form of a value. */
   toWire(value: E): unknown;
+  /**
+   * Optional: the actor that always mints this value's dots (e.g. a claim's own node
+   * incarnation). When given, entries whose actor matches are stored without an actor field,
+   * which saves memory per entry.
+   */
+  actorOf?(value: E): string;
+  /**
+   * Optional, with actorOf: build the stored form of an entry (value + counter, actor derived),
+   * e.g. one object that is both the value and the entry.
+   */
+  compactEntry?(value: E, counter: number): { readonly value: E; readonly actor: string; readonly counter: number };
 }

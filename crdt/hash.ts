@@ -50,3 +50,12 @@ export function mix32(hash: number): number {
 export function hashString(text: string): number {
   return mix32(fnvString(text, FNV_OFFSET));
 }
+
+/**
+ * A flat copy of a string. Strings decoded by msgpackr's native extractor are slices of one
+ * string per message; keeping a slice keeps the whole message text alive. Keys and names that
+ * live in long-lived state are flattened once, when first stored.
+ */
+export function flatString(text: string): string {
+  return JSON.parse(JSON.stringify(text)) as string;
+}

@@ -9,7 +9,7 @@ import { CausalContext } from './causal-context.js';
 import type { Actor, Dot } from './dot.js';
 import type { ElementOps } from './element.js';
 import { CrdtInvariantError } from './errors.js';
-import { FNV_OFFSET, FNV_OFFSET_ALT, fnvNumber, fnvString, mix32 } from './hash.js';
+import { FNV_OFFSET, FNV_OFFSET_ALT, flatString, fnvNumber, fnvString, mix32 } from './hash.js';
 import { MAX_ENTRIES_PER_KEY } from './limits.js';
 
 /** One (value, dot) pair of a key. A value held by several dots has several entries. */
@@ -54,6 +54,29 @@ function inRange(key: string, from: string | null, to: string | null): boolean {
   return (from === null || key >= from) && (to === null || key < to);
 }
 
+/** Builds a compact entry: value and counter, the actor derived from the value. */
+type CompactEntryClass<E> = new (value: E, counter: number) => Entry<E>;
+
+const compactClasses = new WeakMap<object, CompactEntryClass<never>>();
+
+function compactClassFor<E>(actorOf: (value: E) => string): CompactEntryClass<E> {
+  const known = compactClasses.get(actorOf);
+  if (known !== undefined) return known as unknown as CompactEntryClass<E>;
+  class CompactEntry {
+    readonly value: E;
+    readonly counter: number;
+    constructor(value: E, counter: number) {
+      this.value = value;
+      this.counter = counter;
+    }
+    get actor(): string {
+      return actorOf(this.value);
+    }
+  }
+  compactClasses.set(actorOf, CompactEntry as unknown as CompactEntryClass<never>);
+  return CompactEntry;
+}
+
 export class OrswotMap<E> {
   readonly ctx = new CausalContext();
   private readonly slots = new Map<string, Slot<E>>();
@@ -61,9 +84,18 @@ export class OrswotMap<E> {
   private sum2 = 0;
   private entryCount = 0;
   private readonly ops: ElementOps<E>;
+  private readonly compact: CompactEntryClass<E> | undefined;
 
   constructor(ops: ElementOps<E>) {
     this.ops = ops;
+    this.compact = ops.actorOf === undefined ? undefined : compactClassFor(ops.actorOf);
+  }
+
+  /** The stored form of a newly stored entry: compact when the actor follows from the value. */
+  private stored(e: Entry<E>): Entry<E> {
+    const Compact = this.compact;
+    if (Compact === undefined || this.ops.actorOf?.(e.value) !== e.actor) return e;
+    return this.ops.compactEntry?.(e.value, e.counter) ?? new Compact(e.value, e.counter);
   }
 
   /** Number of keys holding at least one entry. */
@@ -223,7 +255,8 @@ export class OrswotMap<E> {
     }
     if (!changed) return false;
     listener?.before(key);
-    this.replace(key, local, result);
+    // A key new to this replica came from the wire: store a flat copy (see flatString).
+    this.replace(local.length === 0 ? flatString(key) : key, local, result);
     for (const e of result) this.ctx.add(e.actor, e.counter);
     listener?.after(key);
     return true;
@@ -231,7 +264,12 @@ export class OrswotMap<E> {
 
   private replace(key: string, before: readonly Entry<E>[], after: Entry<E>[]): void {
     for (const e of before) if (!after.includes(e)) this.account(key, e, -1);
-    for (const e of after) if (!before.includes(e)) this.account(key, e, 1);
+    for (let i = 0; i < after.length; i++) {
+      const e = after[i] as Entry<E>;
+      if (before.includes(e)) continue;
+      this.account(key, e, 1);
+      after[i] = this.stored(e);
+    }
     if (after.length === 0) this.slots.delete(key);
     else this.slots.set(key, after.length === 1 ? (after[0] as Entry<E>) : after);
   }

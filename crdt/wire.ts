@@ -147,9 +147,7 @@ export function decodeKeyDeltas<E>(value: unknown, actors: readonly Actor[], ops
 export function decodeContext(value: unknown, actors: readonly Actor[]): CausalContext {
   if (!Array.isArray(value) || value.length !== 2) fail('context is not a pair');
   const ctx = new CausalContext();
-  for (const d of decodeDots(value[0], actors, MAX_ACTORS_PER_MESSAGE)) {
-    if ((ctx.vv.get(d.actor) ?? 0) < d.counter) ctx.vv.set(d.actor, d.counter);
-  }
+  for (const d of decodeDots(value[0], actors, MAX_ACTORS_PER_MESSAGE)) ctx.raiseContiguous(d.actor, d.counter);
   for (const d of decodeDots(value[1], actors, MAX_CLOUD_DOTS_PER_MESSAGE)) ctx.add(d.actor, d.counter);
   return ctx;
 }

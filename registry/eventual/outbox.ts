@@ -60,6 +60,7 @@ export class DeltaOutbox {
   /** Forget everything pending (no peer to send to); returns how many names were pending. */
   clear(): number {
     const n = this.count;
+    if (n === 0) return 0;
     for (const s of this.pending) s.clear();
     this.count = 0;
     return n;
