@@ -512,7 +512,14 @@ export class RaftNode {
       this.term = term;
       this.vote = null;
       this.termVoteDirty = true;
+      this.events.push({ type: 'term', term, vote: null });
     }
+  }
+
+  private setVote(vote: NodeId): void {
+    this.vote = vote;
+    this.termVoteDirty = true;
+    this.events.push({ type: 'term', term: this.term, vote });
   }
 
   private isVoter(id: NodeId): boolean {
@@ -573,8 +580,7 @@ export class RaftNode {
 
   private becomeCandidate(transfer: boolean): void {
     this.setTerm(this.term + 1);
-    this.vote = this.id;
-    this.termVoteDirty = true;
+    this.setVote(this.id);
     this.role = 'candidate';
     this.setLeader(null);
     this.resetElectionTimer();
@@ -795,8 +801,7 @@ export class RaftNode {
       this.send({ type: 'voteResp', from: this.id, to: m.from, term: m.term, pre: m.pre, granted: true });
       if (!m.pre) {
         this.electionElapsed = 0;
-        this.vote = m.from;
-        this.termVoteDirty = true;
+        this.setVote(m.from);
       }
     } else {
       this.send({ type: 'voteResp', from: this.id, to: m.from, term: this.term, pre: m.pre, granted: false });

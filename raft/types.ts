@@ -194,6 +194,8 @@ export type Role = 'follower' | 'preCandidate' | 'candidate' | 'leader';
 export type RaftEvent =
   | { readonly type: 'role'; readonly role: Role; readonly term: number; readonly leader: NodeId | null }
   | { readonly type: 'leader'; readonly term: number; readonly leader: NodeId | null }
+  /** Term or vote changed (to be made durable by the next write). */
+  | { readonly type: 'term'; readonly term: number; readonly vote: NodeId | null }
   | { readonly type: 'commit'; readonly index: number }
   | { readonly type: 'membership'; readonly index: number; readonly membership: Membership }
   | { readonly type: 'snapshotRestored'; readonly index: number; readonly term: number }

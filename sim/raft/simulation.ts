@@ -305,7 +305,7 @@ export class RaftSimulation {
     for (const ev of rd.events) {
       switch (ev.type) {
         case 'role':
-          this.note(`${node.id} ${ev.role} term=${ev.term}`);
+          if (this.opts.trace) this.note(`${node.id} ${ev.role} term=${ev.term}`);
           if (ev.term > this.maxTerm) this.maxTerm = ev.term;
           if (ev.role === 'leader') {
             this.checker.onLeader(node.id, ev.term, engine);
@@ -324,7 +324,7 @@ export class RaftSimulation {
           if (ev.state === 'snapshot') this.snapshotsSent++;
           break;
         default:
-          this.note(`${node.id} ${JSON.stringify(ev)}`);
+          if (this.opts.trace) this.note(`${node.id} ${JSON.stringify(ev)}`);
       }
     }
     for (const m of rd.messages) this.network.send(m.from, m.to, m);

@@ -84,6 +84,7 @@ function fmtEvent(ev: RaftEvent): string | null {
       return `dropped ${ev.what}: ${ev.reason}`;
     case 'commit':
     case 'leader':
+    case 'term':
       return null;
   }
 }

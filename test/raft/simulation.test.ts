@@ -5,8 +5,8 @@ import { describe, expect, test } from 'vitest';
 import type { UnsafeTestOnlyBreakage } from '../../raft/index.js';
 import { runRaftSimulation, type RaftSimOptions, type RaftSimResult } from '../../sim/raft/index.js';
 
-function explain(r: RaftSimResult): string {
-  return `seed ${r.seed}: ${r.violation?.kind} ${r.violation?.detail}\nreplay: npx tsx sim/run-seeds.ts --seed ${r.seed} --trace`;
+function explain(r: RaftSimResult, o: Partial<RaftSimOptions>): string {
+  return `seed ${r.seed}: ${r.violation?.kind} ${r.violation?.detail}\nreplay: npx tsx sim/run-seeds.ts --seed ${r.seed} --nodes ${o.nodes ?? 3} --profile ${o.profile ?? 'mixed'} --trace`;
 }
 
 describe('raft simulation, CI slice (thousands more in sim/run-seeds.ts)', () => {
@@ -23,7 +23,7 @@ describe('raft simulation, CI slice (thousands more in sim/run-seeds.ts)', () =>
       let elections = 0;
       for (let seed = 1; seed <= seeds; seed++) {
         const r = runRaftSimulation({ nodes: 3, ...opts, seed });
-        expect(r.ok, explain(r)).toBe(true);
+        expect(r.ok, explain(r, opts)).toBe(true);
         committed += r.stats.committed;
         elections += r.stats.elections;
       }
