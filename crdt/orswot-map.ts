@@ -46,6 +46,8 @@ export interface StateChunk<E> {
 
 type Slot<E> = Entry<E> | Entry<E>[];
 
+const NO_ENTRIES: readonly never[] = Object.freeze([]);
+
 function sameDot(a: Dot, b: Dot): boolean {
   return a.counter === b.counter && a.actor === b.actor;
 }
@@ -118,7 +120,7 @@ export class OrswotMap<E> {
 
   entries(key: string): readonly Entry<E>[] {
     const slot = this.slots.get(key);
-    if (slot === undefined) return [];
+    if (slot === undefined) return NO_ENTRIES;
     return Array.isArray(slot) ? slot : [slot];
   }
 
@@ -167,8 +169,16 @@ export class OrswotMap<E> {
     return this.removeWhere(key, () => true);
   }
 
+  /** True when some entry of `key` matches `pred` (no allocation for a single entry). */
+  someEntry(key: string, pred: (entry: Entry<E>) => boolean): boolean {
+    const slot = this.slots.get(key);
+    if (slot === undefined) return false;
+    return Array.isArray(slot) ? slot.some(pred) : pred(slot);
+  }
+
   /** Remove the entries of `key` matching `pred` (their dots stay in the context). */
   removeWhere(key: string, pred: (entry: Entry<E>) => boolean): KeyDelta<E> | undefined {
+    if (!this.someEntry(key, pred)) return undefined;
     const current = this.entries(key);
     const removed: Dot[] = [];
     const kept: Entry<E>[] = [];

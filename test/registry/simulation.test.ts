@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { runScenario } from './scenario.js';
 
 /** Fixed CI slice: a contiguous range plus seeds that once failed (regressions). */
-const SEEDS = [...Array.from({ length: 120 }, (_, i) => i + 1), 187, 214, 309, 749, 869, 987];
+const SEEDS = [...Array.from({ length: 250 }, (_, i) => i + 1), 187, 214, 309, 749, 869, 987];
 
 describe('eventual registry simulation (5 replicas, faults, partitions, restarts)', () => {
   it(`converges with one live owner per name and every loser told, over ${SEEDS.length} seeds`, () => {
