@@ -68,12 +68,13 @@ export interface RaftOptions {
   /** Leader steps down without a live quorum; followers ignore votes while they hear a leader (default true). */
   readonly checkQuorum?: boolean;
   /**
-   * 'safe' (default): ReadIndex confirms leadership with a quorum round for every read.
-   * 'lease': the leader answers reads from its commit index without a round trip, trusting that
-   * no other leader can exist while it heard from a quorum within the last election timeout.
-   * ASSUMPTION: tick rates of all nodes differ by less than the gap between electionTicks and the
-   * randomized timeout floor (clock drift is bounded and small); a paused or fast-ticking node
-   * can break linearizability. Requires checkQuorum.
+   * 'safe' (default): every read is confirmed by a quorum answering a heartbeat round sent after
+   * the read arrived.
+   * 'lease': the leader answers at once while a quorum answered a heartbeat round sent less than
+   * electionTicks/2 of its own ticks ago (else it falls back to 'safe'). Those voters refuse to
+   * vote for anyone else for electionTicks of their own ticks, so this is linearizable ONLY IF
+   * no node's tick rate is more than twice the leader's (bounded clock drift) and ticks reflect
+   * real time (a paused process must not resume acting on an old lease). Requires checkQuorum.
    */
   readonly readMode?: 'safe' | 'lease';
   /** Durable state read back from storage on restart. */
@@ -88,6 +89,9 @@ export type StepResult =
   | { readonly ok: false; readonly error: RaftError };
 
 const OK: StepResult = Object.freeze({ ok: true, index: 0, term: 0 });
+
+/** Heartbeat rounds whose send tick the leader remembers (for lease reads). */
+const ROUND_RING = 256;
 const EMPTY: readonly never[] = Object.freeze([]);
 
 function fail(error: RaftError): StepResult {
@@ -152,7 +156,11 @@ export class RaftNode {
   private transferElapsed = 0;
   private uncommittedBytes = 0;
 
-  private readSeq = 0;
+  /** Ticks seen by this node (its local clock, for leases). */
+  private ticks = 0;
+  /** Heartbeat rounds: every broadcast is a round; acks of a round confirm leadership as of its send tick. */
+  private roundSeq = 0;
+  private readonly roundSentAt: number[] = new Array<number>(ROUND_RING).fill(-Infinity);
   private readQueue: PendingRead[] = [];
   private readsAwaitingOwnTerm: Array<{ origin: NodeId; readId: ReadId }> = [];
 
@@ -632,7 +640,6 @@ export class RaftNode {
     this.heartbeatElapsed = 0;
     this.transferee = null;
     this.uncommittedBytes = 0;
-    this.readSeq = 0;
     this.prs.clear();
     this.syncProgress();
     this.events.push({ type: 'role', role: 'leader', term: this.term, leader: this.id });
@@ -668,6 +675,7 @@ export class RaftNode {
   // ---- ticks -------------------------------------------------------------------------------
 
   private tick(): void {
+    this.ticks++;
     if (this.role !== 'leader') {
       this.electionElapsed++;
       if (this.electionElapsed >= this.randomizedElectionTimeout && this.promotable()) this.campaign(false);
@@ -995,7 +1003,7 @@ export class RaftNode {
           this.progressEvent(m.from, pr.state);
         }
         if (pr.match < this.log.lastIndex()) this.maybeSendAppend(m.from, pr, true);
-        if (m.readSeq > pr.readAck) {
+        if (m.readSeq > pr.readAck && m.readSeq <= this.roundSeq) {
           pr.readAck = m.readSeq;
           this.advanceReads();
         }
@@ -1082,7 +1090,8 @@ export class RaftNode {
   }
 
   private broadcastHeartbeat(): void {
-    const readSeq = this.readQueue.length > 0 ? (this.readQueue[this.readQueue.length - 1] as PendingRead).seq : 0;
+    const readSeq = ++this.roundSeq;
+    this.roundSentAt[readSeq % ROUND_RING] = this.ticks;
     for (const [id, pr] of this.prs) {
       this.send({
         type: 'heartbeat',
@@ -1273,27 +1282,45 @@ export class RaftNode {
       return OK;
     }
     const voters = this.log.membership().voters;
-    if (this.leaseReads || (voters.length === 1 && voters[0] === this.id)) {
+    if ((voters.length === 1 && voters[0] === this.id) || (this.leaseReads && this.leaseValid())) {
       this.respondRead(origin, readId, this.commit);
       return OK;
     }
     if (this.readQueue.length >= this.limits.maxPendingReads) {
       return fail(new RaftError('ERR_RAFT_TOO_MANY_READS', 'too many reads waiting'));
     }
-    const seq = ++this.readSeq;
-    this.readQueue.push({ seq, index: this.commit, origin, readId });
+    // Confirmed once a quorum answers a heartbeat round sent after this read arrived.
+    this.readQueue.push({ seq: this.roundSeq + 1, index: this.commit, origin, readId });
     this.broadcastHeartbeat();
     return OK;
+  }
+
+  /** Highest heartbeat round a quorum of voters (counting us) has answered in this term. */
+  private confirmedRound(): number {
+    const voters = this.log.membership().voters;
+    const acks: number[] = [];
+    for (const v of voters) acks.push(v === this.id ? this.roundSeq : (this.prs.get(v)?.readAck ?? 0));
+    acks.sort((a, b) => b - a);
+    return acks[voters.length >> 1] ?? 0;
+  }
+
+  /**
+   * Lease: a quorum answered a round sent less than electionTicks/2 of our ticks ago. Those
+   * voters will not vote for anyone else until electionTicks of *their* ticks have passed since
+   * they got it, so no other leader can exist yet, provided their clocks run at most twice as
+   * fast as ours (the stated drift assumption of readMode 'lease').
+   */
+  private leaseValid(): boolean {
+    const round = this.confirmedRound();
+    if (round === 0 || this.roundSeq - round >= ROUND_RING) return false;
+    const sentAt = this.roundSentAt[round % ROUND_RING] as number;
+    return this.ticks - sentAt < this.limits.electionTicks >> 1;
   }
 
   /** Release every read whose round a quorum of voters has confirmed. */
   private advanceReads(): void {
     if (this.readQueue.length === 0) return;
-    const voters = this.log.membership().voters;
-    const acks: number[] = [];
-    for (const v of voters) acks.push(v === this.id ? this.readSeq : (this.prs.get(v)?.readAck ?? 0));
-    acks.sort((a, b) => b - a);
-    const confirmed = acks[voters.length >> 1] ?? 0;
+    const confirmed = this.confirmedRound();
     let n = 0;
     while (n < this.readQueue.length && (this.readQueue[n] as PendingRead).seq <= confirmed) {
       const r = this.readQueue[n] as PendingRead;

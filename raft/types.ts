@@ -84,7 +84,7 @@ export interface AppendResponse extends MessageBase {
 export interface HeartbeatMessage extends MessageBase {
   readonly type: 'heartbeat';
   readonly commit: number;
-  /** ReadIndex round this heartbeat confirms leadership for (0: none). */
+  /** Heartbeat round (each broadcast is one); answering it confirms the leader for reads and leases. */
   readonly readSeq: number;
 }
 export interface HeartbeatResponse extends MessageBase {

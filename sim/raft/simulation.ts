@@ -40,6 +40,10 @@ export interface RaftSimOptions {
    * whoever leads, quick restarts; the schedule of the paper's Figure 8.
    */
   readonly profile?: 'mixed' | 'leaderChurn';
+  /** Engine read mode; 'lease' trusts that tick rates differ by less than 2x. */
+  readonly readMode?: 'safe' | 'lease';
+  /** How far a node's tick period may drift from nominal (0.3: +-30%). */
+  readonly maxDrift?: number;
   /** DELIBERATELY BROKEN engine behaviour, to show the checks catch it. Tests only. */
   readonly broken?: UnsafeTestOnlyBreakage;
 }
@@ -146,6 +150,8 @@ export class RaftSimulation {
       trace: false,
       logMatchingEvery: 400,
       profile: 'mixed',
+      readMode: 'safe',
+      maxDrift: 0.3,
       ...options,
     };
     this.random = seededRandom(options.seed);
@@ -255,6 +261,7 @@ export class RaftSimulation {
         limits: this.limits,
         bootstrap: node.founding ? { voters: this.founders, learners: [] } : { voters: [], learners: [] },
         initial: node.store.initialState(node.smIndex),
+        readMode: this.opts.readMode,
         ...(this.opts.broken ? { unsafeTestOnly: this.opts.broken } : {}),
       });
     } catch (err) {
@@ -498,7 +505,7 @@ export class RaftSimulation {
       case 10: {
         if (up.length === 0) return;
         const n = r.pick(up);
-        n.tickMs = this.drawTickMs(0.3);
+        n.tickMs = this.drawTickMs(this.opts.maxDrift);
         this.note(`drift ${n.id} tick=${n.tickMs}ms`);
         return;
       }

@@ -178,12 +178,22 @@ describe('learners and membership', () => {
 });
 
 describe('reads', () => {
-  test('opt-in lease reads answer without a heartbeat round', () => {
+  test('opt-in lease reads answer without a heartbeat round while the lease holds, and not after', () => {
     const h = cluster({ readMode: 'lease' });
+    h.tick('1');
+    h.stabilize();
     h.engine('1').step({ type: 'readIndex', readId: 'x' });
-    const rd = h.engine('1').ready();
+    let rd = h.engine('1').ready();
     expect(rd.readStates).toEqual([{ readId: 'x', index: 1 }]);
     expect(rd.messages.filter((m) => m.type === 'heartbeat')).toEqual([]);
+    // Cut off: after electionTicks/2 ticks without answers the lease is gone; reads need a round.
+    h.isolate('1');
+    h.tick('1', 5);
+    h.engine('1').ready();
+    h.engine('1').step({ type: 'readIndex', readId: 'y' });
+    rd = h.engine('1').ready();
+    expect(rd.readStates).toEqual([]);
+    expect(rd.messages.filter((m) => m.type === 'heartbeat')).toHaveLength(2);
   });
 
   test('pending reads are reported dropped when the leader steps down', () => {

@@ -16,6 +16,7 @@ describe('raft simulation, CI slice (thousands more in sim/run-seeds.ts)', () =>
     ['7 nodes, mixed faults', { nodes: 7 }, 8],
     ['3 nodes, leader churn', { nodes: 3, profile: 'leaderChurn', churn: false }, 15],
     ['5 nodes, leader churn', { nodes: 5, profile: 'leaderChurn', churn: false }, 10],
+    ['3 nodes, opt-in lease reads, tick drift within the stated 2x bound', { nodes: 3, readMode: 'lease', maxDrift: 0.3 }, 10],
   ];
   for (const [name, opts, seeds] of slices) {
     test(`${name}: safety holds and the cluster recovers after healing (${seeds} seeds)`, () => {
