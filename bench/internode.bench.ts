@@ -9,6 +9,7 @@
 //     high-water mark is unflushed (send callbacks + bufferedAmount, as the internode write loop).
 // Runs alternate internode and raw so drift of the machine hits both; the median run is quoted.
 // MB/s counts payload bytes only (the same for both: envelopes and frame headers are overhead).
+// To profile the peer too, pass it node flags: BENCH_PEER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p".
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
@@ -24,6 +25,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const now = (): number => performance.now();
 const HIGH_WATER_MARK = limits.HIGH_WATER_MARK_BYTES;
 const PEER_START_TIMEOUT_MS = 30_000;
+/** BENCH_VERBOSE=1 prints each step's figures to stderr as it finishes. */
+const progress = process.env.BENCH_VERBOSE === '1' ? (step: string, v: unknown): void => void process.stderr.write(`${step} ${JSON.stringify(v)}\n`) : (): void => {};
 
 interface Throughput {
   readonly msgsPerSec: number;
@@ -43,8 +46,9 @@ interface Peer {
   stop(): Promise<void>;
 }
 
-async function startPeer(secret: string): Promise<Peer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'internode-peer.ts'), secret], {
+export async function startPeer(secret: string): Promise<Peer> {
+  const extra = (process.env.BENCH_PEER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const child = spawn(process.execPath, [...extra, '--import', 'tsx', join(here, 'internode-peer.ts'), secret], {
     cwd: join(here, '..'),
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -102,7 +106,7 @@ interface Cluster {
   readonly echo: Pid;
 }
 
-async function joinPeer(ready: PeerReady, secret: string): Promise<Cluster> {
+export async function joinPeer(ready: PeerReady, secret: string): Promise<Cluster> {
   const node = await Node.start({ name: 'bench-main', incarnation: 1 });
   const net = await Internode.start({ node, cluster: 'bench', secret, listen: '127.0.0.1:0', seeds: [ready.internode] });
   await new Promise<void>((resolve, reject) => {
@@ -133,7 +137,7 @@ function inProcess<T>(node: Node, body: (ctx: Parameters<Parameters<Node['spawn'
   });
 }
 
-async function internodeOneWay(c: Cluster, payload: Buffer, n: number): Promise<Throughput & { framesPerWsMessage: number; waitedForRoom: number }> {
+export async function internodeOneWay(c: Cluster, payload: Buffer, n: number): Promise<Throughput & { framesPerWsMessage: number; waitedForRoom: number }> {
   const before = c.net.stats();
   let waited = 0;
   const { seconds, count, bytes } = await inProcess(c.node, async (ctx) => {
@@ -163,7 +167,7 @@ async function internodeOneWay(c: Cluster, payload: Buffer, n: number): Promise<
   };
 }
 
-async function internodePingPong(c: Cluster, payload: Buffer, rounds: number): Promise<Latency> {
+export async function internodePingPong(c: Cluster, payload: Buffer, rounds: number): Promise<Latency> {
   const samples = await inProcess(c.node, async (ctx) => {
     const lat = new Float64Array(rounds);
     for (let i = 0; i < rounds; i++) {
@@ -212,7 +216,7 @@ class RawClient {
   }
 }
 
-async function rawOneWay(url: string, payload: Buffer, n: number): Promise<Throughput> {
+export async function rawOneWay(url: string, payload: Buffer, n: number): Promise<Throughput> {
   const client = await RawClient.open(`${url}/sink`);
   const ws = client.ws;
   try {
@@ -246,7 +250,7 @@ async function rawOneWay(url: string, payload: Buffer, n: number): Promise<Throu
   }
 }
 
-async function rawPingPong(url: string, payload: Buffer, rounds: number): Promise<Latency> {
+export async function rawPingPong(url: string, payload: Buffer, rounds: number): Promise<Latency> {
   const client = await RawClient.open(`${url}/echo`);
   try {
     const lat = new Float64Array(rounds);
@@ -313,6 +317,7 @@ const bench: BenchModule = async ({ quick }) => {
     await rawOneWay(url, large, 2_000);
     await internodePingPong(c, small, 1_000);
     await rawPingPong(url, small, 1_000);
+    progress('warmed up', true);
 
     const inSmall: Throughput[] = [];
     const rawSmall: Throughput[] = [];
@@ -327,19 +332,24 @@ const bench: BenchModule = async ({ quick }) => {
     let waitedForRoom = 0;
     for (let r = 0; r < reps; r++) {
       const a = await internodeOneWay(c, small, counts.small);
+      progress('internode one-way 100 B', a);
       inSmall.push(a);
       framesPerWsMessage100B = a.framesPerWsMessage;
       waitedForRoom += a.waitedForRoom;
       rawSmall.push(await rawOneWay(url, small, counts.small));
+      progress('raw one-way 100 B', rawSmall.at(-1));
       const b = await internodeOneWay(c, large, counts.large);
       inLarge.push(b);
+      progress('internode one-way 4 KiB', b);
       framesPerWsMessage4KiB = b.framesPerWsMessage;
       waitedForRoom += b.waitedForRoom;
       rawLarge.push(await rawOneWay(url, large, counts.large));
+      progress('raw one-way 4 KiB', rawLarge.at(-1));
       inPingSmall.push(await internodePingPong(c, small, counts.rounds));
       rawPingSmall.push(await rawPingPong(url, small, counts.rounds));
       inPingLarge.push(await internodePingPong(c, large, counts.rounds));
       rawPingLarge.push(await rawPingPong(url, large, counts.rounds));
+      progress('ping-pong (internode 100 B, raw 100 B, internode 4 KiB, raw 4 KiB)', [inPingSmall.at(-1), rawPingSmall.at(-1), inPingLarge.at(-1), rawPingLarge.at(-1)]);
     }
     const stats = c.net.stats();
 
