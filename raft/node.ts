@@ -12,6 +12,7 @@ import { RaftError } from './errors.js';
 import { entryBytes, RaftLog } from './log.js';
 import { ENTRY_OVERHEAD_BYTES, validateLimits, type RaftLimits } from './limits.js';
 import { Progress } from './progress.js';
+import { messageProblem } from './validate.js';
 import type {
   AppendMessage,
   AppendResponse,
@@ -234,6 +235,9 @@ export class RaftNode {
   // ---- public face -------------------------------------------------------------------------
 
   step(input: Input): StepResult {
+    if (input === null || typeof input !== 'object') {
+      return fail(new RaftError('ERR_RAFT_BAD_MESSAGE', 'input is not an object'));
+    }
     switch (input.type) {
       case 'tick':
         this.tick();
@@ -729,14 +733,10 @@ export class RaftNode {
   }
 
   private stepMessage(m: Message): StepResult {
-    if (m === null || typeof m !== 'object') return this.badMessage('message is not an object');
-    if (m.to !== this.id) return this.badMessage(`message for ${String(m.to)} stepped into ${this.id}`);
-    if (m.from === this.id || typeof m.from !== 'string') return this.badMessage('bad sender');
-    if (!Number.isSafeInteger(m.term) || m.term < 0) return this.badMessage('bad term');
-    if (m.type === 'append') {
-      const err = this.checkAppend(m);
-      if (err !== null) return this.badMessage(err);
-    }
+    const problem = messageProblem(m);
+    if (problem !== null) return this.badMessage(problem);
+    if (m.to !== this.id) return this.badMessage(`message for ${m.to} stepped into ${this.id}`);
+    if (m.from === this.id) return this.badMessage('message from ourselves');
 
     if (m.term > this.term) {
       if (m.type === 'vote') {
@@ -787,15 +787,6 @@ export class RaftNode {
       case 'follower':
         return this.stepFollower(m);
     }
-  }
-
-  private checkAppend(m: AppendMessage): string | null {
-    if (!Number.isSafeInteger(m.prevIndex) || m.prevIndex < 0 || !Array.isArray(m.entries)) return 'bad append';
-    let i = m.prevIndex;
-    for (const e of m.entries) {
-      if (e === null || typeof e !== 'object' || e.index !== ++i || !(e.term <= m.term)) return 'append entries out of order';
-    }
-    return null;
   }
 
   private handleVote(m: VoteMessage): void {

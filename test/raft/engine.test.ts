@@ -82,6 +82,42 @@ describe('untrusted input', () => {
     expect(n.lastIndex).toBe(1);
   });
 
+  test('fuzzed messages never crash the engine: every step returns ok or a typed error', () => {
+    const h = cluster();
+    const types = ['append', 'appendResp', 'heartbeat', 'heartbeatResp', 'vote', 'voteResp', 'snapshot', 'timeoutNow', 'readIndex', 'readIndexResp', 'bogus'];
+    const junk = fc.oneof(fc.anything(), fc.integer({ min: -3, max: 5 }), fc.constant(new Uint8Array(2)), fc.string());
+    const message = fc.record({
+      type: fc.constantFrom(...types),
+      from: fc.constantFrom('1', '2', '3', '', 7),
+      to: fc.constantFrom('1', '2', '3'),
+      term: fc.oneof(fc.integer({ min: 0, max: 4 }), junk),
+      prevIndex: fc.oneof(fc.integer({ min: 0, max: 4 }), junk),
+      prevTerm: fc.oneof(fc.integer({ min: 0, max: 4 }), junk),
+      commit: fc.oneof(fc.integer({ min: 0, max: 4 }), junk),
+      index: fc.oneof(fc.integer({ min: 0, max: 4 }), junk),
+      entries: fc.oneof(fc.array(fc.record({ kind: fc.constantFrom('normal', 'noop', 'config', 'x'), term: fc.nat(4), index: fc.nat(6), data: junk })), junk),
+      snapshot: junk,
+      readSeq: fc.oneof(fc.nat(5), junk),
+      pre: fc.oneof(fc.boolean(), junk),
+      granted: fc.oneof(fc.boolean(), junk),
+      reject: fc.oneof(fc.boolean(), junk),
+      lastIndex: fc.oneof(fc.nat(5), junk),
+      lastTerm: fc.oneof(fc.nat(5), junk),
+    });
+    fc.assert(
+      fc.property(fc.array(message, { maxLength: 30 }), (msgs) => {
+        for (const m of msgs) {
+          const n = h.engine(m.to);
+          const r = n.step({ type: 'message', message: m as unknown as Message });
+          if (!r.ok) expect(r.error).toBeInstanceOf(RaftError);
+          while (n.hasReady()) n.ready();
+        }
+      }),
+      { numRuns: 300 },
+    );
+    expect(h.engine('1').step(null as unknown as Parameters<RaftNode['step']>[0]).ok).toBe(false);
+  });
+
   test('host protocol errors are typed: persisting a write never issued, applying beyond what was handed out', () => {
     const n = new RaftNode({ id: 'a', random: seededRandom(1), bootstrap: { voters: ['a'], learners: [] } });
     const p = n.step({ type: 'persisted', writeId: 3 });
