@@ -21,6 +21,21 @@ export interface PgLimits {
   readonly maxPendingDeltaOps: number;
   /** Operations in one delta message; a longer flush is split into several messages. */
   readonly maxOpsPerDeltaMessage: number;
+  /** Pids held by the pending delta log; past it, the same switch to full resync as above. */
+  readonly maxPendingDeltaPids: number;
+  /**
+   * Estimated encoded size of one peer message (upper bound, see size.ts). Syncs are split into
+   * parts and deltas into several messages to stay under it; one local op must fit in it, or the
+   * call is refused. Keep it well under internode's MAX_FRAME_BODY_BYTES (4 MiB).
+   */
+  readonly maxMessageBytes: number;
+  /**
+   * Estimated size of a full sync of this node's local memberships (all its parts' content). A
+   * join that would push it past is refused, so a resync always fits an empty `pg` queue: keep it
+   * at most half of internode's pg queue bytes (16 MiB), and the same on every node (a receiver
+   * drops a multi-part sync bigger than this).
+   */
+  readonly maxSyncBytes: number;
   /** Peers one scope tracks at once. */
   readonly maxPeers: number;
   /** Monitors one scope holds at once. */
@@ -38,6 +53,9 @@ export const DEFAULT_PG_LIMITS: PgLimits = Object.freeze({
   maxGroupNameLength: 1_024,
   maxPendingDeltaOps: 50_000,
   maxOpsPerDeltaMessage: 4_096,
+  maxPendingDeltaPids: 1_000_000,
+  maxMessageBytes: 1_048_576,
+  maxSyncBytes: 8 * 1_048_576,
   maxPeers: 1_024,
   maxMonitors: 100_000,
   maxQueuedEventsPerMonitor: 100_000,

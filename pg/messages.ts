@@ -41,8 +41,9 @@ export function parsePeerMessage(raw: unknown, from: string, limits: PgLimits): 
     case 'discover':
       return { ok: true, message: { t, scope, inc, toInc } };
     case 'sync': {
-      const { version, groups } = raw;
+      const { version, groups, part, last } = raw;
       if (!isVersion(version)) return fail('bad version');
+      if (!isVersion(part) || typeof last !== 'boolean') return fail('bad part');
       if (!Array.isArray(groups) || groups.length > limits.maxGroupsPerScope) return fail('bad groups');
       const seen = new Set<Group>();
       for (const entry of groups as unknown[]) {
@@ -55,7 +56,7 @@ export function parsePeerMessage(raw: unknown, from: string, limits: PgLimits): 
         const pidProblem = badPids(pids, from, inc, limits.maxMembersPerGroup);
         if (pidProblem !== undefined) return fail(pidProblem);
       }
-      return { ok: true, message: { t, scope, inc, toInc, version, groups: groups as [Group, Pid[]][] } };
+      return { ok: true, message: { t, scope, inc, toInc, version, part, last, groups: groups as [Group, Pid[]][] } };
     }
     case 'delta': {
       const { base, version, ops } = raw;

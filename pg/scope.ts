@@ -10,6 +10,7 @@ import { GroupState, multisetDiff, samePidSequence } from './group.js';
 import { clampedBackoff, resolveLimits, resolveTimings } from './limits.js';
 import type { PgLimits, PgTimings } from './limits.js';
 import { parsePeerMessage } from './messages.js';
+import { MESSAGE_OVERHEAD_BYTES, entryBytes, pidBytes } from './size.js';
 import { MonitorTable } from './monitors.js';
 import type {
   Group,
@@ -69,10 +70,21 @@ interface Peer {
   syncDue: boolean;
   /** A sync went to this incarnation since it came up (so its sync needs no reply). */
   sentSyncSinceUp: boolean;
+  /** Parts of a multi-part sync received so far (applied when the last part arrives). */
+  pendingSync: PendingSync | undefined;
+  /** Version of the last multi-part sync found broken (its later parts are dropped quietly). */
+  brokenSyncVersion: number;
   /** Its `pg` queue was full: nothing goes out until room returns (or the retry time). */
   blocked: boolean;
   blockedAttempt: number;
   blockedRetryAt: number;
+}
+
+interface PendingSync {
+  readonly version: number;
+  nextPart: number;
+  readonly groups: Map<Group, Pid[]>;
+  pids: number;
 }
 
 function freezePids(pids: readonly Pid[]): readonly Pid[] {
@@ -89,6 +101,7 @@ function newStats(): PgStats {
     droppedDuplicate: 0,
     droppedGap: 0,
     droppedStaleSync: 0,
+    droppedSyncPart: 0,
     inconsistentRemoteOps: 0,
     droppedOverLimit: 0,
     syncsSent: 0,
@@ -130,7 +143,12 @@ export class PgScope {
   #version = 0;
   /** Ops after `#logBase` not yet flushed to streamed peers. */
   #log: PgDeltaOp[] = [];
+  #logPids = 0;
   #logBase = 0;
+  /** Memberships of local pids, and the heads of local groups: the size of a sync (size.ts). */
+  #localMemberships = 0;
+  #localGroupHeadBytes = 0;
+  readonly #pidBytes: number;
   #streamingPeers = 0;
 
   #now: number;
@@ -154,6 +172,7 @@ export class PgScope {
       throw new TroupeError('ERR_BAD_ARGUMENT', 'pg: scope name too long');
     }
     this.#isAlive = options.isAlive ?? (() => true);
+    this.#pidBytes = pidBytes(options.node);
     this.#monitors = new MonitorTable(this.limits.maxQueuedEventsPerMonitor);
     this.#now = options.now ?? 0;
     this.#nextAntiEntropyAt = this.#now + this.timings.antiEntropyIntervalMs;
@@ -224,8 +243,9 @@ export class PgScope {
       if (state === undefined) state = this.#createGroup(group);
       const wasLocal = state.localCount > 0;
       state.pushHead(opPids);
-      if (!wasLocal) this.#whichLocalGroups = undefined;
+      if (!wasLocal) this.#localGroupAppeared(group);
       for (const pid of opPids) (this.#localPids.get(pid.toString()) as LocalPid).groups.push(group);
+      this.#localMemberships += opPids.length;
       this.#recordLocalOp('j', group, opPids);
     }
   }
@@ -238,6 +258,7 @@ export class PgScope {
   leave(groups: Group | readonly Group[], pids: Pid | readonly Pid[]): LeaveResult {
     const groupList = this.#checkGroups(groups);
     const pidList = this.#checkLocalPids(pids, false);
+    for (const group of groupList) this.#checkOpBytes(group, pidList.length);
     let removedAny = false;
     for (const group of groupList) {
       const state = this.#groups.get(group);
@@ -253,7 +274,8 @@ export class PgScope {
       }
       if (removed.length === 0) continue;
       removedAny = true;
-      if (state.localCount === 0) this.#whichLocalGroups = undefined;
+      this.#localMemberships -= removed.length;
+      if (state.localCount === 0) this.#localGroupGone(group);
       this.#dropIfEmpty(state);
       this.#recordLocalOp('l', group, Object.freeze(removed));
     }
@@ -276,7 +298,8 @@ export class PgScope {
       const group = local.groups[i] as Group;
       const state = this.#groups.get(group);
       if (state === undefined || !state.removeMostRecent(local.pid)) continue;
-      if (state.localCount === 0) this.#whichLocalGroups = undefined;
+      this.#localMemberships--;
+      if (state.localCount === 0) this.#localGroupGone(group);
       this.#dropIfEmpty(state);
       this.#recordLocalOp('l', group, Object.freeze([local.pid]));
     }
@@ -346,6 +369,8 @@ export class PgScope {
       discoverAttempt: 0,
       discoverRetryAt: this.#now,
       streaming: false,
+      pendingSync: undefined,
+      brokenSyncVersion: -1,
       syncDue: false,
       sentSyncSinceUp: false,
       blocked: false,
@@ -423,7 +448,7 @@ export class PgScope {
         this.#stats.messagesApplied++;
         return;
       case 'sync':
-        this.#applySync(peer, message);
+        this.#receiveSyncPart(peer, message);
         return;
       case 'delta':
         this.#applyDelta(peer, message);
@@ -472,7 +497,7 @@ export class PgScope {
         this.#stats.discoversSent++;
       }
       if (peer.syncDue) {
-        sends.push({ to: peer.node, message: this.#syncFor(peer) });
+        for (const message of this.#syncParts(peer)) sends.push({ to: peer.node, message });
         peer.syncDue = false;
         peer.sentSyncSinceUp = true;
         if (!peer.streaming) this.#streamingPeers++;
@@ -497,8 +522,17 @@ export class PgScope {
       }
     }
     this.#log = [];
+    this.#logPids = 0;
     this.#logBase = this.#version;
     return { sends, readyMonitors: this.#monitors.takeReady() };
+  }
+
+  /**
+   * Only the monitors with new events (no peer messages): lets a host deliver events to
+   * mailboxes before join/leave returns (rule 19) while batching peer sends until a later flush.
+   */
+  takeReadyMonitors(): readonly MonitorRef[] {
+    return this.#monitors.takeReady();
   }
 
   // ------------------------------------------------------------------ internals: local side
@@ -539,6 +573,8 @@ export class PgScope {
     if (groups.length === 1 && pids.length === 1) {
       // The common call, checked without building count maps.
       const group = groups[0] as Group;
+      this.#checkOpBytes(group, 1);
+      this.#checkSyncBytes(1, (this.#groups.get(group)?.localCount ?? 0) > 0 ? [] : [group]);
       const size = this.#groups.get(group)?.size ?? 0;
       if (size + 1 > limits.maxMembersPerGroup) {
         throw new PgLimitError('maxMembersPerGroup', limits.maxMembersPerGroup, `group ${JSON.stringify(group)} would hold ${size + 1} members`);
@@ -554,7 +590,10 @@ export class PgScope {
       return;
     }
     const perGroup = new Map<Group, number>();
-    for (const group of groups) perGroup.set(group, (perGroup.get(group) ?? 0) + pids.length);
+    for (const group of groups) {
+      this.#checkOpBytes(group, pids.length);
+      perGroup.set(group, (perGroup.get(group) ?? 0) + pids.length);
+    }
     let newGroups = 0;
     for (const [group, adding] of perGroup) {
       const size = this.#groups.get(group)?.size ?? 0;
@@ -563,6 +602,8 @@ export class PgScope {
         throw new PgLimitError('maxMembersPerGroup', limits.maxMembersPerGroup, `group ${JSON.stringify(group)} would hold ${size + adding} members`);
       }
     }
+    const newLocalGroups = [...perGroup.keys()].filter((g) => (this.#groups.get(g)?.localCount ?? 0) === 0);
+    this.#checkSyncBytes(groups.length * pids.length, newLocalGroups);
     if (this.#groups.size + newGroups > limits.maxGroupsPerScope) {
       throw new PgLimitError('maxGroupsPerScope', limits.maxGroupsPerScope, `scope ${this.scope} would hold ${this.#groups.size + newGroups} groups`);
     }
@@ -573,6 +614,37 @@ export class PgScope {
       if (held + adding > limits.maxMembershipsPerPid) {
         throw new PgLimitError('maxMembershipsPerPid', limits.maxMembershipsPerPid, `${key} would hold ${held + adding} memberships`);
       }
+    }
+  }
+
+  #localGroupAppeared(group: Group): void {
+    this.#whichLocalGroups = undefined;
+    this.#localGroupHeadBytes += entryBytes(group, 0, this.node);
+  }
+
+  #localGroupGone(group: Group): void {
+    this.#whichLocalGroups = undefined;
+    this.#localGroupHeadBytes -= entryBytes(group, 0, this.node);
+  }
+
+  /** Estimated content of a full sync now (without the per-part envelopes). */
+  get syncBytes(): number {
+    return MESSAGE_OVERHEAD_BYTES + this.#localGroupHeadBytes + this.#localMemberships * this.#pidBytes;
+  }
+
+  #checkSyncBytes(addedMemberships: number, newLocalGroups: Iterable<Group>): void {
+    let bytes = this.syncBytes + addedMemberships * this.#pidBytes;
+    for (const group of newLocalGroups) bytes += entryBytes(group, 0, this.node);
+    if (bytes > this.limits.maxSyncBytes) {
+      throw new PgLimitError('maxSyncBytes', this.limits.maxSyncBytes, `local memberships of scope ${this.scope} would need a sync of ~${bytes} bytes`);
+    }
+  }
+
+  /** One local op must fit in one delta message. */
+  #checkOpBytes(group: Group, pidCount: number): void {
+    const bytes = MESSAGE_OVERHEAD_BYTES + entryBytes(group, pidCount, this.node);
+    if (bytes > this.limits.maxMessageBytes) {
+      throw new PgLimitError('maxMessageBytes', this.limits.maxMessageBytes, `an op of ${pidCount} pids on ${JSON.stringify(group.slice(0, 64))} would need ~${bytes} bytes`);
     }
   }
 
@@ -609,7 +681,7 @@ export class PgScope {
   #recordLocalOp(kind: 'j' | 'l', group: Group, pids: readonly Pid[]): void {
     this.#version++;
     if (this.#streamingPeers > 0) {
-      if (this.#log.length >= this.limits.maxPendingDeltaOps) {
+      if (this.#log.length >= this.limits.maxPendingDeltaOps || this.#logPids + pids.length > this.limits.maxPendingDeltaPids) {
         // The host has not flushed for too long: a full sync per peer replaces the backlog.
         this.#stats.pendingLogOverflows++;
         for (const peer of this.#peers.values()) {
@@ -619,34 +691,72 @@ export class PgScope {
           }
         }
         this.#log = [];
+        this.#logPids = 0;
         this.#logBase = this.#version;
       } else {
         this.#log.push([kind, group, pids]);
+        this.#logPids += pids.length;
       }
     } else {
       // Nobody is streamed: a later stream starts with a full sync, so no op needs keeping.
       this.#log = [];
+      this.#logPids = 0;
       this.#logBase = this.#version;
     }
     this.#emit(kind === 'j' ? 'join' : 'leave', group, pids);
   }
 
+  /** The pending log cut into messages of at most maxOpsPerDeltaMessage ops and maxMessageBytes. */
   #deltaChunks(): PgDeltaOp[][] {
     const log = this.#log;
     if (log.length === 0 || this.#streamingPeers === 0) return [];
-    const max = this.limits.maxOpsPerDeltaMessage;
-    if (log.length <= max) return [log];
+    const maxOps = this.limits.maxOpsPerDeltaMessage;
+    const maxBytes = this.limits.maxMessageBytes;
     const chunks: PgDeltaOp[][] = [];
-    for (let i = 0; i < log.length; i += max) chunks.push(log.slice(i, i + max));
+    let chunk: PgDeltaOp[] = [];
+    let bytes = MESSAGE_OVERHEAD_BYTES;
+    for (const op of log) {
+      const opBytes = entryBytes(op[1], op[2].length, this.node);
+      if (chunk.length > 0 && (chunk.length >= maxOps || bytes + opBytes > maxBytes)) {
+        chunks.push(chunk);
+        chunk = [];
+        bytes = MESSAGE_OVERHEAD_BYTES;
+      }
+      chunk.push(op);
+      bytes += opBytes;
+    }
+    chunks.push(chunk);
     return chunks;
   }
 
-  #syncFor(peer: Peer): PgSyncMessage {
-    const groups: [Group, readonly Pid[]][] = [];
+  /** Our local memberships now, in as many parts as maxMessageBytes requires (at least one). */
+  #syncParts(peer: Peer): PgSyncMessage[] {
+    const maxBytes = this.limits.maxMessageBytes;
+    const parts: PgSyncMessage[] = [];
+    let groups: [Group, readonly Pid[]][] = [];
+    let bytes = MESSAGE_OVERHEAD_BYTES;
+    const cut = (last: boolean): void => {
+      parts.push({ t: 'sync', scope: this.scope, inc: this.incarnation, toInc: peer.incarnation, version: this.#version, part: parts.length, last, groups });
+      groups = [];
+      bytes = MESSAGE_OVERHEAD_BYTES;
+    };
+    const perPid = entryBytes('', 1, this.node) - entryBytes('', 0, this.node);
     for (const group of this.whichLocalGroups()) {
-      groups.push([group, (this.#groups.get(group) as GroupState).localMembers()]);
+      const members = (this.#groups.get(group) as GroupState).localMembers();
+      let from = 0;
+      while (from < members.length) {
+        const head = entryBytes(group, 0, this.node);
+        if (groups.length > 0 && bytes + head + perPid > maxBytes) cut(false);
+        // One op always fits (checked at join), so a fresh part has room for at least one pid.
+        const room = Math.max(1, Math.floor((maxBytes - bytes - head) / perPid));
+        const take = from === 0 && room >= members.length ? members : members.slice(from, from + room);
+        groups.push([group, take]);
+        bytes += head + take.length * perPid;
+        from += take.length;
+      }
     }
-    return { t: 'sync', scope: this.scope, inc: this.incarnation, toInc: peer.incarnation, version: this.#version, groups };
+    cut(true);
+    return parts;
   }
 
   #stopStreaming(peer: Peer): void {
@@ -658,14 +768,54 @@ export class PgScope {
 
   // ------------------------------------------------------------------ internals: remote side
 
-  #applySync(peer: Peer, message: PgSyncMessage): void {
+  #receiveSyncPart(peer: Peer, message: PgSyncMessage): void {
     if (peer.synced && message.version < peer.version) {
       this.#stats.droppedStaleSync++;
       return;
     }
-    this.#stats.syncsReceived++;
+    if (message.part === 0 && message.last) {
+      peer.pendingSync = undefined;
+      this.#stats.messagesApplied++;
+      this.#applySync(peer, message.version, new Map<Group, readonly Pid[]>(message.groups));
+      return;
+    }
+    let pending = peer.pendingSync;
+    if (message.part === 0) {
+      pending = peer.pendingSync = { version: message.version, nextPart: 0, groups: new Map(), pids: 0 };
+    }
+    if (pending === undefined || pending.version !== message.version || pending.nextPart !== message.part) {
+      // A part is missing or out of place: this sync cannot be completed; ask for a new one,
+      // once per broken sync (its remaining parts are dropped the same way).
+      const firstBreak = message.version !== peer.brokenSyncVersion;
+      peer.pendingSync = undefined;
+      peer.brokenSyncVersion = message.version;
+      this.#stats.droppedSyncPart++;
+      if (firstBreak) {
+        peer.awaitingSync = true;
+        peer.discoverDue = true;
+      }
+      return;
+    }
+    for (const [group, pids] of message.groups) {
+      pending.pids += pids.length;
+      const block = pending.groups.get(group);
+      if (block === undefined) pending.groups.set(group, pids.slice());
+      else for (const pid of pids) block.push(pid);
+    }
+    if (pending.pids * pidBytes(peer.node) > this.limits.maxSyncBytes || pending.groups.size > this.limits.maxGroupsPerScope) {
+      peer.pendingSync = undefined;
+      this.#stats.droppedMalformed++;
+      return;
+    }
+    pending.nextPart++;
     this.#stats.messagesApplied++;
-    const incoming = new Map<Group, readonly Pid[]>(message.groups);
+    if (!message.last) return;
+    peer.pendingSync = undefined;
+    this.#applySync(peer, pending.version, pending.groups);
+  }
+
+  #applySync(peer: Peer, version: number, incoming: ReadonlyMap<Group, readonly Pid[]>): void {
+    this.#stats.syncsReceived++;
     const touched = new Set<Group>([...peer.groups.keys(), ...incoming.keys()]);
     for (const group of touched) {
       let state = this.#groups.get(group);
@@ -693,7 +843,7 @@ export class PgScope {
       if (added.length > 0) this.#emit('join', group, added);
     }
     peer.synced = true;
-    peer.version = message.version;
+    peer.version = version;
     peer.awaitingSync = false;
     peer.discoverDue = false;
     peer.discoverAttempt = 0;

@@ -56,7 +56,9 @@ export interface PgDiscoverMessage {
 
 /**
  * The sender's complete local memberships at its local version `version`: per group, its local
- * pids newest-first with multiplicity. Groups with no local member are absent.
+ * pids newest-first with multiplicity. Groups with no local member are absent. A sync too big
+ * for one message comes in parts 0, 1, … sent back to back; the receiver applies it only once
+ * the part flagged `last` arrives. A group's block may continue from one part into the next.
  */
 export interface PgSyncMessage {
   readonly t: 'sync';
@@ -64,6 +66,8 @@ export interface PgSyncMessage {
   readonly inc: number;
   readonly toInc: number;
   readonly version: number;
+  readonly part: number;
+  readonly last: boolean;
   readonly groups: ReadonlyArray<readonly [Group, readonly Pid[]]>;
 }
 
@@ -118,6 +122,8 @@ export interface PgStats {
   droppedGap: number;
   /** Syncs older than one already applied. */
   droppedStaleSync: number;
+  /** Sync parts out of sequence (a part lost or replayed): dropped, and a resync requested. */
+  droppedSyncPart: number;
   /** Remote ops that disagreed with the view (a leave of a non-member): a resync was requested. */
   inconsistentRemoteOps: number;
   /** Remote members not added because a limit was reached. */

@@ -183,7 +183,8 @@ export class Cluster {
     const bytes = queue?.shift();
     if (bytes === undefined) return false;
     this.#receive(from, to, bytes);
-    if (this.blocked.has(key) && (queue as Buffer[]).length < this.queueCapacity) {
+    // Room is reported when the queue is empty, so a full resync fits (see maxSyncBytes).
+    if (this.blocked.has(key) && (queue as Buffer[]).length === 0) {
       this.blocked.delete(key);
       this.on(from, (scope) => scope.peerQueueReady(to));
     }
@@ -280,14 +281,18 @@ export class Cluster {
   /**
    * Every synced peer's block in every node's view equals that peer's local memberships at the
    * version the view claims (so a view is always a true past state of the peer, never a mix).
+   * Only versions at the end of a host call are recorded; `strict` requires every view to be at one.
    */
-  peerViewProblems(): string[] {
+  peerViewProblems(strict: boolean): string[] {
     const problems: string[] = [];
     for (const [name, node] of this.nodes) {
       for (const peer of node.scope.peers()) {
         if (!peer.synced) continue;
         const truth = this.localHistory.get(`${peer.node}/${peer.incarnation}`)?.get(peer.version);
         if (truth === undefined) {
+          // Between the messages of one flush cut in several deltas, a view sits at a version
+          // no drain recorded; once everything is delivered it must be a recorded one.
+          if (!strict) continue;
           problems.push(`${name}: view of ${peer.node}/${peer.incarnation} at version ${peer.version}, a version never flushed`);
           continue;
         }

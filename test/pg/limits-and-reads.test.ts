@@ -69,6 +69,17 @@ describe('pg limits', () => {
     expect(scope.members('g')).toEqual([local(1)]);
   });
 
+  it('the estimated size of a full sync is bounded: a join past maxSyncBytes is refused whole', () => {
+    const scope = scopeWith({ maxSyncBytes: 1_000 });
+    const before = scope.syncBytes;
+    scope.join('g', [local(1), local(2)]);
+    expect(scope.syncBytes).toBeGreaterThan(before);
+    expectLimit(() => scope.join(['h', 'i'], Array.from({ length: 20 }, (_, i) => local(i + 1))), 'maxSyncBytes');
+    expect([...scope.whichGroups()]).toEqual(['g']);
+    scope.leave('g', [local(1), local(2)]);
+    expect(scope.syncBytes).toBe(before);
+  });
+
   it('monitors per scope and peers per scope', () => {
     const scope = scopeWith({ maxMonitors: 2, maxPeers: 1 });
     scope.monitorScope(local(1));
@@ -104,11 +115,11 @@ describe('pg limits', () => {
     scope.join('g', [local(1), local(2)]);
     scope.peerUp('b', 1);
     const remote = [new Pid('b', 1, 1), new Pid('b', 2, 1)];
-    scope.receive('b', { t: 'sync', scope: 'default', inc: 1, toInc: 1, version: 1, groups: [['g', remote]] });
+    scope.receive('b', { t: 'sync', scope: 'default', inc: 1, toInc: 1, version: 1, part: 0, last: true, groups: [['g', remote]] });
     expect(scope.members('g')).toEqual([remote[0], local(1), local(2)]);
     expect(scope.stats().droppedOverLimit).toBe(1);
     // A message bigger than the limit itself is malformed.
-    scope.receive('b', { t: 'sync', scope: 'default', inc: 1, toInc: 1, version: 2, groups: [['g', [...remote, new Pid('b', 3, 1), new Pid('b', 4, 1)]]] });
+    scope.receive('b', { t: 'sync', scope: 'default', inc: 1, toInc: 1, version: 2, part: 0, last: true, groups: [['g', [...remote, new Pid('b', 3, 1), new Pid('b', 4, 1)]]] });
     expect(scope.stats().droppedMalformed).toBe(1);
   });
 });
@@ -142,7 +153,7 @@ describe('pg reads', () => {
     const w0 = scope.whichGroups();
     expect(scope.whichGroups()).toBe(w0);
     scope.join('g', local(1));
-    scope.receive('b', { t: 'sync', scope: 'default', inc: 1, toInc: 1, version: 1, groups: [['r', [new Pid('b', 1, 1)]]] });
+    scope.receive('b', { t: 'sync', scope: 'default', inc: 1, toInc: 1, version: 1, part: 0, last: true, groups: [['r', [new Pid('b', 1, 1)]]] });
     expect([...scope.whichGroups()]).toEqual(['g', 'r']);
     expect([...scope.whichLocalGroups()]).toEqual(['g']);
     scope.leave('g', local(1));

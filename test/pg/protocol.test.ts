@@ -29,6 +29,29 @@ describe('pg protocol: sync and deltas', () => {
     expect(cluster.scope('a').stats().syncsSent).toBe(1);
     expect(cluster.scope('b').stats().syncsSent).toBe(1);
     expect(cluster.scope('b').members('g')).toEqual([p]);
+    // b synced with no groups: a still holds its entry, so discovery does not loop.
+    cluster.tick(60_000);
+    cluster.tick(60_000);
+    cluster.settle();
+    expect(cluster.scope('a').stats().discoversSent).toBe(1);
+    expect(cluster.scope('a').peers()).toMatchObject([{ node: 'b', synced: true }]);
+  });
+
+  it('events can be taken without flushing peer sends, so deltas batch across calls', () => {
+    const cluster = twoNodes();
+    const scope = cluster.scope('a');
+    const { ref } = scope.monitor('g');
+    const [p, q] = [cluster.spawn('a'), cluster.spawn('a')];
+    scope.join('g', p);
+    expect(scope.takeReadyMonitors()).toEqual([ref]);
+    expect(scope.takeEvents(ref)).toHaveLength(1);
+    scope.join('g', q);
+    expect(scope.takeReadyMonitors()).toEqual([ref]);
+    scope.takeEvents(ref);
+    const { sends, readyMonitors } = scope.takeOutputs();
+    expect(readyMonitors).toEqual([]);
+    expect(sends).toHaveLength(1);
+    expect(sends[0]?.message.t === 'delta' && sends[0].message.ops.length).toBe(2);
   });
 
   it('converges when one side learns of the other long before the other side does', () => {
@@ -232,6 +255,85 @@ describe('pg protocol: sync and deltas', () => {
   });
 });
 
+describe('pg protocol: message size', () => {
+  const small = { limits: { maxMessageBytes: 700 } };
+
+  it('a sync larger than maxMessageBytes goes in parts and applies as one (one join per group)', () => {
+    const cluster = new Cluster(['a', 'b'], small);
+    cluster.disconnect('a', 'b');
+    const pids = Array.from({ length: 40 }, () => cluster.spawn('a'));
+    for (let i = 0; i < pids.length; i += 4) cluster.on('a', (s) => s.join(['big', `g${i}`], pids.slice(i, i + 4)));
+    const monitor = cluster.monitorScope('b');
+    cluster.connect('a', 'b');
+    cluster.deliverOne('b', 'a'); // b's discover: a answers with its sync
+    const parts = waiting(cluster, 'a', 'b').filter((m) => m.t === 'sync');
+    expect(parts.length).toBeGreaterThan(2);
+    expect(parts.map((m) => (m.t === 'sync' ? [m.part, m.last] : []))).toEqual(parts.map((_, i) => [i, i === parts.length - 1]));
+    for (const bytes of cluster.queues.get('a->b') ?? []) expect(bytes.length).toBeLessThanOrEqual(700);
+    cluster.settle();
+    expect(cluster.scope('b').members('big')).toEqual(cluster.scope('a').members('big'));
+    const bigEvents = monitor.events.filter((e) => e.kind === 'join' && e.group === 'big');
+    expect(bigEvents.length).toBe(1);
+    cluster.expectMonitorsReplay();
+  });
+
+  it('a lost sync part is detected, the partial sync discarded, and a new sync completes', () => {
+    const cluster = new Cluster(['a', 'b'], small);
+    cluster.disconnect('a', 'b');
+    const pids = Array.from({ length: 90 }, () => cluster.spawn('a'));
+    for (let i = 0; i < 90; i += 15) cluster.on('a', (s) => s.join('big', pids.slice(i, i + 15)));
+    cluster.connect('a', 'b');
+    cluster.deliverOne('b', 'a');
+    const queue = cluster.queues.get('a->b') as Buffer[];
+    expect(queue.filter((b) => (decode(b) as PgMessage).t === 'sync').length).toBeGreaterThan(2);
+    const partIndex = queue.findIndex((b) => {
+      const m = decode(b) as PgMessage;
+      return m.t === 'sync' && m.part === 1;
+    });
+    expect(partIndex).toBeGreaterThan(0);
+    queue.splice(partIndex, 1);
+    cluster.settle();
+    expect(cluster.scope('b').stats().droppedSyncPart).toBeGreaterThan(0);
+    expect(cluster.scope('b').members('big')).toEqual(cluster.scope('a').members('big'));
+  });
+
+  it('deltas are cut under maxMessageBytes, and an op that cannot fit one message is refused', () => {
+    const cluster = new Cluster(['a', 'b'], small);
+    cluster.settle();
+    const pids = Array.from({ length: 40 }, () => cluster.spawn('a'));
+    for (let i = 0; i < 40; i += 5) cluster.scope('a').join(`g${i}`, pids.slice(i, i + 5));
+    cluster.drain('a');
+    const deltas = cluster.queues.get('a->b') ?? [];
+    expect(deltas.length).toBeGreaterThan(1);
+    for (const bytes of deltas) expect(bytes.length).toBeLessThanOrEqual(700);
+    cluster.settle();
+    expect(multiset(cluster.scope('b').members('g5'))).toEqual(multiset(pids.slice(5, 10)));
+    let caught: unknown;
+    try {
+      cluster.on('a', (s) => s.join('g', pids));
+    } catch (err) {
+      caught = err;
+    }
+    expect((caught as { limit?: string }).limit).toBe('maxMessageBytes');
+    expect(() => cluster.on('a', (s) => s.leave('g0', pids))).toThrow(/maxMessageBytes/);
+    expect(cluster.scope('a').members('g')).toEqual([]);
+  });
+
+  it('a sync part with a bad part number or flag is malformed', () => {
+    const cluster = twoNodes();
+    const p = cluster.spawn('a');
+    const base = { t: 'sync', scope: 'default', inc: 1, toInc: 1, version: 9, groups: [['g', [p]]] };
+    cluster.scope('b').receive('a', { ...base, part: -1, last: true });
+    cluster.scope('b').receive('a', { ...base, part: 0, last: 'yes' });
+    cluster.scope('b').receive('a', { ...base, part: 0 });
+    expect(cluster.scope('b').stats().droppedMalformed).toBe(3);
+    // A part that does not follow a part 0 of the same version is out of sequence.
+    cluster.scope('b').receive('a', { ...base, part: 1, last: true });
+    expect(cluster.scope('b').stats().droppedSyncPart).toBeGreaterThan(0);
+    expect(cluster.scope('b').members('g')).toEqual([]);
+  });
+});
+
 describe('pg protocol: back-pressure', () => {
   it('a full pg queue marks the peer for a full resync once room returns, and it converges', () => {
     const cluster = twoNodes({ queueCapacity: 2 });
@@ -288,7 +390,7 @@ describe('pg protocol: back-pressure', () => {
 });
 
 describe('pg protocol: validation', () => {
-  const good = (p: Pid): Record<string, unknown> => ({ t: 'sync', scope: 'default', inc: 1, toInc: 1, version: 3, groups: [['g', [p]]] });
+  const good = (p: Pid): Record<string, unknown> => ({ t: 'sync', scope: 'default', inc: 1, toInc: 1, version: 3, part: 0, last: true, groups: [['g', [p]]] });
 
   it('counts and drops every malformed message without throwing or changing the view', () => {
     const cluster = twoNodes();

@@ -417,7 +417,7 @@ describe('pg rules across three nodes', () => {
     // A message of scope x reaching scope y is dropped and changes nothing.
     const y = new Cluster(['a', 'b'], { scopeName: 'y' });
     y.settle();
-    const xSync = { t: 'sync', scope: 'x', inc: 1, toInc: 1, version: 5, groups: [['g', [p]]] };
+    const xSync = { t: 'sync', scope: 'x', inc: 1, toInc: 1, version: 5, part: 0, last: true, groups: [['g', [p]]] };
     y.inject('a', 'b', xSync);
     expect(y.scope('b').members('g')).toEqual([]);
     expect(y.scope('b').stats().droppedMisrouted).toBe(1);

@@ -10,7 +10,8 @@
 //   - every node's view of a synced peer is exactly that peer's local state at some version it
 //     really had (never a mix of states), even with duplicates, late messages and silent loss.
 // A failure names its seed and step; `runSeed(seed)` replays it exactly.
-import { PgNoProcError, PgNotLocalError } from '../../pg/index.js';
+import { PgLimitError, PgNoProcError, PgNotLocalError } from '../../pg/index.js';
+import { entryBytes, pidBytes } from '../../pg/size.js';
 import type { Group } from '../../pg/index.js';
 import { Pid } from '../../runtime/pid.js';
 import { seededRandom } from '../../sim/random.js';
@@ -121,9 +122,18 @@ function checkConverged(cluster: Cluster, model: Model): void {
   }
 }
 
-function checkMonitors(cluster: Cluster): void {
-  const problems = [...cluster.monitorReplayProblems(), ...cluster.peerViewProblems()];
+function checkMonitors(cluster: Cluster, settled: boolean): void {
+  const problems = [...cluster.monitorReplayProblems(), ...cluster.peerViewProblems(settled)];
   if (problems.length > 0) fail(problems.slice(0, 3).join('; '));
+}
+
+/** Whether a join would take the node's sync past maxSyncBytes (computed here from size.ts). */
+function wouldExceedSync(cluster: Cluster, node: string, groups: readonly Group[], pids: readonly Pid[]): boolean {
+  const scope = cluster.scope(node);
+  const fresh = new Set(groups.filter((g) => scope.localMembers(g).length === 0));
+  let bytes = scope.syncBytes + groups.length * pids.length * pidBytes(node);
+  for (const g of fresh) bytes += entryBytes(g, 0, node);
+  return bytes > scope.limits.maxSyncBytes;
 }
 
 function livePids(cluster: Cluster, node: string): Pid[] {
@@ -141,8 +151,12 @@ export function runSeed(seed: number, options: SimOptions = { steps: 400, nodes:
   // Odd seeds run without anti-entropy, so convergence must come from the protocol itself
   // (syncs, versioned deltas, gap detection, resync after a full queue) and not from the net.
   const antiEntropy = seed % 2 === 0;
+  // Every third seed uses tiny messages, so syncs come in several parts and deltas are cut.
+  // A sync must fit an empty queue: 1500 bytes of content is at most ~5 parts of 700 bytes.
+  const tinyMessages = seed % 3 === 0;
   const cluster = new Cluster(names, {
-    queueCapacity: 2 + random.int(10),
+    queueCapacity: tinyMessages ? 16 + random.int(10) : 2 + random.int(10),
+    limits: tinyMessages ? { maxMessageBytes: 700, maxSyncBytes: 1_500 } : {},
     timings: {
       discoverRetryMs: 50,
       discoverRetryMaxMs: 400,
@@ -184,6 +198,15 @@ export function runSeed(seed: number, options: SimOptions = { steps: 400, nodes:
           }
           if (cluster.scope(node).version !== before) fail('refused join changed the version');
           count('join-remote-refused');
+        } else if (tinyMessages && wouldExceedSync(cluster, node, groups, pids)) {
+          try {
+            cluster.on(node, (s) => s.join(groups, pids));
+            fail('join past maxSyncBytes was accepted');
+          } catch (err) {
+            if (!(err instanceof PgLimitError) || err.limit !== 'maxSyncBytes') throw err;
+          }
+          if (cluster.scope(node).version !== before) fail('refused join changed the version');
+          count('join-limit-refused');
         } else if (variant < 0.1) {
           const dead = new Pid(node, cluster.node(node).nextId++, cluster.node(node).incarnation);
           try {
@@ -268,7 +291,7 @@ export function runSeed(seed: number, options: SimOptions = { steps: 400, nodes:
         cluster.inject(node, to, random.pick(old));
         count('replay-old');
       }
-      if (step % 25 === 0) checkMonitors(cluster);
+      if (step % 25 === 0) checkMonitors(cluster, false);
     }
     // Heal everything, deliver everything, and let retries (and anti-entropy, if on) run.
     cluster.healAll();
@@ -278,7 +301,7 @@ export function runSeed(seed: number, options: SimOptions = { steps: 400, nodes:
     }
     cluster.settle();
     checkConverged(cluster, model);
-    checkMonitors(cluster);
+    checkMonitors(cluster, true);
   } catch (err) {
     return { seed, failure: err instanceof Error ? err.stack ?? err.message : String(err), step, counters };
   }
