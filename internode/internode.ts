@@ -27,6 +27,8 @@ import {
   DEFAULT_DOWN_AFTER_MS,
   DEFAULT_HEARTBEAT_INTERVAL_MS,
   FORGET_MEMBER_AFTER_MS,
+  HANDSHAKE_TIMEOUT_MS,
+  MEMBER_GOSSIP_EVERY_TICKS,
   HIGH_WATER_MARK_BYTES,
   MAX_ADDRESS_LENGTH,
   MAX_CLUSTER_NAME_LENGTH,
@@ -97,6 +99,11 @@ interface ActiveConnection {
   inFlight: number;
   /** Reported to the failure detector as connected, and not yet as disconnected. */
   counted: boolean;
+  /** We sent `retire` on it: no more frames from us; it closes once the peer retires it too. */
+  retiring: boolean;
+  /** The peer sent `retire` on it: no more frames will come from the peer on it. */
+  peerRetired: boolean;
+  retireTimer: { cancel(): void } | null;
 }
 
 class Peer {
@@ -105,6 +112,12 @@ class Peer {
   address: string;
   state: 'up' | 'down' = 'down';
   conn: ActiveConnection | null = null;
+  /**
+   * A connection the peer closed as a duplicate: it holds a better one whose handshake has not
+   * reached us yet. It stays counted by the failure detector until the replacement attaches, so
+   * the race is not a down; if no replacement comes, silence makes it one.
+   */
+  replaced: ActiveConnection | null = null;
   readonly queues: OutboundQueues;
   downSince = 0;
   pumpScheduled = false;
@@ -162,6 +175,7 @@ export class Internode implements RemoteRouter, AsyncDisposable {
   #listener: Listener | null = null;
   #tick: { cancel(): void } | null = null;
   #lastTick = 0;
+  #ticks = 0;
   #dialsInFlight = 0;
   #stopping = false;
   #unobserve: () => void = () => {};
@@ -525,14 +539,18 @@ export class Internode implements RemoteRouter, AsyncDisposable {
     this.#seedTimers.set(address, timer);
   }
 
-  /** Of two nodes, the one with the smaller name dials; the other waits (seeds are dialed by anyone). */
-  #shouldDial(peer: { node: string; address: string }): boolean {
+  /**
+   * Who dials a member we just heard of: the smaller name (the other waits, which keeps a mass
+   * start from dialing twice). A member we knew and lost is redialed by either side: a node must
+   * never wait forever for a peer that forgot it. Duplicates are retired without loss.
+   */
+  #shouldDial(peer: { node: string; address: string }, known: boolean): boolean {
     if (peer.address === '') return false;
-    return this.#identity.address === '' || this.#identity.node < peer.node;
+    return known || this.#identity.address === '' || this.#identity.node < peer.node;
   }
 
   #scheduleReconnect(peer: Peer): void {
-    if (this.#stopping || peer.reconnectTimer !== null || peer.dialing || !this.#shouldDial(peer)) return;
+    if (this.#stopping || peer.reconnectTimer !== null || peer.dialing || !this.#shouldDial(peer, true)) return;
     // Each attempt captures its own address and incarnation: a later change makes it moot.
     const { address, incarnation } = peer;
     const delay = this.#backoff(peer.reconnectAttempt);
@@ -588,28 +606,35 @@ export class Internode implements RemoteRouter, AsyncDisposable {
     }
     if (id.address !== '') peer.address = id.address;
     const dialer = dialedByUs ? this.#identity.node : id.node;
-    if (peer.conn !== null) {
-      // Both computed the same rule: keep the connection dialed by the smaller name.
-      const preferred = this.#identity.node < id.node ? this.#identity.node : id.node;
-      if (dialer !== preferred || peer.conn.dialer === preferred) {
-        conn.close(CLOSE.duplicate.code, CLOSE.duplicate.reason);
-        return;
-      }
-      const old = peer.conn;
-      peer.conn = null;
-      old.conn.close(CLOSE.duplicate.code, CLOSE.duplicate.reason);
-    }
-    const active: ActiveConnection = { conn, dialer, inFlight: 0, counted: true };
-    peer.conn = active;
+    this.#logger.debug({ peer: id.node, incarnation: id.incarnation, dialer }, 'connection established');
+    const active: ActiveConnection = { conn, dialer, inFlight: 0, counted: true, retiring: false, peerRetired: false, retireTimer: null };
     this.#fd.peerConnected(peer.node, peer.incarnation, this.clock.now()); // up/down decided below, by this layer
-    peer.reconnectAttempt = 0;
-    peer.reconnectTimer?.cancel();
-    peer.reconnectTimer = null;
     const p = peer;
     conn.setHandlers({
       message: (data) => this.#onData(p, active, data),
       close: (code, reason) => this.#onClose(p, active, code, reason),
     });
+    let retired: ActiveConnection | null = null;
+    if (peer.conn !== null) {
+      // Two connections to one peer (a simultaneous connect): both sides keep the one dialed
+      // by the smaller name, and retire the other without losing what is in flight on it.
+      const preferred = this.#identity.node < id.node ? this.#identity.node : id.node;
+      if (dialer !== preferred || peer.conn.dialer === preferred) {
+        for (const data of pending) this.#onData(peer, active, data);
+        this.#retire(peer, active);
+        return;
+      }
+      retired = peer.conn;
+    }
+    peer.conn = active;
+    if (peer.replaced !== null) {
+      this.#release(peer, peer.replaced);
+      peer.replaced = null;
+    }
+    peer.reconnectAttempt = 0;
+    peer.reconnectTimer?.cancel();
+    peer.reconnectTimer = null;
+    if (retired !== null) this.#retire(peer, retired);
     if (peer.state !== 'up') {
       peer.state = 'up';
       this.#counters.nodeUps++;
@@ -622,7 +647,13 @@ export class Internode implements RemoteRouter, AsyncDisposable {
     this.#schedulePump(peer);
   }
 
-  #onClose(peer: Peer, active: ActiveConnection, code: number, _reason: string): void {
+  #onClose(peer: Peer, active: ActiveConnection, code: number, reason: string): void {
+    this.#logger.debug({ peer: peer.node, code, reason, live: peer.conn === active }, 'connection closed');
+    if (peer.conn === active && code === CLOSE.duplicate.code && peer.state === 'up') {
+      peer.conn = null;
+      peer.replaced = active; // the peer's preferred connection is on its way
+      return;
+    }
     const events = this.#release(peer, active);
     if (peer.conn !== active) return; // a duplicate or replaced connection: the live one stays
     peer.conn = null;
@@ -631,8 +662,30 @@ export class Internode implements RemoteRouter, AsyncDisposable {
     else if (events.some((e) => e.type === 'down')) this.#declareDown(peer, 'disconnected');
   }
 
+  /**
+   * Retires a connection: `retire` is our last frame on it (a connection is FIFO, so the peer
+   * reads everything we sent before it); it closes once the peer has retired it too, or after
+   * a bound if the peer never does.
+   */
+  #retire(peer: Peer, active: ActiveConnection): void {
+    if (active.retiring) return;
+    active.retiring = true;
+    active.conn.send(encodeFrame('control', encode(['retire'])));
+    if (active.peerRetired) {
+      active.conn.close(CLOSE.duplicate.code, CLOSE.duplicate.reason);
+      return;
+    }
+    active.retireTimer = this.clock.setTimer(HANDSHAKE_TIMEOUT_MS, () => {
+      active.retireTimer = null;
+      active.conn.close(CLOSE.duplicate.code, CLOSE.duplicate.reason);
+    });
+    void peer;
+  }
+
   /** Reports a connection's end to the failure detector, once. */
   #release(peer: Peer, active: ActiveConnection): readonly FailureDetectorEvent[] {
+    active.retireTimer?.cancel();
+    active.retireTimer = null;
     if (!active.counted) return [];
     active.counted = false;
     return this.#fd.peerDisconnected(peer.node, peer.incarnation, this.clock.now());
@@ -661,7 +714,7 @@ export class Internode implements RemoteRouter, AsyncDisposable {
       }
       switch (f.cls) {
         case 'control':
-          this.#onControl(peer, body);
+          this.#onControl(peer, active, body);
           break;
         case 'user':
           this.#onUser(peer, body);
@@ -735,7 +788,7 @@ export class Internode implements RemoteRouter, AsyncDisposable {
     if (list.length > 0) this.#sendControl(to, ['members', list]);
   }
 
-  #onControl(peer: Peer, body: unknown): void {
+  #onControl(peer: Peer, active: ActiveConnection, body: unknown): void {
     if (!Array.isArray(body) || typeof body[0] !== 'string') {
       this.#malformed('control-shape');
       return;
@@ -743,6 +796,11 @@ export class Internode implements RemoteRouter, AsyncDisposable {
     switch (body[0]) {
       case 'hb':
         return; // its arrival already counted as a sign of life
+      case 'retire':
+        // The peer sends nothing more on this connection; once we have retired it too, it closes.
+        active.peerRetired = true;
+        if (active.retiring) active.conn.close(CLOSE.duplicate.code, CLOSE.duplicate.reason);
+        return;
       case 'members': {
         const list = body[1];
         if (!Array.isArray(list) || list.length > MAX_MEMBER_LIST) {
@@ -771,7 +829,7 @@ export class Internode implements RemoteRouter, AsyncDisposable {
     if (name === this.#identity.node) return;
     const known = this.#peers.get(name);
     if (known !== undefined && (known.incarnation > incarnation || (known.incarnation === incarnation && known.state === 'up'))) return;
-    if (!this.#shouldDial({ node: name, address })) return; // the other side dials us
+    if (!this.#shouldDial({ node: name, address }, known !== undefined)) return; // the other side dials us
     if (this.#dialsInFlight >= MAX_DIALS_IN_FLIGHT) return; // the next member exchange repeats it
     this.#dial(address).catch(() => {
       // A failed dial of a gossiped member is retried through the next member exchange or seed.
@@ -799,8 +857,19 @@ export class Internode implements RemoteRouter, AsyncDisposable {
       if (e.type === 'down') this.#declareDown(peer, 'timeout');
       else if (e.type === 'suspect') this.#logger.debug({ peer: e.node, silentMs: e.silentMs }, 'peer suspected');
     }
+    const up: Peer[] = [];
     for (const peer of this.#peers.values()) {
-      if (peer.state === 'up' && peer.conn !== null) this.#sendControl(peer, ['hb']);
+      if (peer.state === 'up' && peer.conn !== null) {
+        this.#sendControl(peer, ['hb']);
+        up.push(peer);
+      }
+    }
+    // Isolated (no live peer): go back to the seeds, in case everyone we knew has forgotten us.
+    if (up.length === 0) for (const seed of this.#seeds) if (seed !== this.#identity.address) this.#dialSeed(seed, 1);
+    // Anti-entropy for membership: every few ticks, one peer (in turn) gets our whole member
+    // list, so a lost or unanswered member exchange heals.
+    if (up.length > 0 && ++this.#ticks % MEMBER_GOSSIP_EVERY_TICKS === 0) {
+      this.#sendMembers(up[(this.#ticks / MEMBER_GOSSIP_EVERY_TICKS) % up.length]!);
     }
   }
 
@@ -815,6 +884,10 @@ export class Internode implements RemoteRouter, AsyncDisposable {
     if (active !== null) {
       this.#release(peer, active);
       active.conn.close(CLOSE.peerDown.code, CLOSE.peerDown.reason);
+    }
+    if (peer.replaced !== null) {
+      this.#release(peer, peer.replaced);
+      peer.replaced = null;
     }
     peer.queues.discard(new TroupeError('ERR_NO_ROUTE', `node ${peer.node} is down`));
     this.#counters.nodeDowns++;
@@ -831,7 +904,9 @@ export class Internode implements RemoteRouter, AsyncDisposable {
       this.#release(peer, peer.conn);
       peer.conn.conn.close(CLOSE.peerDown.code, CLOSE.peerDown.reason);
     }
+    if (peer.replaced !== null) this.#release(peer, peer.replaced);
     peer.conn = null;
+    peer.replaced = null;
     this.#fd.forget(peer.node);
     if (this.#peers.get(peer.node) === peer) this.#peers.delete(peer.node);
   }

@@ -29,6 +29,9 @@ export const RECONNECT_MAX_EXPONENT = 16;
 /** A member unreachable this long is forgotten (no more reconnect attempts). */
 export const FORGET_MEMBER_AFTER_MS = 10 * 60_000;
 
+/** Every this many heartbeat ticks, one peer in turn gets our whole member list (anti-entropy). */
+export const MEMBER_GOSSIP_EVERY_TICKS = 5;
+
 export const MAX_PEERS = 1_024;
 export const MAX_MEMBER_LIST = MAX_PEERS;
 /** Dials in flight at once (bounds the fan-out of a mass restart). */

@@ -22,6 +22,8 @@ class MemoryEndpoint implements Connection {
   readonly #net: MemoryNetwork;
   readonly #early = new EarlyEvents(MAX_EARLY);
   closed = false;
+  /** What this endpoint sent and its peer has not received yet, in order (a connection is FIFO). */
+  readonly inFlight: (() => void)[] = [];
 
   constructor(net: MemoryNetwork, local: string, remote: string) {
     this.#net = net;
@@ -108,13 +110,19 @@ export class MemoryNetwork {
     };
   }
 
-  /** Moves one message (or a close) from `from` to its peer, honouring faults. */
+  /**
+   * Moves one message (or a close) from `from` to its peer, honouring faults. Delays vary per
+   * message, but a connection stays FIFO: each scheduled delivery hands over the oldest message
+   * still in flight on that endpoint, as a TCP stream would.
+   */
   carry(from: MemoryEndpoint, deliver: () => void, isClose = false): void {
     const to = from.peer.local;
-    if (!isClose && this.faults.blocked?.(from.local, to) === true) return;
+    // A blocked link loses everything, closes included: the other side learns only by silence.
+    if (this.faults.blocked?.(from.local, to) === true) return;
     const decision = isClose ? 'deliver' : (this.faults.decide?.(from.local, to, 0) ?? 'deliver');
     if (decision === 'drop') return;
-    this.#schedule(deliver, decision === 'deliver' ? 0 : decision);
+    from.inFlight.push(deliver);
+    this.#schedule(() => from.inFlight.shift()?.(), decision === 'deliver' ? 0 : decision);
   }
 
   /** Closes every connection touching `address` (a crash of that node, or a cut cable). */
