@@ -123,6 +123,16 @@ describe('§5.2 leader election', () => {
     expect([...h.nodes.values()].filter((n) => n.node.currentRole === 'leader')).toHaveLength(1);
   });
 
+  test('a vote request with a stale term is refused', () => {
+    const h = new Harness({ preVote: false });
+    h.addWithLog('3', three, [1], 4);
+    h.engine('3').step({ type: 'message', message: { type: 'vote', from: '1', to: '3', term: 3, pre: false, transfer: false, lastIndex: 9, lastTerm: 3 } });
+    h.flush('3');
+    expect(h.queue.filter((m) => m.type === 'voteResp' && m.granted)).toEqual([]);
+    expect(h.engine('3').currentTerm).toBe(4);
+    expect(h.engine('3').status().vote).toBeNull();
+  });
+
   test('a node votes at most once per term, and the vote survives a restart', () => {
     const h = cluster(three, { preVote: false });
     const ask = (from: string): void => {

@@ -300,7 +300,7 @@ export class ScriptRunner {
     if (!n.up) return [`${id}: down`];
     const s = n.node.status();
     const lines = [
-      `${id}: ${s.role} term=${s.term} leader=${s.leader ?? '-'} commit=${s.commit} applied=${n.appliedIndex} log=${s.firstIndex}..${s.lastIndex} voters=${s.membership.voters.join(',')} learners=${s.membership.learners.join(',')}${s.transferee ? ` transferee=${s.transferee}` : ''}`,
+      `${id}: ${s.role} term=${s.term} leader=${s.leader ?? '-'} commit=${s.commit} applied=${n.appliedIndex} log=${s.firstIndex}..${s.lastIndex} durable=${s.durableIndex} voters=${s.membership.voters.join(',')} learners=${s.membership.learners.join(',')}${s.transferee ? ` transferee=${s.transferee}` : ''}`,
     ];
     for (const p of s.peers) {
       lines.push(`  ${p.id}: ${p.state} match=${p.match} next=${p.next} inflight=${p.inflightMessages}${p.voter ? '' : ' learner'}`);
