@@ -24,6 +24,14 @@ export class CausalContext {
     return this.vv.get(actor) ?? 0;
   }
 
+  /** Highest counter of an actor seen, contiguous or not. */
+  highest(actor: Actor): number {
+    let top = this.vv.get(actor) ?? 0;
+    const dots = this.cloud?.get(actor);
+    if (dots !== undefined) for (const c of dots) if (c > top) top = c;
+    return top;
+  }
+
   /** True when the actor has dots in the cloud (a gap below them). */
   hasGap(actor: Actor): boolean {
     return (this.cloud?.get(actor)?.size ?? 0) > 0;

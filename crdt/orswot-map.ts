@@ -142,9 +142,8 @@ export class OrswotMap<E> {
     return [(this.sum1 + mix32(c1 ^ this.entryCount)) >>> 0, (this.sum2 + mix32(c2 + this.entryCount)) >>> 0];
   }
 
-  /** Add `value` under `key` with a fresh dot of `actor`; replaces the value's older dots. */
+  /** Add `value` under `key` with a fresh dot of `actor`; replaces the value's older dots. Throws CrdtInvariantError past MAX_ENTRIES_PER_KEY. */
   add(key: string, value: E, actor: Actor): KeyDelta<E> {
-    if (this.ctx.hasGap(actor)) throw new CrdtInvariantError(`actor ${actor} has a gap in its own dots; it must be a fresh incarnation`);
     const current = this.entries(key);
     const removed: Dot[] = [];
     const kept: Entry<E>[] = [];
@@ -153,7 +152,10 @@ export class OrswotMap<E> {
       else kept.push(e);
     }
     if (kept.length + 1 > MAX_ENTRIES_PER_KEY) throw new CrdtInvariantError(`key ${JSON.stringify(key)} would hold more than ${MAX_ENTRIES_PER_KEY} entries`);
-    const entry: Entry<E> = { value, actor, counter: this.ctx.contiguous(actor) + 1 };
+    // Normally an actor's own dots are contiguous here. If the context holds dots of this actor
+    // past a gap (two processes running as one incarnation: a misconfiguration), mint above all
+    // of them so the new dot is still unique.
+    const entry: Entry<E> = { value, actor, counter: this.ctx.highest(actor) + 1 };
     this.ctx.add(actor, entry.counter);
     kept.push(entry);
     this.replace(key, current, kept);

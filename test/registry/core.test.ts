@@ -295,6 +295,28 @@ describe('eventual registry core: untrusted input', () => {
     expect(a.digests().join()).toBe(before);
   });
 
+  it('survives a second process running as the same node incarnation (no crash, unique dots)', () => {
+    const a = core('a');
+    const twin = core('a');
+    twin.nodeUp('x', 1, 0);
+    const sameShard: string[] = [];
+    for (let i = 0; sameShard.length < 3; i++) if (shardOf(`s${i}`) === 7) sameShard.push(`s${i}`);
+    const [first, second, mine] = sameShard as [string, string, string];
+    twin.register(first, new Pid('a', 100, 1));
+    twin.tick(1); // this delta (dot 1) never reaches a
+    twin.register(second, new Pid('a', 101, 1));
+    const [late] = messagesTo(twin.tick(2), 'x');
+    a.receive('a', decode(encode(late))); // dot 2 arrives above a gap in a's own actor
+    expect(a.cloudSize()).toBe(1);
+    a.nodeUp('x', 1, 0);
+    expect(() => a.register(mine, new Pid('a', 1, 1))).not.toThrow();
+    expect(a.whereis(mine)).toBeDefined();
+    // The new dot is minted above every dot of this actor seen so far.
+    const [delta] = messagesTo(a.tick(3), 'x');
+    expect(delta?.t === 'delta' ? delta.d.find((d) => d[0] === mine)?.[2][1] : undefined).toBe(3);
+    expect(a.whereis(second)).toBeDefined();
+  });
+
   it("rejects a delta that carries another node's claims or dots", () => {
     const a = core('a');
     const c = core('c');
