@@ -4,6 +4,7 @@
 //   npx tsx sim/run-seeds.ts --count 5000 --nodes 5   5000 seeds of 5 nodes
 //   npx tsx sim/run-seeds.ts --seed 123 --nodes 5 --profile leaderChurn --trace   replay one seed
 //   npx tsx sim/run-seeds.ts --broken ackBeforeDurable --count 100                show a broken engine fail
+//   npx tsx sim/run-seeds.ts --read lease                                         opt-in lease reads
 //
 // A failing seed prints its violation, the tail of its trace and the command that replays it.
 import { runRaftSimulation, type RaftSimOptions } from './raft/index.js';
@@ -22,6 +23,7 @@ const single = arg('seed');
 const broken = arg('broken');
 const traceAll = flag('trace');
 const tail = Number(arg('tail') ?? 80);
+const readMode = (arg('read') ?? 'safe') as 'safe' | 'lease';
 
 function options(seed: number, nodes: number, profile: 'mixed' | 'leaderChurn', trace: boolean): RaftSimOptions {
   return {
@@ -30,12 +32,13 @@ function options(seed: number, nodes: number, profile: 'mixed' | 'leaderChurn', 
     profile,
     churn: profile === 'mixed',
     trace,
+    readMode,
     ...(broken ? { broken: { [broken]: true } } : {}),
   };
 }
 
 function replayCommand(seed: number, nodes: number, profile: string): string {
-  return `npx tsx sim/run-seeds.ts --seed ${seed} --nodes ${nodes} --profile ${profile}${broken ? ` --broken ${broken}` : ''} --trace`;
+  return `npx tsx sim/run-seeds.ts --seed ${seed} --nodes ${nodes} --profile ${profile} --read ${readMode}${broken ? ` --broken ${broken}` : ''} --trace`;
 }
 
 if (single !== undefined) {
