@@ -2,10 +2,11 @@
 // (`node --import tsx bench/internode-peer.ts <secret>`). It starts a troupe node with the
 // internode layer and, beside it, a raw `ws` server, both on loopback port 0, then prints one
 // JSON line with the addresses and the pids of its two processes:
-//   sink — counts payloads (Buffers); on { type: 'end', from } replies { count, bytes } and resets;
+//   sink — counts payloads (Buffers); on { type: 'end', from } replies { count, bytes, cpuUs } and
+//          resets (cpuUs: this process's CPU time so far, user + system, in µs);
 //   echo — on [from, payload] sends the payload back to `from`.
 // The raw server does the same per path: /sink counts binary messages and answers the text
-// message 'end' with JSON { count, bytes }; /echo sends every binary message back.
+// message 'end' with JSON { count, bytes, cpuUs }; /echo sends every binary message back.
 // It exits when its stdin closes (the parent went away) or on SIGTERM.
 import { WebSocketServer, type RawData } from 'ws';
 import { Node, isTroupeError, type Pid } from '../runtime/index.js';
@@ -24,6 +25,10 @@ if (secret === undefined || secret.length < 16) {
   process.exit(2);
 }
 
+const cpuUs = (): number => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
 const rawLength = (data: RawData): number => (Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength);
 
 const node = await Node.start({ name: 'bench-peer', incarnation: 1 });
@@ -38,7 +43,7 @@ const sink = node.spawn(async (ctx) => {
       count++;
       bytes += m.length;
     } else if (typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'end') {
-      await net.sendAwait(ctx.self, (m as { from: Pid }).from, { count, bytes });
+      await net.sendAwait(ctx.self, (m as { from: Pid }).from, { count, bytes, cpuUs: cpuUs() });
       count = 0;
       bytes = 0;
     }
@@ -75,7 +80,7 @@ wss.on('connection', (ws, req) => {
       count++;
       bytes += rawLength(data);
     } else {
-      ws.send(JSON.stringify({ count, bytes }));
+      ws.send(JSON.stringify({ count, bytes, cpuUs: cpuUs() }));
       count = 0;
       bytes = 0;
     }

@@ -13,6 +13,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
+import { availableParallelism, loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { WebSocket, type RawData } from 'ws';
@@ -31,7 +32,21 @@ const progress = process.env.BENCH_VERBOSE === '1' ? (step: string, v: unknown):
 interface Throughput {
   readonly msgsPerSec: number;
   readonly mbPerSec: number;
+  /** CPU time per message in the sending process and in the receiving one (user + system). */
+  readonly senderCpuUsPerMsg: number;
+  readonly receiverCpuUsPerMsg: number;
 }
+interface SinkReply {
+  readonly count: number;
+  readonly bytes: number;
+  /** The peer process's CPU time so far, µs. */
+  readonly cpuUs: number;
+}
+
+const cpuUs = (): number => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
 interface Latency {
   readonly p50Us: number;
   readonly p99Us: number;
@@ -140,7 +155,11 @@ function inProcess<T>(node: Node, body: (ctx: Parameters<Parameters<Node['spawn'
 export async function internodeOneWay(c: Cluster, payload: Buffer, n: number): Promise<Throughput & { framesPerWsMessage: number; waitedForRoom: number }> {
   const before = c.net.stats();
   let waited = 0;
-  const { seconds, count, bytes } = await inProcess(c.node, async (ctx) => {
+  const { seconds, count, bytes, senderCpu, receiverCpu } = await inProcess(c.node, async (ctx) => {
+    // An empty round first: the sink resets and tells its CPU time so far.
+    await c.net.sendAwait(ctx.self, c.sink, { type: 'end', from: ctx.self });
+    const start = (await ctx.receive()) as SinkReply;
+    const cpu0 = cpuUs();
     const t0 = now();
     for (let i = 0; i < n; i++) {
       try {
@@ -152,8 +171,8 @@ export async function internodeOneWay(c: Cluster, payload: Buffer, n: number): P
       }
     }
     await c.net.sendAwait(ctx.self, c.sink, { type: 'end', from: ctx.self });
-    const r = (await ctx.receive()) as { count: number; bytes: number };
-    return { seconds: (now() - t0) / 1000, ...r };
+    const r = (await ctx.receive()) as SinkReply;
+    return { seconds: (now() - t0) / 1000, count: r.count, bytes: r.bytes, senderCpu: cpuUs() - cpu0, receiverCpu: r.cpuUs - start.cpuUs };
   });
   if (count !== n || bytes !== n * payload.length) throw new Error(`internode one-way: the sink counted ${count} of ${n}`);
   const after = c.net.stats();
@@ -162,6 +181,8 @@ export async function internodeOneWay(c: Cluster, payload: Buffer, n: number): P
   return {
     msgsPerSec: n / seconds,
     mbPerSec: bytes / seconds / 1e6,
+    senderCpuUsPerMsg: senderCpu / n,
+    receiverCpuUsPerMsg: receiverCpu / n,
     framesPerWsMessage: Math.round((frames / Math.max(1, messages)) * 10) / 10,
     waitedForRoom: waited,
   };
@@ -232,6 +253,10 @@ export async function rawOneWay(url: string, payload: Buffer, n: number): Promis
         w();
       }
     };
+    const first = client.next();
+    ws.send('end'); // an empty round first: the sink resets and tells its CPU time so far
+    const start = JSON.parse((await first).toString()) as SinkReply;
+    const cpu0 = cpuUs();
     const t0 = now();
     for (let i = 0; i < n; i++) {
       while (inFlight + ws.bufferedAmount >= HIGH_WATER_MARK) await new Promise<void>((r) => (wake = r));
@@ -240,11 +265,17 @@ export async function rawOneWay(url: string, payload: Buffer, n: number): Promis
     }
     const reply = client.next();
     ws.send('end');
-    const { count, bytes } = JSON.parse((await reply).toString()) as { count: number; bytes: number };
+    const { count, bytes, cpuUs: peerCpu } = JSON.parse((await reply).toString()) as SinkReply;
     const seconds = (now() - t0) / 1000;
+    const senderCpu = cpuUs() - cpu0;
     if (failure !== null) throw failure;
     if (count !== n || bytes !== n * payload.length) throw new Error(`raw one-way: the sink counted ${count} of ${n}`);
-    return { msgsPerSec: n / seconds, mbPerSec: bytes / seconds / 1e6 };
+    return {
+      msgsPerSec: n / seconds,
+      mbPerSec: bytes / seconds / 1e6,
+      senderCpuUsPerMsg: senderCpu / n,
+      receiverCpuUsPerMsg: (peerCpu - start.cpuUs) / n,
+    };
   } finally {
     client.close();
   }
@@ -285,7 +316,13 @@ const round = (n: number, digits = 0): number => Math.round(n * 10 ** digits) / 
 function summarize(runs: Throughput[]): Throughput & { runs: number[] } {
   const byRate = [...runs].sort((a, b) => a.msgsPerSec - b.msgsPerSec);
   const mid = byRate[Math.floor(byRate.length / 2)]!;
-  return { msgsPerSec: round(mid.msgsPerSec), mbPerSec: round(mid.mbPerSec, 1), runs: runs.map((r) => round(r.msgsPerSec)) };
+  return {
+    msgsPerSec: round(mid.msgsPerSec),
+    mbPerSec: round(mid.mbPerSec, 1),
+    senderCpuUsPerMsg: round(median(runs.map((r) => r.senderCpuUsPerMsg)), 2),
+    receiverCpuUsPerMsg: round(median(runs.map((r) => r.receiverCpuUsPerMsg)), 2),
+    runs: runs.map((r) => round(r.msgsPerSec)),
+  };
 }
 
 function summarizeLatency(runs: Latency[]): Latency {
@@ -303,6 +340,7 @@ const bench: BenchModule = async ({ quick }) => {
   const large = randomBytes(4096);
   const secret = randomBytes(24).toString('hex');
 
+  const loadBefore = loadavg()[0]!;
   const peer = await startPeer(secret);
   let cluster: Cluster | undefined;
   try {
@@ -369,6 +407,9 @@ const bench: BenchModule = async ({ quick }) => {
         pingPongP99_100BToRaw: ratio(ping100.internode.p99Us, ping100.raw.p99Us),
         pingPongP50_100BToRaw: ratio(ping100.internode.p50Us, ping100.raw.p50Us),
         pingPongP99_4KiBToRaw: ratio(ping4K.internode.p99Us, ping4K.raw.p99Us),
+        // CPU per message is steadier than wall time on a busy machine.
+        senderCpuPerMsg100BToRaw: ratio(oneWay100.internode.senderCpuUsPerMsg, oneWay100.raw.senderCpuUsPerMsg),
+        receiverCpuPerMsg100BToRaw: ratio(oneWay100.internode.receiverCpuUsPerMsg, oneWay100.raw.receiverCpuUsPerMsg),
       },
       aims: { oneWay100BToRaw: '>= 1.5', pingPongP99ToRaw: '<= 1.5' },
       internode: {
@@ -379,6 +420,7 @@ const bench: BenchModule = async ({ quick }) => {
         malformed: stats.malformed,
       },
       repetitions: reps,
+      loadAverage1m: { before: round(loadBefore, 2), after: round(loadavg()[0]!, 2), cpus: availableParallelism() },
       highWaterMarkBytes: HIGH_WATER_MARK,
     };
   } finally {
