@@ -17,6 +17,7 @@ export interface ScenarioResult {
   readonly restarts: number;
   readonly partitions: number;
   readonly crashes: number;
+  readonly linkFlips: number;
   readonly names: number;
 }
 
@@ -42,6 +43,7 @@ export function runScenario(seed: number, steps = 400): ScenarioResult {
     return ids.length === 0 ? undefined : rng.pick(ids);
   };
   let crashes = 0;
+  let linkFlips = 0;
   for (let i = 0; i < steps; i++) {
     const node = rng.pick(sim.live);
     const roll = rng.next();
@@ -65,6 +67,13 @@ export function runScenario(seed: number, steps = 400): ScenarioResult {
     } else if (roll < 0.503 && crashes === 0) {
       crashes++;
       sim.crash(node);
+    } else if (roll < 0.513) {
+      // Cut or restore one link: a and c may both see b while not seeing each other.
+      const other = rng.pick(sim.live);
+      if (other !== node) {
+        linkFlips++;
+        sim.setLink(node, other, rng.chance(0.5));
+      }
     }
     sim.step();
   }
@@ -94,6 +103,7 @@ export function runScenario(seed: number, steps = 400): ScenarioResult {
     restarts,
     partitions,
     crashes,
+    linkFlips,
     names: (sim.live[0] as SimNode).core.size,
   };
 }

@@ -71,6 +71,8 @@ export class SimCluster {
   readonly violations: string[] = [];
   /** node -> partition group; nodes talk only within a group. */
   readonly group = new Map<string, number>();
+  /** Single links cut on top of the groups ("a|b", a < b): connectivity need not be transitive. */
+  readonly cutLinks = new Set<string>();
   private pool: InFlight[] = [];
   private seq = 0;
   private readonly ledger = new Map<string, Ledger>(); // `${pid}|${name}`
@@ -113,7 +115,21 @@ export class SimCluster {
   }
 
   connected(a: string, b: string): boolean {
-    return this.group.get(a) === this.group.get(b);
+    return this.group.get(a) === this.group.get(b) && !this.cutLinks.has(a < b ? `${a}|${b}` : `${b}|${a}`);
+  }
+
+  /** Cut (or restore) one link; membership tells both ends. */
+  setLink(a: SimNode, b: SimNode, up: boolean): void {
+    const before = this.connected(a.name, b.name);
+    const key = a.name < b.name ? `${a.name}|${b.name}` : `${b.name}|${a.name}`;
+    if (up) this.cutLinks.delete(key);
+    else this.cutLinks.add(key);
+    const after = this.connected(a.name, b.name);
+    if (before === after) return;
+    for (const [x, y] of [[a, b], [b, a]] as const) {
+      if (after) this.route(x, x.core.nodeUp(y.name, y.incarnation, this.now));
+      else this.route(x, x.core.nodeDown(y.name, this.now));
+    }
   }
 
   // ------------------------------------------------------------ process actions
@@ -178,21 +194,23 @@ export class SimCluster {
 
   /** Move nodes into partition groups; membership tells both sides of every changed link. */
   partition(groups: ReadonlyMap<string, number>): void {
-    const before = new Map(this.group);
+    const was = new Map<string, boolean>();
+    for (const a of this.nodes) for (const b of this.nodes) if (a !== b) was.set(`${a.name}|${b.name}`, this.connected(a.name, b.name));
     for (const [n, g] of groups) if (!this.node(n).crashed || g < 0) this.group.set(n, g);
     for (const a of this.nodes) {
       for (const b of this.nodes) {
         if (a === b) continue;
-        const was = before.get(a.name) === before.get(b.name);
+        const before = was.get(`${a.name}|${b.name}`) === true;
         const is = this.connected(a.name, b.name);
-        if (was && !is) this.route(a, a.core.nodeDown(b.name, this.now));
-        if (!was && is) this.route(a, a.core.nodeUp(b.name, b.incarnation, this.now));
+        if (before && !is) this.route(a, a.core.nodeDown(b.name, this.now));
+        if (!before && is) this.route(a, a.core.nodeUp(b.name, b.incarnation, this.now));
       }
     }
   }
 
   heal(): void {
     this.partition(new Map(this.live.map((n) => [n.name, 0])));
+    for (const a of this.live) for (const b of this.live) if (a.name < b.name) this.setLink(a, b, true);
   }
 
   // ------------------------------------------------------------ time
