@@ -307,6 +307,7 @@ export class SimCluster {
     const out = [...this.violations];
     const first = this.live[0] as SimNode;
     const view = first.core.view();
+    for (const n of this.nodes) if (n.core.counters.malformedDropped > 0) out.push(`${n.name} dropped ${n.core.counters.malformedDropped} of our own messages as malformed`);
     for (const n of this.live) {
       const v = n.core.view();
       if (v.size !== view.size || [...v].some(([name, pid]) => !view.get(name)?.equals(pid))) out.push(`${n.name} view differs from ${first.name}`);
