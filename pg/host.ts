@@ -293,12 +293,12 @@ export class Scope {
     const consumer: Consumer = { kind: 'iterator', wake: null };
     this.#consumers.set(ref, consumer);
     const core = this.#core;
-    const scope = this;
+    const stop = (): boolean => this.demonitor(ref);
     return {
       ref,
       snapshot,
-      demonitor: () => scope.demonitor(ref),
-      [Symbol.dispose]: () => void scope.demonitor(ref),
+      demonitor: stop,
+      [Symbol.dispose]: () => void stop(),
       async *[Symbol.asyncIterator](): AsyncGenerator<PgEvent> {
         try {
           for (;;) {
@@ -312,7 +312,7 @@ export class Scope {
             consumer.wake = null;
           }
         } finally {
-          scope.demonitor(ref);
+          stop();
         }
       },
     };
