@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pid } from '../runtime/pid.js';
+import { decode, encode } from '../runtime/codec.js';
 import { PgScope } from '../pg/index.js';
 import type { BenchOptions } from './run.js';
 
@@ -85,6 +86,39 @@ function join1000Ms(mode: 'list' | 'each', rounds: number): number {
   return round(total / rounds / 1e6);
 }
 
+/**
+ * In-process propagation through the core protocol: node a joins `count` pids (one call each),
+ * flushes one delta, and node b decodes and applies it (msgpack via runtime/codec included).
+ */
+function propagateOpsPerSec(count: number): number {
+  const a = new PgScope({ scope: 'bench', node: 'a', incarnation: 1 });
+  const b = new PgScope({ scope: 'bench', node: 'b', incarnation: 1 });
+  a.peerUp('b', 1);
+  b.peerUp('a', 1);
+  const pump = (): void => {
+    for (let moved = true; moved; ) {
+      moved = false;
+      for (const [from, to] of [
+        [a, b],
+        [b, a],
+      ] as const) {
+        for (const send of from.takeOutputs().sends) {
+          moved = true;
+          to.receive(from.node, decode(encode(send.message)));
+        }
+      }
+    }
+  };
+  pump();
+  const list = Array.from({ length: count }, (_, i) => new Pid('a', i + 1, 1));
+  const ns = timeNs(() => {
+    for (const pid of list) a.join('g', pid);
+    pump();
+  });
+  if (b.members('g').length !== count) throw new Error('propagation lost members');
+  return Math.round(count / (ns / 1e9));
+}
+
 function round(n: number): number {
   return Math.round(n * 1000) / 1000;
 }
@@ -112,6 +146,7 @@ function runErlang(quick: boolean): ErlangFigures | { skipped: string } {
 
 export default async function pgBench(opts: BenchOptions): Promise<Record<string, unknown>> {
   const scale = opts.quick ? 1 : 5;
+  propagateOpsPerSec(5_000); // warm-up of the codec and the receive path
   const troupe = {
     joinLeaveOpsPerSec: joinLeaveOpsPerSec(200_000 * scale),
     members: {
@@ -121,6 +156,8 @@ export default async function pgBench(opts: BenchOptions): Promise<Record<string
     },
     join1000ListMs: join1000Ms('list', 20 * scale),
     join1000EachMs: join1000Ms('each', 20 * scale),
+    // No Erlang baseline here: cross-node figures over real sockets come with the host.
+    propagateJoinsOpsPerSec: propagateOpsPerSec(20_000 * scale),
   };
   const erlang = runErlang(opts.quick);
   const ratios =
