@@ -625,7 +625,10 @@ export class RaftNode {
       else if (vote === false) rejected++;
     }
     const quorum = (voters.length >> 1) + 1;
-    if (granted >= quorum) {
+    // A candidate leads only once its own term and vote are durable, even if others already
+    // form a quorum: otherwise a crash could bring it back in the same term, let it win that
+    // term again and append different entries at indexes it had already sent out.
+    if (granted >= quorum && !(this.role === 'candidate' && this.selfVoteTag !== 0)) {
       if (this.role === 'preCandidate') this.becomeCandidate(false);
       else this.becomeLeader();
       return true;

@@ -187,6 +187,28 @@ describe('single-node cluster durability', () => {
   });
 });
 
+describe('leading before the own term is durable', () => {
+  test('a candidate granted a quorum by others waits for its own term and vote to be durable before leading', () => {
+    const h = new Harness({ preVote: false });
+    h.add(three, three);
+    h.autoPersist = false;
+    h.engine('1').step({ type: 'campaign' });
+    h.process('1');
+    h.deliver();
+    for (const id of ['2', '3']) {
+      h.process(id);
+      h.persist(id);
+      h.process(id);
+    }
+    h.deliver('1');
+    // Two grants are a quorum, but node 1's own term-1 write is not durable yet.
+    expect(h.engine('1').currentRole).toBe('candidate');
+    // A crash now loses the term: it can campaign for term 1 again, but it never led in it.
+    h.persist('1');
+    expect(h.engine('1').currentRole).toBe('leader');
+  });
+});
+
 describe('losing un-synced writes on several nodes', () => {
   test('followers do not acknowledge before their write is durable, so a crash of all of them loses nothing committed', () => {
     const h = new Harness();
