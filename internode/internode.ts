@@ -339,15 +339,11 @@ export class Internode implements RemoteRouter, AsyncDisposable {
    */
   async sendAwait(from: Pid | undefined, to: Pid, message: unknown, signal?: AbortSignal): Promise<void> {
     const frame = encodeFrame('user', encode(signalToWire({ op: 'send', from, to, message })));
-    for (;;) {
-      const peer = this.#routeTo(to);
-      if (peer === undefined) throw new TroupeError('ERR_NO_ROUTE', `node ${to.node} is not up`);
-      if (peer.queues.hasRoom('user', frame.length)) {
-        this.#enqueueFrame(peer, 'user', frame);
-        return;
-      }
-      await peer.queues.waitForRoom('user', frame.length, signal);
-    }
+    const peer = this.#routeTo(to);
+    if (peer === undefined) throw new TroupeError('ERR_NO_ROUTE', `node ${to.node} is not up`);
+    // Queued in arrival order among waiting senders; rejected if the node goes down meanwhile.
+    await peer.queues.enqueueWhenRoom('user', frame, signal);
+    this.#schedulePump(peer);
   }
 
   // ------------------------------------------------------------------ RemoteRouter (runtime seam)

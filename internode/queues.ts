@@ -15,7 +15,8 @@ class ClassQueue {
   #head = 0;
   bytes = 0;
   deficit = 0;
-  readonly waiters: { bytes: number; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  /** Senders waiting for room, in arrival order; a waiter with a frame is queued when woken. */
+  readonly waiters: { bytes: number; frame: Buffer | undefined; resolve: () => void; reject: (e: unknown) => void }[] = [];
 
   constructor(limits: ClassLimits, policy: OverflowPolicy) {
     this.limits = limits;
@@ -95,7 +96,8 @@ export class OutboundQueues {
    */
   enqueue(cls: FrameClassName, frame: Buffer, force = false): EnqueueResult {
     const q = this.#queues[cls];
-    if (force || q.hasRoom(frame.length)) {
+    // While senders wait for room, a newcomer does not overtake them: the queue counts as full.
+    if (force || (q.waiters.length === 0 && q.hasRoom(frame.length))) {
       q.push(frame);
       return 'queued';
     }
@@ -125,14 +127,31 @@ export class OutboundQueues {
     }
   }
 
+  /** Whether a frame of `bytes` would be queued now (room, and nobody waiting ahead of it). */
   hasRoom(cls: FrameClassName, bytes: number): boolean {
-    return this.#queues[cls].hasRoom(bytes);
+    const q = this.#queues[cls];
+    return q.waiters.length === 0 && q.hasRoom(bytes);
   }
 
   /** Resolves when `bytes` fit in the class's queue (FIFO among waiters). */
   waitForRoom(cls: FrameClassName, bytes: number, signal?: AbortSignal): Promise<void> {
+    return this.#waitFor(cls, bytes, undefined, signal);
+  }
+
+  /**
+   * Queues `frame` as soon as it fits, after every sender already waiting (so awaitable sends
+   * keep their order). Rejects on abort, or when the peer's queues are discarded.
+   */
+  enqueueWhenRoom(cls: FrameClassName, frame: Buffer, signal?: AbortSignal): Promise<void> {
+    return this.#waitFor(cls, frame.length, frame, signal);
+  }
+
+  #waitFor(cls: FrameClassName, bytes: number, frame: Buffer | undefined, signal?: AbortSignal): Promise<void> {
     const q = this.#queues[cls];
-    if (q.waiters.length === 0 && q.hasRoom(bytes)) return Promise.resolve();
+    if (q.waiters.length === 0 && q.hasRoom(bytes)) {
+      if (frame !== undefined) q.push(frame);
+      return Promise.resolve();
+    }
     if (q.waiters.length >= MAX_ROOM_WAITERS) {
       return Promise.reject(new InternodeError('ERR_LIMIT', `${MAX_ROOM_WAITERS} senders already wait for room in ${cls}`));
     }
@@ -140,6 +159,7 @@ export class OutboundQueues {
     return new Promise<void>((resolve, reject) => {
       const waiter = {
         bytes,
+        frame,
         resolve: () => {
           signal?.removeEventListener('abort', onAbort);
           resolve();
@@ -217,7 +237,11 @@ export class OutboundQueues {
   }
 
   #wake(q: ClassQueue): void {
-    while (q.waiters.length > 0 && q.hasRoom(q.waiters[0]!.bytes)) q.waiters.shift()!.resolve();
+    while (q.waiters.length > 0 && q.hasRoom(q.waiters[0]!.bytes)) {
+      const w = q.waiters.shift()!;
+      if (w.frame !== undefined) q.push(w.frame);
+      w.resolve();
+    }
   }
 
   /** Discards every queued frame (the peer departed); waiters are rejected. Returns frames dropped. */
