@@ -1305,6 +1305,8 @@ export class RaftNode {
    * fast as ours (the stated drift assumption of readMode 'lease').
    */
   private leaseValid(): boolean {
+    // A transfer makes voters ignore their lease (TimeoutNow campaigns are forced): no lease.
+    if (this.transferee !== null) return false;
     const round = this.confirmedRound();
     if (round === 0 || this.roundSeq - round >= ROUND_RING) return false;
     const sentAt = this.roundSentAt[round % ROUND_RING] as number;

@@ -232,6 +232,17 @@ describe('reads', () => {
     expect(rd.messages.filter((m) => m.type === 'heartbeat')).toHaveLength(2);
   });
 
+  test('no lease reads while a leadership transfer runs (its forced campaign ignores leases)', () => {
+    const h = cluster({ readMode: 'lease' });
+    h.tick('1');
+    h.stabilize();
+    h.cuts.add('1>2');
+    h.engine('1').step({ type: 'transferLeadership', to: '2' });
+    h.engine('1').ready();
+    h.engine('1').step({ type: 'readIndex', readId: 't' });
+    expect(h.engine('1').ready().readStates).toEqual([]);
+  });
+
   test('pending reads are reported dropped when the leader steps down', () => {
     const h = cluster();
     h.isolate('1');
