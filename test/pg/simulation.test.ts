@@ -19,7 +19,7 @@ describe('pg seeded simulation', () => {
     }
     // The slice must actually exercise the hard paths, or it proves little.
     if (only === undefined) {
-      for (const path of ['restart', 'partition', 'replay-old', 'exit', 'monitor', 'demonitor', 'join-dead-refused', 'join-remote-refused', 'join-limit-refused', 'silent-loss']) {
+      for (const path of ['restart', 'partition', 'replay-old', 'exit', 'monitor', 'demonitor', 'join-dead-refused', 'join-remote-refused', 'join-limit-refused', 'silent-loss', 'flap']) {
         expect(totals[path] ?? 0, path).toBeGreaterThan(0);
       }
       for (const stat of ['peerQueueFull', 'droppedDuplicate', 'droppedNotUp', 'droppedGap', 'droppedSyncPart', 'syncsReceived']) {

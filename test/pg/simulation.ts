@@ -272,6 +272,16 @@ export function runSeed(seed: number, options: SimOptions = { steps: 400, nodes:
         cluster.restart(node, random.chance(0.5));
         model.restart(node);
         count('restart');
+      } else if (roll < 0.93) {
+        // A one-sided flap: this node's failure detector says the other went down and came
+        // back (same incarnation); the other side saw nothing, and the link kept its messages.
+        const other = random.pick(names);
+        if (other === node || !cluster.connected.has(node < other ? `${node}|${other}` : `${other}|${node}`)) continue;
+        cluster.on(node, (s) => {
+          s.peerDown(other);
+          s.peerUp(other, cluster.node(other).incarnation);
+        });
+        count('flap');
       } else if (roll < 0.97) {
         cluster.tick(random.int(600));
         count('tick');
