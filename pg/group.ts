@@ -19,6 +19,8 @@ export class GroupState {
   #localCount = 0;
   #members: readonly Pid[] | undefined;
   #local: readonly Pid[] | undefined;
+  #distinct: readonly Pid[] | undefined;
+  #distinctLocal: readonly Pid[] | undefined;
   readonly #localNode: string;
 
   constructor(name: Group, localNode: string) {
@@ -51,6 +53,15 @@ export class GroupState {
       this.#local = this.#localCount === 0 ? EMPTY : Object.freeze(this.blockOf(this.#localNode));
     }
     return this.#local;
+  }
+
+  /** Each member once (first occurrence in `members` order): the targets of a broadcast. */
+  distinctMembers(): readonly Pid[] {
+    return (this.#distinct ??= distinct(this.members()));
+  }
+
+  distinctLocalMembers(): readonly Pid[] {
+    return (this.#distinctLocal ??= distinct(this.localMembers()));
   }
 
   /** Members of one node, newest first (a fresh array). */
@@ -111,7 +122,21 @@ export class GroupState {
     if (!changed) return;
     this.#members = undefined;
     this.#local = undefined;
+    this.#distinct = undefined;
+    this.#distinctLocal = undefined;
   }
+}
+
+function distinct(pids: readonly Pid[]): readonly Pid[] {
+  const seen = new Set<string>();
+  const out: Pid[] = [];
+  for (const pid of pids) {
+    const key = pid.toString();
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(pid);
+  }
+  return out.length === pids.length ? pids : Object.freeze(out);
 }
 
 /** Same pids in the same order. */

@@ -190,6 +190,19 @@ export class PgScope {
     return this.#groups.get(group)?.localMembers() ?? EMPTY_PIDS;
   }
 
+  /**
+   * Each member of `group` once, in `members` order: the targets of `broadcast`. Cached like
+   * `members` (rebuilt only after the group changes).
+   */
+  distinctMembers(group: Group): readonly Pid[] {
+    return this.#groups.get(group)?.distinctMembers() ?? EMPTY_PIDS;
+  }
+
+  /** Each local member of `group` once: the targets of `broadcastLocal`. */
+  distinctLocalMembers(group: Group): readonly Pid[] {
+    return this.#groups.get(group)?.distinctLocalMembers() ?? EMPTY_PIDS;
+  }
+
   /** Every group this node knows (with at least one member). */
   whichGroups(): readonly Group[] {
     return (this.#whichGroups ??= Object.freeze([...this.#groups.keys()]));

@@ -147,6 +147,22 @@ describe('pg reads', () => {
     expect(() => (g2 as Pid[]).push(local(9))).toThrow(TypeError);
   });
 
+  it('distinctMembers lists each member once, in members order, cached until the group changes', () => {
+    const scope = scopeWith({});
+    scope.peerUp('b', 1);
+    const remote = new Pid('b', 1, 1);
+    scope.receive('b', { t: 'sync', scope: 'default', inc: 1, toInc: 1, version: 2, part: 0, last: true, groups: [['g', [remote, remote]]] });
+    scope.join('g', [local(1), local(2), local(1)]);
+    expect(scope.distinctMembers('g')).toEqual([local(1), local(2), remote]);
+    expect(scope.distinctLocalMembers('g')).toEqual([local(1), local(2)]);
+    const cached = scope.distinctMembers('g');
+    expect(scope.distinctMembers('g')).toBe(cached);
+    expect(Object.isFrozen(cached)).toBe(true);
+    scope.leave('g', local(2));
+    expect(scope.distinctMembers('g')).toEqual([local(1), remote]);
+    expect(scope.distinctMembers('none')).toEqual([]);
+  });
+
   it('whichGroups and whichLocalGroups are cached and follow group creation and removal', () => {
     const scope = scopeWith({});
     scope.peerUp('b', 1);
