@@ -1,5 +1,11 @@
-// `troupe demo`: a local tour of the runtime — spawn, names, call, monitors, links, and a
-// supervisor restarting a crashed child. Prints what happens, step by step.
+// `troupe demo`: a tour of troupe, printed step by step. First the runtime on one node (spawn,
+// names, call, monitors, links, a supervisor restarting a crashed child), then a local cluster of
+// three nodes over real WebSocket connections on loopback (process groups, broadcast, the
+// eventual name registry with a conflict, a node leaving).
+import { randomBytes } from 'node:crypto';
+import { Internode } from '../internode/index.js';
+import { ProcessGroups } from '../pg/index.js';
+import { EventualRegistry, isNameLost, type NameLostMessage } from '../registry/index.js';
 import {
   Node,
   isDown,
@@ -25,6 +31,14 @@ const counter: ServerBehaviour<number, void, CounterRequest, number> = {
 };
 
 export async function runDemo(out: (line: string) => void = (l) => console.log(l)): Promise<void> {
+  out('== one node: processes, names, monitors, links, supervision');
+  await runtimeTour(out);
+  out('');
+  out('== a cluster of three nodes on loopback: groups, broadcast, names');
+  await clusterTour(out);
+}
+
+async function runtimeTour(out: (line: string) => void): Promise<void> {
   await using node = await Node.start({ name: 'demo' });
   out(`node ${node.name} started (incarnation ${node.incarnation})`);
 
@@ -90,4 +104,110 @@ export async function runDemo(out: (line: string) => void = (l) => console.log(l
 
 function reasonText(reason: unknown): string {
   return reason instanceof Error ? reason.message : String(reason);
+}
+
+interface Member {
+  readonly node: Node;
+  readonly net: Internode;
+  readonly pg: ProcessGroups;
+  readonly names: EventualRegistry;
+}
+
+async function startMember(name: string, secret: Buffer, seeds: string[]): Promise<Member> {
+  const node = await Node.start({ name });
+  const net = await Internode.start({ node, cluster: 'demo', secret, listen: '127.0.0.1:0', seeds });
+  const pg = ProcessGroups.start({ node, internode: net });
+  const names = EventualRegistry.start({ node, internode: net, nodeDownGraceMs: 200 });
+  return { node, net, pg, names };
+}
+
+async function stopMember(m: Member): Promise<void> {
+  await m.names.stop();
+  await m.pg.stop();
+  await m.net.stop();
+  await m.node.stop();
+}
+
+/** Waits for a condition the cluster will reach by itself, checking between turns of the event loop (bounded). */
+async function eventually(what: string, predicate: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`demo: ${what} did not happen within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+async function clusterTour(out: (line: string) => void): Promise<void> {
+  const secret = randomBytes(32); // the shared cluster secret; real nodes read it from a file
+  const a = await startMember('a', secret, []);
+  const b = await startMember('b', secret, [a.net.address]);
+  const c = await startMember('c', secret, [a.net.address]);
+  const all = [a, b, c];
+  try {
+    const t0 = Date.now();
+    await eventually('the full mesh', () => all.every((m) => m.net.upNodes().length === 2));
+    out(`cluster formed in ${Date.now() - t0} ms: a (${a.net.address}) was the seed; b and c found each other through it`);
+
+    // Process groups: two workers per node join 'workers'; they answer jobs with their node name.
+    const answers: string[] = [];
+    const collector = a.node.spawn(async (ctx) => {
+      for (;;) answers.push(String(await ctx.receive()));
+    });
+    for (const m of all) {
+      for (let i = 0; i < 2; i++) {
+        const worker = m.node.spawn(async (ctx) => {
+          for (;;) {
+            const job = (await ctx.receive()) as { job: string; replyTo: Pid };
+            ctx.send(job.replyTo, `${m.node.name} did ${job.job}`);
+          }
+        });
+        m.pg.join('workers', worker);
+      }
+    }
+    const monitor = a.pg.monitor('workers');
+    await eventually('group propagation', () => all.every((m) => m.pg.members('workers').length === 6));
+    out(`pg: 'workers' has ${c.pg.members('workers').length} members seen from c; ${c.pg.localMembers('workers').length} of them are local to c`);
+    const sent = b.pg.broadcast('workers', { job: 'job-1', replyTo: collector });
+    await eventually('the broadcast answers', () => answers.length === 6);
+    out(`pg: a broadcast from b reached ${sent} workers; answers: ${[...new Set(answers)].sort().join(', ')}`);
+
+    // The eventual registry: a name registered on b is seen everywhere.
+    const leader = b.node.spawn(async (ctx) => {
+      for (;;) {
+        const m = await ctx.receive();
+        if (isNameLost(m)) continue;
+        answers.push(`leader got ${String(m)}`);
+      }
+    });
+    b.names.register('leader', leader);
+    await eventually('name propagation', () => a.names.whereis('leader') !== undefined && c.names.whereis('leader') !== undefined);
+    c.names.send('leader', 'hello from c');
+    await eventually('the named send', () => answers.includes('leader got hello from c'));
+    out(`registry: 'leader' registered on b is ${c.names.whereis('leader')?.toString()} as seen from c; c sent it a message by name`);
+
+    // Two nodes claim one name at once: every node settles on the same owner; the loser is told.
+    const lost: NameLostMessage[] = [];
+    const claimant = (m: Member): Pid =>
+      m.node.spawn(async (ctx) => {
+        lost.push((await ctx.receive(isNameLost)) as NameLostMessage);
+      });
+    a.names.register('config', claimant(a));
+    c.names.register('config', claimant(c));
+    await eventually('conflict resolution', () => lost.length === 1 && all.every((m) => m.names.whereis('config')?.equals(a.names.whereis('config')!)));
+    out(`registry: a and c both claimed 'config'; all nodes agree on ${a.names.whereis('config')?.toString()}, and the other claimant was told it lost`);
+
+    // c leaves: its workers leave the group (one event for its whole block), its names go after the grace.
+    const events: string[] = [];
+    const reading = (async () => {
+      for await (const e of monitor) if (e.kind === 'leave') events.push(`one leave event carrying ${e.pids.length} pids`);
+    })();
+    await stopMember(c);
+    await eventually('c leaving', () => a.pg.members('workers').length === 4 && b.pg.members('workers').length === 4);
+    monitor.demonitor();
+    await reading;
+    out(`c left: a and b see ${a.net.upNodes().length} peer each; 'workers' lost c's block (${events.join(', ')}); ${a.pg.members('workers').length} members remain`);
+  } finally {
+    for (const m of all) await stopMember(m);
+  }
+  out('cluster stopped');
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runDemo } from '../../cli/demo.js';
 
 describe('troupe demo', () => {
-  it('spawns, names, calls, observes a crash through a monitor and a link, and the supervisor restarts the child', async () => {
+  it('tours the runtime on one node, then a three-node cluster: groups, broadcast, names, a conflict, a node leaving', async () => {
     const lines: string[] = [];
     await runDemo((l) => lines.push(l));
     const text = lines.join('\n');
@@ -13,6 +13,14 @@ describe('troupe demo', () => {
     expect(text).toMatch(/failed with ERR_CALLEE_EXITED/);
     expect(text).toMatch(/supervisor: restarted 'counter' as <demo\.\d+\.\d+>/);
     expect(text).toMatch(/fresh state after restart: counter = 0/);
-    expect(lines.at(-1)).toBe('node stopped: every process exited with shutdown');
+    expect(text).toMatch(/node stopped: every process exited with shutdown/);
+    // The cluster part: three nodes over WebSocket on loopback.
+    expect(text).toMatch(/cluster formed in \d+ ms/);
+    expect(text).toMatch(/pg: 'workers' has 6 members seen from c; 2 of them are local to c/);
+    expect(text).toMatch(/pg: a broadcast from b reached 6 workers; answers: a did job-1, b did job-1, c did job-1/);
+    expect(text).toMatch(/registry: 'leader' registered on b is <b\.\d+\.\d+> as seen from c/);
+    expect(text).toMatch(/all nodes agree on <[ac]\.\d+\.\d+>, and the other claimant was told it lost/);
+    expect(text).toMatch(/c left: a and b see 1 peer each; 'workers' lost c's block \(one leave event carrying 2 pids\); 4 members remain/);
+    expect(lines.at(-1)).toBe('cluster stopped');
   });
 });
