@@ -322,7 +322,11 @@ export class EventualRegistryCore {
       this.counters.aeInSync++;
       return [];
     }
-    const reply = this.buildShards(1, diff.map((s): ShardCursor => [s, null]), mine, []);
+    // Start at a random differing shard: an exchange cut short (hop limit, loss) must not always
+    // spend its budget on the same first shards.
+    const start = this.random.int(diff.length);
+    const order = [...diff.slice(start), ...diff.slice(0, start)];
+    const reply = this.buildShards(1, order.map((s): ShardCursor => [s, null]), mine, []);
     return [{ type: 'send', to: from, message: reply }];
   }
 
@@ -344,7 +348,9 @@ export class EventualRegistryCore {
     if (msg.digests !== null) {
       const pending = new Set(msg.more.map(([s]) => s));
       const served = new Set(serve.map(([s]) => s));
-      for (const s of differingShards(this.state.digests(), msg.digests)) if (!pending.has(s) && !served.has(s)) serve.push([s, null]);
+      const diff = differingShards(this.state.digests(), msg.digests).filter((s) => !pending.has(s) && !served.has(s));
+      const start = diff.length === 0 ? 0 : this.random.int(diff.length);
+      for (const s of [...diff.slice(start), ...diff.slice(0, start)]) serve.push([s, null]);
     }
     if (serve.length === 0 && msg.more.length === 0) return out;
     out.push({ type: 'send', to: from, message: this.buildShards(msg.hops + 1, serve, null, msg.more) });
@@ -366,7 +372,10 @@ export class EventualRegistryCore {
     let used = 64 + (digests === null ? 0 : digests.length * 5) + pulls.length * (8 + 3 * 255);
     for (const [shard, from] of cursors) {
       const ctx = this.state.shard(shard).ctx;
-      const ctxBytes = 16 + (ctx.vv.size + ctx.cloudSize()) * 12 + (ctx.vv.size + (ctx.cloud?.size ?? 0)) * 280;
+      // Upper bound: 12 bytes per dot, plus each actor's name in the table.
+      let ctxBytes = 16 + ctx.cloudSize() * 12;
+      for (const a of ctx.vv.keys()) ctxBytes += 12 + a.length + 3;
+      if (ctx.cloud !== undefined) for (const a of ctx.cloud.keys()) ctxBytes += a.length + 3;
       const room = this.maxAeMessageBytes - used - ctxBytes - 32;
       if (chunks.length > 0 && room < 1024) {
         more.push([shard, from]);

@@ -26,15 +26,29 @@ export const SIM_GRACE_MS = 300;
 /** Bound on healing: the grace plus this many anti-entropy intervals. */
 export const MAX_HEAL_AE_INTERVALS = 25;
 
-export function runScenario(seed: number, steps = 400): ScenarioResult {
+export interface ScenarioOptions {
+  /** Random workload steps (10 virtual ms each). */
+  readonly steps?: number;
+  /** Names each node registers up front (bulk state, so shards span several messages). */
+  readonly bulkNamesPerNode?: number;
+  /** Delta and anti-entropy byte budgets (small ones force chunked shards). */
+  readonly budgetBytes?: number;
+}
+
+export function runScenario(seed: number, options: ScenarioOptions = {}): ScenarioResult {
+  const steps = options.steps ?? 400;
   const sim = new SimCluster({
     seed,
     nodes: 5,
     antiEntropyIntervalMs: SIM_AE_INTERVAL_MS,
     nodeDownGraceMs: SIM_GRACE_MS,
     faults: { loss: 0.1, duplicate: 0.05, maxDelayMs: 40 },
+    ...(options.budgetBytes === undefined ? {} : { maxDeltaBatchBytes: options.budgetBytes, maxAeMessageBytes: options.budgetBytes }),
   });
   const rng = sim.rng.fork();
+  for (const node of sim.nodes) {
+    for (let i = 0; i < (options.bulkNamesPerNode ?? 0); i++) sim.register(node, `bulk-${node.name}-${i}`, sim.spawn(node));
+  }
   const names = Array.from({ length: 16 }, (_, i) => `svc-${i}`);
   let restarts = 0;
   let partitions = 0;

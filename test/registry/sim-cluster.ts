@@ -4,8 +4,8 @@
 // unregister, exit and conflict. Every message goes through the msgpack codec, as on the wire.
 // It records what the checks need: the processes alive, each live registration, every "lost"
 // notification, and each node's watch stream.
-import type { RegistryOutput } from '../../registry/index.js';
-import { EventualRegistryCore, NameTakenError, RegistryLimitError } from '../../registry/index.js';
+import type { RegistryMessage, RegistryOutput } from '../../registry/index.js';
+import { EventualRegistryCore, MAX_AE_MESSAGE_BYTES, MAX_DELTA_BATCH_BYTES, NameTakenError, RegistryLimitError } from '../../registry/index.js';
 import { decode, encode } from '../../runtime/codec.js';
 import { Pid } from '../../runtime/pid.js';
 import type { Random } from '../../sim/random.js';
@@ -265,8 +265,10 @@ export class SimCluster {
     }
   }
 
-  private send(from: string, to: string, message: unknown): void {
+  private send(from: string, to: string, message: RegistryMessage): void {
     const bytes = encode(message);
+    const budget = message.t === 'delta' ? (this.options.maxDeltaBatchBytes ?? MAX_DELTA_BATCH_BYTES) : (this.options.maxAeMessageBytes ?? MAX_AE_MESSAGE_BYTES);
+    if (bytes.length > budget) this.violations.push(`${from} sent a ${message.t} of ${bytes.length} bytes over its ${budget} byte budget`);
     this.messagesSent++;
     this.bytesSent += bytes.length;
     if (!this.connected(from, to)) return;

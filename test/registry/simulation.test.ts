@@ -3,7 +3,8 @@
 // unregister, exit and conflict. After healing and a bounded number of anti-entropy rounds:
 // every node has the same view, each name has one claim and one owner, the owner is alive,
 // every loser was told exactly once, and every watch stream replays to the view.
-// A failing seed prints itself; replay it with `npx tsx test/registry/run-seeds.ts <seed> 1`.
+// A failing seed prints itself; replay it with `npx tsx test/registry/run-seeds.ts <seed> 1`
+// (bulk variant: `npx tsx test/registry/run-seeds.ts <seed> 1 1000 4096`).
 import { describe, expect, it } from 'vitest';
 import { runScenario } from './scenario.js';
 
@@ -27,6 +28,15 @@ describe('eventual registry simulation (5 replicas, faults, partitions, restarts
     expect(conflicts).toBeGreaterThan(100);
     expect(restarts).toBeGreaterThan(50);
     expect(crashes).toBeGreaterThan(20);
+  });
+
+  it('converges with bulk state and 4 KiB budgets (shards split over many messages)', () => {
+    for (const seed of [1, 2, 3]) {
+      const r = runScenario(seed, { bulkNamesPerNode: 1000, budgetBytes: 4096 });
+      if (r.violations.length > 0) console.error(`registry bulk sim seed ${seed} failed:\n  ${r.violations.slice(0, 10).join('\n  ')}`);
+      expect(r.violations, `bulk seed ${seed}`).toEqual([]);
+      expect(r.names).toBeGreaterThan(2000); // restarts and crashes drop some of the 5000
+    }
   });
 
   it('is deterministic: one seed gives the same run twice', () => {
