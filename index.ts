@@ -1,2 +1,17 @@
-// troupe: the package's main entry point.
+// troupe: the package's main entry point. Subsystems are also reachable on their own
+// (`troupe/runtime`, `troupe/internode`, `troupe/pg`, `troupe/registry`, `troupe/crdt`, `troupe/raft`).
 export * from './runtime/index.js';
+export {
+  Internode,
+  InternodeError,
+  WsTransport,
+  MemoryNetwork,
+  type InternodeOptions,
+  type InternodeStats,
+  type NodeEvent,
+  type DownReason,
+  type MemberInfo,
+  type TlsOptions,
+} from './internode/index.js';
+export { ProcessGroups, Scope, isPgMessage, type PgMailboxMessage, type PgMonitor, type PgEvent, type ProcessGroupsOptions } from './pg/index.js';
+export { EventualRegistry, isNameLost, type NameLostMessage, type WatchEvent, type EventualRegistryHostOptions } from './registry/index.js';
