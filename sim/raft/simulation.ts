@@ -91,6 +91,8 @@ interface SimNode {
   smHash: number;
   lastSnapshot: number;
   tickMs: number;
+  /** Largest latency of this node's disk (ms); a chaos action makes one disk very slow. */
+  diskMs: number;
   readonly founding: boolean;
 }
 
@@ -177,6 +179,7 @@ export class RaftSimulation {
         smHash: 0,
         lastSnapshot: 0,
         tickMs: this.drawTickMs(0.05),
+        diskMs: this.opts.diskMaxMs,
         founding: this.founders.includes(id),
       };
       this.nodes.set(id, node);
@@ -307,7 +310,7 @@ export class RaftSimulation {
   private act(node: SimNode, engine: RaftNode, rd: Ready): void {
     if (rd.write !== null) {
       node.store.begin(rd.write);
-      this.scheduler.after(this.random.int(this.opts.diskMaxMs + 1), { kind: 'disk', node: node.id, inc: node.inc });
+      this.scheduler.after(this.random.int(node.diskMs + 1), { kind: 'disk', node: node.id, inc: node.inc });
     }
     for (const ev of rd.events) {
       switch (ev.type) {
@@ -505,8 +508,14 @@ export class RaftSimulation {
       case 10: {
         if (up.length === 0) return;
         const n = r.pick(up);
-        n.tickMs = this.drawTickMs(this.opts.maxDrift);
-        this.note(`drift ${n.id} tick=${n.tickMs}ms`);
+        if (r.chance(0.5)) {
+          n.tickMs = this.drawTickMs(this.opts.maxDrift);
+          this.note(`drift ${n.id} tick=${n.tickMs}ms`);
+        } else {
+          // A slow (or recovered) disk: fsyncs that take up to hundreds of milliseconds.
+          n.diskMs = r.chance(0.5) ? 50 + r.int(250) : this.opts.diskMaxMs;
+          this.note(`disk ${n.id} up to ${n.diskMs}ms`);
+        }
         return;
       }
       case 12:
@@ -546,6 +555,9 @@ export class RaftSimulation {
       const up = this.upNodes();
       this.note(`power loss on ${up.map((v) => v.id).join(',')}`);
       for (const v of up) this.crash(v);
+    } else if (roll === 1 && l !== null) {
+      l.diskMs = 20 + r.int(100);
+      this.note(`disk ${l.id} up to ${l.diskMs}ms`);
     } else if (roll < 4 && l !== null) this.crash(l);
     else if (roll < 6 && l !== null) {
       this.network.isolate(l.id, this.ids);
@@ -617,6 +629,7 @@ export class RaftSimulation {
     this.network.faults = { lossRate: 0, duplicateRate: 0, minDelay: 1, maxDelay: 5 };
     for (const n of this.nodes.values()) {
       n.tickMs = TICK_MS;
+      n.diskMs = this.opts.diskMaxMs;
       if (n.engine === null) this.start(n);
     }
     this.note('heal everything; liveness phase');

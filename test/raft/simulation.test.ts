@@ -93,7 +93,7 @@ describe('the simulation catches deliberately broken engines', () => {
   test('committing by counting replicas of old-term entries (Figure 8)', () => {
     // Rarer: needs a leader to commit an old entry, die before its own no-op spreads, and a
     // node with a newer conflicting tail to win next. The leaderChurn profile makes it happen
-    // (measured: about 3 seeds in 1000 with 3 nodes; the first is seed 216).
+    // (measured: about 5 seeds in 1000 with 3 nodes; the first is seed 257).
     expectCaught({ commitByCountingOldTerms: true }, { nodes: 3, profile: 'leaderChurn', churn: false }, 1000, [
       'leaderCompleteness',
       'committedEntryChanged',
