@@ -3,10 +3,26 @@
 import { isCall, type Node, type Pid, type ServerBehaviour } from '../runtime/index.js';
 import { startServer } from '../runtime/index.js';
 import type { Internode, MemberInfo } from '../internode/index.js';
+import type { ProcessGroups } from '../pg/index.js';
+import type { EventualRegistry } from '../registry/index.js';
 
 export const ADMIN_NAME = 'troupe';
 
-export type AdminRequest = { op: 'info' } | { op: 'ping' } | { op: 'echo'; value: unknown };
+export type AdminRequest =
+  | { op: 'info' }
+  | { op: 'ping' }
+  | { op: 'echo'; value: unknown }
+  /** Spawn `count` idle processes on this node and join them to `group`; replies with their pids. */
+  | { op: 'pg-join'; group: string; count: number }
+  | { op: 'pg-members'; group: string }
+  /** Spawn an idle process and register it under `name` in the eventual registry; replies with its pid. */
+  | { op: 'register'; name: string }
+  | { op: 'register-many'; prefix: string; count: number }
+  | { op: 'whereis'; name: string }
+  | { op: 'names-count' };
+
+/** Upper bound on processes one admin request may spawn. */
+export const MAX_ADMIN_SPAWN = 100_000;
 export interface AdminInfo {
   readonly node: string;
   readonly incarnation: number;
@@ -21,7 +37,15 @@ export interface WhoAmI {
   readonly from: Pid;
 }
 
-export function startAdmin(node: Node, net: Internode): Promise<Pid> {
+export interface AdminDeps {
+  readonly pg?: ProcessGroups;
+  readonly names?: EventualRegistry;
+}
+
+const idle = (node: Node): Pid => node.spawn(async (ctx) => void (await ctx.receive((m) => m === 'stop')));
+
+export function startAdmin(node: Node, net: Internode, deps: AdminDeps = {}): Promise<Pid> {
+  const count = (n: number): number => Math.max(0, Math.min(MAX_ADMIN_SPAWN, Math.floor(n)));
   const behaviour: ServerBehaviour<null, void, AdminRequest, unknown> = {
     init: () => null,
     handleCall(req, _from, state) {
@@ -35,6 +59,27 @@ export function startAdmin(node: Node, net: Internode): Promise<Pid> {
           return { reply: 'pong', state };
         case 'echo':
           return { reply: req.value, state };
+        case 'pg-join': {
+          const pids = Array.from({ length: count(req.count) }, () => idle(node));
+          deps.pg?.join(req.group, pids);
+          return { reply: pids, state };
+        }
+        case 'pg-members':
+          return { reply: deps.pg?.members(req.group) ?? [], state };
+        case 'register': {
+          const pid = idle(node);
+          deps.names?.register(req.name, pid);
+          return { reply: pid, state };
+        }
+        case 'register-many': {
+          const pid = idle(node);
+          for (let i = 0; i < count(req.count); i++) deps.names?.register(`${req.prefix}${i}`, pid);
+          return { reply: pid, state };
+        }
+        case 'whereis':
+          return { reply: deps.names?.whereis(req.name) ?? null, state };
+        case 'names-count':
+          return { reply: deps.names?.view().size ?? 0, state };
       }
     },
     handleInfo(message, state, ctx) {

@@ -6,11 +6,14 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { Node } from '../runtime/index.js';
 import { Internode, type TlsOptions } from '../internode/index.js';
+import { ProcessGroups } from '../pg/index.js';
+import { EventualRegistry } from '../registry/index.js';
 import { startAdmin } from './node-admin.js';
 
 export const NODE_USAGE = `usage: troupe node --name NAME --listen HOST:PORT [--join HOST:PORT ...]
                    [--cookie-file FILE] [--cluster NAME] [--advertise HOST:PORT]
                    [--tls-cert FILE --tls-key FILE [--tls-ca FILE]] [--log-level LEVEL]
+                   [--name-grace-ms MS]
 
   The cluster secret is read from --cookie-file, or from the TROUPE_COOKIE environment variable.
   The node prints "ready NAME ADDRESS" on stdout once it listens, and stops on SIGTERM/SIGINT.
@@ -29,6 +32,8 @@ export interface NodeConfig {
   readonly advertise?: string;
   readonly tls?: TlsOptions;
   readonly logLevel: string;
+  /** How long the names of a departed node survive (a blip must not unregister everything). */
+  readonly nameGraceMs?: number;
 }
 
 export function parseNodeArgs(argv: string[], env: NodeJS.ProcessEnv): NodeConfig {
@@ -46,6 +51,7 @@ export function parseNodeArgs(argv: string[], env: NodeJS.ProcessEnv): NodeConfi
       'tls-key': { type: 'string' },
       'tls-ca': { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
+      'name-grace-ms': { type: 'string' },
     },
     strict: true,
   });
@@ -66,6 +72,8 @@ export function parseNodeArgs(argv: string[], env: NodeJS.ProcessEnv): NodeConfi
       ...(values['tls-ca'] !== undefined ? { ca: readFileSync(values['tls-ca']) } : {}),
     };
   }
+  const grace = values['name-grace-ms'] === undefined ? undefined : Number(values['name-grace-ms']);
+  if (grace !== undefined && (!Number.isSafeInteger(grace) || grace < 0)) throw new UsageError('--name-grace-ms must be a whole number of milliseconds');
   return {
     name: values.name,
     listen: values.listen,
@@ -75,6 +83,7 @@ export function parseNodeArgs(argv: string[], env: NodeJS.ProcessEnv): NodeConfi
     ...(values.advertise !== undefined ? { advertise: values.advertise } : {}),
     ...(tls !== undefined ? { tls } : {}),
     logLevel: values['log-level'],
+    ...(grace !== undefined ? { nameGraceMs: grace } : {}),
   };
 }
 
@@ -91,13 +100,17 @@ export async function runNode(config: NodeConfig): Promise<void> {
     ...(config.advertise !== undefined ? { advertise: config.advertise } : {}),
     ...(config.tls !== undefined ? { tls: config.tls } : {}),
   });
-  await startAdmin(node, net);
+  const pg = ProcessGroups.start({ node, internode: net, logger });
+  const names = EventualRegistry.start({ node, internode: net, logger, ...(config.nameGraceMs !== undefined ? { nodeDownGraceMs: config.nameGraceMs } : {}) });
+  await startAdmin(node, net, { pg, names });
   net.subscribe((e) => process.stdout.write(`${e.type} ${e.node} ${e.incarnation}${e.type === 'down' ? ` ${e.reason}` : ''}\n`));
   process.stdout.write(`ready ${node.name} ${net.address} ${node.incarnation}\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
   });
+  await names.stop();
+  await pg.stop();
   await net.stop();
   await node.stop();
   process.stdout.write(`stopped ${node.name}\n`);
