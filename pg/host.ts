@@ -259,31 +259,28 @@ export class Scope {
 
   /** Sends `message` once to each distinct member; returns how many sends were made. */
   broadcast(group: Group, message: unknown): number {
-    return this.#sendEach(this.#core.members(group), message);
+    return this.#sendEach(this.#core.distinctMembers(group), message);
   }
 
   /** Sends `message` once to each distinct local member. */
   broadcastLocal(group: Group, message: unknown): number {
-    return this.#sendEach(this.#core.localMembers(group), message);
+    return this.#sendEach(this.#core.distinctLocalMembers(group), message);
   }
 
   stats(): ReturnType<PgScope['stats']> {
     return this.#core.stats();
   }
 
+  /** Sends to each of `pids` (already distinct: the core caches them per group). */
   #sendEach(pids: readonly Pid[], message: unknown): number {
-    const seen = new Set<string>();
     let sent = 0;
     for (const pid of pids) {
-      const key = pid.toString();
-      if (seen.has(key)) continue;
-      seen.add(key);
       try {
         this.#node.send(pid, message);
         sent++;
       } catch (err) {
         // A full link to one member's node must not stop the others; the caller sees the count.
-        this.#logger.debug({ pid: key, err: (err as Error).message }, 'broadcast send refused');
+        this.#logger.debug({ pid: pid.toString(), err: (err as Error).message }, 'broadcast send refused');
       }
     }
     return sent;
