@@ -146,6 +146,8 @@ export interface InternodeStats {
   readonly noRoute: number;
   readonly nodeUps: number;
   readonly nodeDowns: number;
+  /** Dials that failed before a handshake could start (refused, unreachable, TLS verification). */
+  readonly dialFailures: number;
 }
 
 /** Buffered node events per subscriber of `events()`; beyond it the oldest are dropped and counted. */
@@ -190,6 +192,7 @@ export class Internode implements RemoteRouter, AsyncDisposable {
     noRoute: 0,
     nodeUps: 0,
     nodeDowns: 0,
+    dialFailures: 0,
   };
 
   private constructor(opts: InternodeOptions, secret: Buffer) {
@@ -330,6 +333,7 @@ export class Internode implements RemoteRouter, AsyncDisposable {
       noRoute: c.noRoute,
       nodeUps: c.nodeUps,
       nodeDowns: c.nodeDowns,
+      dialFailures: c.dialFailures,
     };
   }
 
@@ -478,7 +482,13 @@ export class Internode implements RemoteRouter, AsyncDisposable {
   async #dial(address: string): Promise<PeerIdentity> {
     this.#dialsInFlight++;
     try {
-      const conn = await this.#transport.dial(address);
+      let conn: Connection;
+      try {
+        conn = await this.#transport.dial(address);
+      } catch (err) {
+        this.#counters.dialFailures++;
+        throw err;
+      }
       if (this.#stopping) {
         conn.close(CLOSE.shuttingDown.code, CLOSE.shuttingDown.reason);
         throw new InternodeError('ERR_STOPPED', 'stopping');
