@@ -9,6 +9,9 @@
 // A failing seed prints its violation, the tail of its trace and the command that replays it.
 import { runRaftSimulation, type RaftSimOptions } from './raft/index.js';
 
+/** A command-line script: it prints to stdout (the library itself never does). */
+const say = (line: string): void => void process.stdout.write(`${line}\n`);
+
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : undefined;
@@ -47,8 +50,8 @@ if (single !== undefined) {
   const profile = profiles[0] ?? 'mixed';
   const r = runRaftSimulation(options(seed, nodes, profile, true));
   const lines = traceAll ? r.trace : r.trace.slice(-tail);
-  for (const l of lines) console.log(l);
-  console.log(JSON.stringify({ seed, nodes, profile, ok: r.ok, violation: r.violation, stats: r.stats }, null, 2));
+  for (const l of lines) say(l);
+  say(JSON.stringify({ seed, nodes, profile, ok: r.ok, violation: r.violation, stats: r.stats }, null, 2));
   process.exit(r.ok ? 0 : 1);
 }
 
@@ -68,12 +71,12 @@ for (const nodes of nodesList) {
       }
       failures++;
       const traced = runRaftSimulation(options(seed, nodes, profile, true));
-      console.log(`\nFAIL seed=${seed} nodes=${nodes} profile=${profile}: ${r.violation?.kind}: ${r.violation?.detail}`);
-      for (const l of traced.trace.slice(-tail)) console.log(`  ${l}`);
-      console.log(`replay: ${replayCommand(seed, nodes, profile)}`);
+      say(`\nFAIL seed=${seed} nodes=${nodes} profile=${profile}: ${r.violation?.kind}: ${r.violation?.detail}`);
+      for (const l of traced.trace.slice(-tail)) say(`  ${l}`);
+      say(`replay: ${replayCommand(seed, nodes, profile)}`);
     }
-    console.log(`${nodes} nodes, ${profile}: ${ok}/${count} seeds passed in ${Date.now() - t0} ms`);
+    say(`${nodes} nodes, ${profile}: ${ok}/${count} seeds passed in ${Date.now() - t0} ms`);
   }
 }
-console.log(`${failures} failing seeds; ${events} events in ${Date.now() - started} ms`);
+say(`${failures} failing seeds; ${events} events in ${Date.now() - started} ms`);
 process.exit(failures > 0 ? 1 : 0);

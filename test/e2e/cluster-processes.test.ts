@@ -3,9 +3,9 @@
 // the others within the bound and fires monitors with noconnection, and a restart under the
 // same name comes back as a new incarnation.
 import { afterAll, describe, expect, it } from 'vitest';
-import { Node, isDown, type DownMessage, type Pid } from '../../runtime/index.js';
+import { Node, isDown, type DownMessage } from '../../runtime/index.js';
 import { Internode, type NodeEvent } from '../../internode/index.js';
-import { NodeProcess, cookieFile } from './processes.js';
+import { NodeProcess, adminOf, cookieFile, eventually } from './processes.js';
 
 const SECRET = 'e2e-cluster-secret-0123456789';
 const DOWN_BOUND_MS = 10_000; // default downAfter 3 s + heartbeat 1 s, with room for a loaded machine
@@ -42,32 +42,23 @@ describe('a cluster of real node processes', () => {
     const net = await Internode.start({ node, cluster: 'troupe', secret: SECRET, listen: '127.0.0.1:0', seeds: [seed] });
     observer = { node, net };
     net.subscribe((e) => events.push(e));
-    await until(() => ['a', 'b', 'c'].every((n) => net.upNodes().includes(n)));
+    await eventually(() => ['a', 'b', 'c'].every((n) => net.upNodes().includes(n)));
 
     // Messages and calls cross: ask each node's admin process for its pid, then call it.
-    const adminOf = async (name: string): Promise<Pid> => {
-      let pid!: Pid;
-      const asker = node.spawn(async (ctx) => {
-        ctx.send({ node: name, name: 'troupe' }, { type: 'whoami', from: ctx.self });
-        pid = ((await ctx.receive((m) => (m as { type?: string }).type === 'iam', { timeout: 10_000 })) as { pid: Pid }).pid;
-      });
-      await node.exited(asker);
-      return pid;
-    };
-    const adminA = await adminOf('a');
+    const adminA = await adminOf(node, 'a');
     expect(adminA.node).toBe('a');
     expect(await node.call(adminA, { op: 'echo', value: { hello: ['from', 'observer'] } }, { timeout: 10_000 })).toEqual({ hello: ['from', 'observer'] });
     const infoA = (await node.call(adminA, { op: 'info' }, { timeout: 10_000 })) as { members: { node: string; state: string }[] };
     expect(infoA.members.filter((m) => m.state === 'up').map((m) => m.node).sort()).toEqual(['b', 'c', 'observer']);
 
     // Monitor b's admin process, then kill -9 b.
-    const adminB = await adminOf('b');
+    const adminB = await adminOf(node, 'b');
     let downReason: unknown;
     const watcher = node.spawn(async (ctx) => {
       ctx.monitor(adminB);
       downReason = ((await ctx.receive(isDown)) as DownMessage).reason;
     });
-    await until(() => node.processInfo(watcher)?.status === 'waiting');
+    await eventually(() => node.processInfo(watcher)?.status === 'waiting');
     const killedAt = Date.now();
     b.kill('SIGKILL');
     // The kernel closes a killed process's sockets, so the others see 'disconnected' at once;
@@ -88,10 +79,10 @@ describe('a cluster of real node processes', () => {
     const { incarnation: b2Inc } = await b2.ready();
     expect(b2Inc).toBeGreaterThan(bInc);
     await Promise.all([a.line(new RegExp(`^up b ${b2Inc}`)), c.line(new RegExp(`^up b ${b2Inc}`)), b2.line(/^up a /), b2.line(/^up c /)]);
-    await until(() => events.some((e) => e.type === 'up' && e.node === 'b' && e.incarnation === b2Inc));
+    await eventually(() => events.some((e) => e.type === 'up' && e.node === 'b' && e.incarnation === b2Inc));
     const bEvents = events.filter((e) => e.node === 'b').map((e) => `${e.type} ${e.incarnation}`);
     expect(bEvents).toEqual([`up ${bInc}`, `down ${bInc}`, `up ${b2Inc}`]);
-    const adminB2 = await adminOf('b');
+    const adminB2 = await adminOf(node, 'b');
     expect(adminB2.incarnation).toBe(b2Inc);
     expect(await node.call(adminB2, { op: 'ping' }, { timeout: 10_000 })).toBe('pong');
 
@@ -101,11 +92,3 @@ describe('a cluster of real node processes', () => {
     await a.line(/^down c \d+ left/);
   });
 });
-
-async function until(predicate: () => boolean, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('until: condition not reached in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

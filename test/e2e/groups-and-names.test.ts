@@ -4,7 +4,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Node, type Pid } from '../../runtime/index.js';
 import { Internode } from '../../internode/index.js';
-import { NodeProcess, cookieFile } from './processes.js';
+import { NodeProcess, adminOf, cookieFile, eventually } from './processes.js';
 
 const SECRET = 'e2e-groups-names-secret-42';
 const GRACE_MS = 500;
@@ -66,21 +66,3 @@ describe('groups and names across real node processes', () => {
     expect(String(await ask<Pid>('a', { op: 'whereis', name: 'svc' }))).toBe(String(svc));
   });
 });
-
-async function adminOf(node: Node, name: string): Promise<Pid> {
-  let pid!: Pid;
-  const asker = node.spawn(async (ctx) => {
-    ctx.send({ node: name, name: 'troupe' }, { type: 'whoami', from: ctx.self });
-    pid = ((await ctx.receive((m) => (m as { type?: string }).type === 'iam', { timeout: 10_000 })) as { pid: Pid }).pid;
-  });
-  await node.exited(asker);
-  return pid;
-}
-
-async function eventually(predicate: () => Promise<boolean>, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error('eventually: condition not reached in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { Node, Pid } from '../../runtime/index.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -69,5 +70,25 @@ export class NodeProcess {
 
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {
     if (this.child.exitCode === null) this.child.kill(signal);
+  }
+}
+
+/** Asks node `name`'s admin process (registered as `troupe`) for its pid, from a local process. */
+export async function adminOf(node: Node, name: string): Promise<Pid> {
+  let pid!: Pid;
+  const asker = node.spawn(async (ctx) => {
+    ctx.send({ node: name, name: 'troupe' }, { type: 'whoami', from: ctx.self });
+    pid = ((await ctx.receive((m) => (m as { type?: string }).type === 'iam', { timeout: 10_000 })) as { pid: Pid }).pid;
+  });
+  await node.exited(asker);
+  return pid;
+}
+
+/** Re-checks a condition (sync or async) every few ms until it holds, or fails after `ms` of real time. */
+export async function eventually(predicate: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error('eventually: condition not reached in time');
+    await new Promise((r) => setTimeout(r, 10));
   }
 }

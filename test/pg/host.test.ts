@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Node, type Pid, type ProcessContext } from '../../runtime/index.js';
 import { Internode } from '../../internode/index.js';
+import { until } from '../internode/helpers.js';
 import { ProcessGroups, isPgMessage, type PgMailboxMessage } from '../../pg/index.js';
 import type { PgEvent } from '../../pg/index.js';
 
@@ -27,13 +28,6 @@ async function cluster(): Promise<[Member, Member, Member]> {
   return [a, b, c];
 }
 
-async function until(predicate: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('until: condition not reached in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 const idle = (node: Node): Pid => node.spawn(async (ctx: ProcessContext) => void (await ctx.receive((m) => m === 'stop')));
 const names = (pids: readonly Pid[]): string[] => pids.map((p) => p.toString()).sort();

@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Node, type Pid } from '../../runtime/index.js';
 import { Internode } from '../../internode/index.js';
+import { until } from '../internode/helpers.js';
 import { EventualRegistry, isNameLost, type NameLostMessage, type WatchEvent } from '../../registry/index.js';
 
 const SECRET = 'registry-host-test-secret';
@@ -25,13 +26,6 @@ async function cluster(): Promise<[Member, Member, Member]> {
   return [a, b, c];
 }
 
-async function until(predicate: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('until: condition not reached in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 const idle = (node: Node): Pid => node.spawn(async (ctx) => void (await ctx.receive((m) => m === 'stop')));
 
