@@ -22,7 +22,7 @@
 //   grace), the owner's node re-adds it with a fresh dot — unless a better claim is present, in
 //   which case it lost.
 import type { DecodedChunk, KeyChangeListener, KeyDelta, WireChunk } from '../../crdt/index.js';
-import { ActorTable, ShardedOrswotMap, actorOf, differingShards, encodeChunk } from '../../crdt/index.js';
+import { ActorTable, MAX_ENTRIES_PER_KEY, ShardedOrswotMap, actorOf, differingShards, encodeChunk } from '../../crdt/index.js';
 import { Pid } from '../../runtime/pid.js';
 import type { Random } from '../../sim/random.js';
 import { winningClaim } from './claim-order.js';
@@ -536,7 +536,8 @@ export class EventualRegistryCore {
     const present = this.state.values(name);
     const holds = present.some((p) => p.equals(mine));
     const best = winningClaim(name, holds ? present : [...present, mine]) as Pid;
-    if (best.equals(mine)) {
+    // (A re-add needs room under MAX_ENTRIES_PER_KEY; without it the claim counts as lost.)
+    if (best.equals(mine) && (holds || present.length < MAX_ENTRIES_PER_KEY)) {
       if (!holds) {
         // Another replica dropped our live claim (e.g. we were down past its grace): re-add it.
         this.ship(this.state.add(name, mine, this.actor));
@@ -551,6 +552,7 @@ export class EventualRegistryCore {
       if (d !== undefined) this.ship(d);
     }
     this.counters.conflictsLost++;
-    out.push({ type: 'lost', name, pid: mine, winner: best });
+    const winner = best.equals(mine) ? (winningClaim(name, present) as Pid) : best;
+    out.push({ type: 'lost', name, pid: mine, winner });
   }
 }
