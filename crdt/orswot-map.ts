@@ -126,6 +126,9 @@ export class OrswotMap<E> {
 
   /** The distinct values present under a key. */
   values(key: string): E[] {
+    const slot = this.slots.get(key);
+    if (slot === undefined) return [];
+    if (!Array.isArray(slot)) return [slot.value];
     const out: E[] = [];
     for (const e of this.entries(key)) if (!out.some((v) => this.ops.equals(v, e.value))) out.push(e.value);
     return out;

@@ -42,8 +42,16 @@ export class ShardedOrswotMap<E> {
   }
 
   shardFor(key: string): OrswotMap<E> {
-    return this.shard(shardOf(key));
+    // One input touches one key several times in a row: remember the last key's shard.
+    if (key !== this.lastKey) {
+      this.lastKey = key;
+      this.lastShard = this.shard(shardOf(key));
+    }
+    return this.lastShard as OrswotMap<E>;
   }
+
+  private lastKey: string | undefined;
+  private lastShard: OrswotMap<E> | undefined;
 
   /** Keys holding at least one entry, over all shards. */
   get size(): number {

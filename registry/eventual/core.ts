@@ -21,7 +21,7 @@
 // - If another replica dropped an own claim that is still alive (a partition longer than the
 //   grace), the owner's node re-adds it with a fresh dot — unless a better claim is present, in
 //   which case it lost.
-import type { DecodedChunk, KeyChangeListener, KeyDelta, WireChunk } from '../../crdt/index.js';
+import type { DecodedChunk, Entry, KeyChangeListener, KeyDelta, WireChunk } from '../../crdt/index.js';
 import { ActorTable, MAX_ENTRIES_PER_KEY, ShardedOrswotMap, actorOf, differingShards, encodeChunk } from '../../crdt/index.js';
 import { Pid } from '../../runtime/pid.js';
 import type { Random } from '../../sim/random.js';
@@ -96,6 +96,9 @@ export class EventualRegistryCore {
   private readonly antiEntropyIntervalMs: number;
   private readonly nodeDownGraceMs: number;
   private readonly reapScanPerTick: number;
+
+  /** A claim of an older incarnation of its node (this node's included): dead. */
+  private readonly staleClaim = (e: Entry<Pid>): boolean => e.value.incarnation < this.floorOf(e.value.node);
 
   // Names changed during the current input, with their owner before it (for watch events).
   private readonly touched = new Map<string, Pid | undefined>();
@@ -514,10 +517,8 @@ export class EventualRegistryCore {
    */
   private settle(out: RegistryOutput[]): RegistryOutput[] {
     for (const name of this.touched.keys()) {
-      const stale = this.state.removeWhere(name, (e) => e.value.node !== this.node && e.value.incarnation < this.floorOf(e.value.node));
+      const stale = this.state.removeWhere(name, this.staleClaim);
       if (stale !== undefined) this.counters.staleIncarnationDropped += stale.removed.length;
-      const selfStale = this.state.removeWhere(name, (e) => e.value.node === this.node && e.value.incarnation < this.incarnation);
-      if (selfStale !== undefined) this.counters.staleIncarnationDropped += selfStale.removed.length;
       this.resolveOwn(name, out);
     }
     for (const [name, before] of this.touched) {
