@@ -20,12 +20,14 @@ import { WebSocket, type RawData } from 'ws';
 import type { BenchModule } from './run.js';
 import type { PeerReady } from './internode-peer.js';
 import { Node, Pid, isTroupeError } from '../runtime/index.js';
-import { Internode, limits } from '../internode/index.js';
+import { Internode, limits, type NodeEvent } from '../internode/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const now = (): number => performance.now();
 const HIGH_WATER_MARK = limits.HIGH_WATER_MARK_BYTES;
 const PEER_START_TIMEOUT_MS = 30_000;
+/** No wait in a step lasts longer than this: a lost reply fails the run instead of hanging it. */
+const REPLY_TIMEOUT_MS = 60_000;
 /** BENCH_VERBOSE=1 prints each step's figures to stderr as it finishes. */
 const progress = process.env.BENCH_VERBOSE === '1' ? (step: string, v: unknown): void => void process.stderr.write(`${step} ${JSON.stringify(v)}\n`) : (): void => {};
 
@@ -119,6 +121,8 @@ interface Cluster {
   readonly net: Internode;
   readonly sink: Pid;
   readonly echo: Pid;
+  /** Node events seen after the peer came up (a down mid-run voids the figures). */
+  readonly events: NodeEvent[];
 }
 
 export async function joinPeer(ready: PeerReady, secret: string): Promise<Cluster> {
@@ -136,29 +140,39 @@ export async function joinPeer(ready: PeerReady, secret: string): Promise<Cluste
     const unsubscribe = net.subscribe(check);
     check();
   });
-  return { node, net, sink: Pid.parse(ready.sink), echo: Pid.parse(ready.echo) };
+  const events: NodeEvent[] = [];
+  net.subscribe((e) => void events.push(e));
+  return { node, net, sink: Pid.parse(ready.sink), echo: Pid.parse(ready.echo), events };
 }
 
-/** Runs `body` as a process on the bench node and resolves with its result (or its error). */
-function inProcess<T>(node: Node, body: (ctx: Parameters<Parameters<Node['spawn']>[0]>[0]) => Promise<T>): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    node.spawn(async (ctx) => {
+/**
+ * Runs `body` as a process on the bench node and resolves with its result (or its error). A
+ * node event in the meantime (the peer seen down, then up again) voids the figures: it fails too.
+ */
+async function inProcess<T>(c: Cluster, body: (ctx: Parameters<Parameters<Node['spawn']>[0]>[0]) => Promise<T>): Promise<T> {
+  const seen = c.events.length;
+  const result = await new Promise<T>((resolve, reject) => {
+    c.node.spawn(async (ctx) => {
       try {
         resolve(await body(ctx));
       } catch (err) {
-        reject(err instanceof Error ? err : new Error(String(err)));
+        const events = c.events.slice(seen);
+        const why = err instanceof Error ? err.message : String(err);
+        reject(new Error(`${why}${events.length > 0 ? `; node events meanwhile: ${JSON.stringify(events)}` : ''}`, { cause: err }));
       }
     });
   });
+  if (c.events.length > seen) throw new Error(`node events during a measurement: ${JSON.stringify(c.events.slice(seen))}`);
+  return result;
 }
 
 export async function internodeOneWay(c: Cluster, payload: Buffer, n: number): Promise<Throughput & { framesPerWsMessage: number; waitedForRoom: number }> {
   const before = c.net.stats();
   let waited = 0;
-  const { seconds, count, bytes, senderCpu, receiverCpu } = await inProcess(c.node, async (ctx) => {
+  const { seconds, count, bytes, senderCpu, receiverCpu } = await inProcess(c, async (ctx) => {
     // An empty round first: the sink resets and tells its CPU time so far.
     await c.net.sendAwait(ctx.self, c.sink, { type: 'end', from: ctx.self });
-    const start = (await ctx.receive()) as SinkReply;
+    const start = (await ctx.receive({ timeout: REPLY_TIMEOUT_MS })) as SinkReply;
     const cpu0 = cpuUs();
     const t0 = now();
     for (let i = 0; i < n; i++) {
@@ -171,7 +185,7 @@ export async function internodeOneWay(c: Cluster, payload: Buffer, n: number): P
       }
     }
     await c.net.sendAwait(ctx.self, c.sink, { type: 'end', from: ctx.self });
-    const r = (await ctx.receive()) as SinkReply;
+    const r = (await ctx.receive({ timeout: REPLY_TIMEOUT_MS })) as SinkReply;
     return { seconds: (now() - t0) / 1000, count: r.count, bytes: r.bytes, senderCpu: cpuUs() - cpu0, receiverCpu: r.cpuUs - start.cpuUs };
   });
   if (count !== n || bytes !== n * payload.length) throw new Error(`internode one-way: the sink counted ${count} of ${n}`);
@@ -189,12 +203,12 @@ export async function internodeOneWay(c: Cluster, payload: Buffer, n: number): P
 }
 
 export async function internodePingPong(c: Cluster, payload: Buffer, rounds: number): Promise<Latency> {
-  const samples = await inProcess(c.node, async (ctx) => {
+  const samples = await inProcess(c, async (ctx) => {
     const lat = new Float64Array(rounds);
     for (let i = 0; i < rounds; i++) {
       const t = now();
       ctx.send(c.echo, [ctx.self, payload]);
-      const back = await ctx.receive();
+      const back = await ctx.receive({ timeout: REPLY_TIMEOUT_MS });
       lat[i] = now() - t;
       if (!(back instanceof Uint8Array) || back.length !== payload.length) throw new Error('internode ping-pong: wrong reply');
     }
@@ -229,7 +243,13 @@ class RawClient {
 
   /** The next message (one reader at a time). */
   next(): Promise<RawData> {
-    return new Promise((r) => (this.#waiting = r));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('raw ws: no reply in time')), REPLY_TIMEOUT_MS);
+      this.#waiting = (data) => {
+        clearTimeout(timer);
+        resolve(data);
+      };
+    });
   }
 
   close(): void {
