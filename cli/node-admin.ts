@@ -19,7 +19,28 @@ export type AdminRequest =
   | { op: 'register'; name: string }
   | { op: 'register-many'; prefix: string; count: number }
   | { op: 'whereis'; name: string }
-  | { op: 'names-count' };
+  | { op: 'names-count' }
+  // For benchmarks (bench/cluster.bench.ts):
+  /** Like register-many, and replies with the time the last name was registered (see AdminClockNs). */
+  | { op: 'register-many-timed'; prefix: string; count: number }
+  /**
+   * For each range, the first index in [from, count) whose name `${prefix}${index}` has no owner
+   * here (count if all have one), and the time of the scan. Costs O(names scanned): a caller
+   * polling for convergence passes back what it learnt as `from`.
+   */
+  | { op: 'names-scan'; ranges: readonly { prefix: string; from: number; count: number }[] }
+  /** Internode counters (bytes and frames sent, queues) and the eventual registry's counters. */
+  | { op: 'stats' }
+  /** process.memoryUsage(), after a full GC when asked and the node runs with --expose-gc. */
+  | { op: 'memory'; gc?: boolean };
+
+/**
+ * Times in admin replies: process.hrtime.bigint() as a number of nanoseconds, i.e. the
+ * monotonic clock, which on Linux is the same for every process on the machine.
+ */
+export type AdminClockNs = number;
+/** Ranges one names-scan request may name. */
+export const MAX_SCAN_RANGES = 64;
 
 /** Upper bound on processes one admin request may spawn. */
 export const MAX_ADMIN_SPAWN = 100_000;
@@ -41,6 +62,8 @@ export interface AdminDeps {
   readonly pg?: ProcessGroups;
   readonly names?: EventualRegistry;
 }
+
+const clockNs = (): AdminClockNs => Number(process.hrtime.bigint());
 
 const idle = (node: Node): Pid => node.spawn(async (ctx) => void (await ctx.receive((m) => m === 'stop')));
 
@@ -80,6 +103,28 @@ export function startAdmin(node: Node, net: Internode, deps: AdminDeps = {}): Pr
           return { reply: deps.names?.whereis(req.name) ?? null, state };
         case 'names-count':
           return { reply: deps.names?.view().size ?? 0, state };
+        case 'register-many-timed': {
+          const pid = idle(node);
+          const n = count(req.count);
+          for (let i = 0; i < n; i++) deps.names?.register(`${req.prefix}${i}`, pid);
+          return { reply: { pid, registered: n, doneAtNs: clockNs() }, state };
+        }
+        case 'names-scan': {
+          const next = req.ranges.slice(0, MAX_SCAN_RANGES).map(({ prefix, from, count: n }) => {
+            const end = count(n);
+            let i = Math.max(0, Math.floor(from));
+            while (i < end && deps.names?.whereis(`${prefix}${i}`) !== undefined) i++;
+            return Math.min(i, end);
+          });
+          return { reply: { next, atNs: clockNs() }, state };
+        }
+        case 'stats':
+          return { reply: { net: net.stats(), names: deps.names?.counters() ?? null }, state };
+        case 'memory': {
+          const gc = (globalThis as { gc?: () => void }).gc;
+          if (req.gc === true) gc?.();
+          return { reply: { ...process.memoryUsage(), gcRan: req.gc === true && gc !== undefined }, state };
+        }
       }
     },
     handleInfo(message, state, ctx) {
