@@ -28,6 +28,8 @@ const HIGH_WATER_MARK = limits.HIGH_WATER_MARK_BYTES;
 const PEER_START_TIMEOUT_MS = 30_000;
 /** No wait in a step lasts longer than this: a lost reply fails the run instead of hanging it. */
 const REPLY_TIMEOUT_MS = 60_000;
+/** One ping-pong round trip never takes this long unless a message was lost. */
+const ROUND_TRIP_TIMEOUT_MS = 5_000;
 /** BENCH_VERBOSE=1 prints each step's figures to stderr as it finishes. */
 const progress = process.env.BENCH_VERBOSE === '1' ? (step: string, v: unknown): void => void process.stderr.write(`${step} ${JSON.stringify(v)}\n`) : (): void => {};
 
@@ -128,7 +130,15 @@ interface Cluster {
 export async function joinPeer(ready: PeerReady, secret: string): Promise<Cluster> {
   const node = await Node.start({ name: 'bench-main', incarnation: 1 });
   const net = await Internode.start({ node, cluster: 'bench', secret, listen: '127.0.0.1:0', seeds: [ready.internode] });
-  await new Promise<void>((resolve, reject) => {
+  await peerUp(net);
+  const events: NodeEvent[] = [];
+  net.subscribe((e) => void events.push(e));
+  return { node, net, sink: Pid.parse(ready.sink), echo: Pid.parse(ready.echo), events };
+}
+
+/** Resolves once the peer node is up (at once if it is), or rejects after a bound. */
+function peerUp(net: Internode): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the bench peer did not come up')), PEER_START_TIMEOUT_MS);
     const check = (): void => {
       if (net.upNodes().includes('bench-peer')) {
@@ -140,9 +150,32 @@ export async function joinPeer(ready: PeerReady, secret: string): Promise<Cluste
     const unsubscribe = net.subscribe(check);
     check();
   });
-  const events: NodeEvent[] = [];
-  net.subscribe((e) => void events.push(e));
-  return { node, net, sink: Pid.parse(ready.sink), echo: Pid.parse(ready.echo), events };
+}
+
+/**
+ * Runs one internode measurement once the peer is up. A node event during it (the peer seen
+ * down, then up: messages sent meanwhile are gone, as in Erlang) voids it: it runs once more.
+ */
+async function measured<T>(c: Cluster, step: string, run: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    await peerUp(c.net);
+    try {
+      return await run();
+    } catch (err) {
+      if (attempt >= 2 || !(err instanceof NodeEventsError)) throw err;
+      progress(`${step}: voided by node events, running it again`, err.events);
+    }
+  }
+}
+
+class NodeEventsError extends Error {
+  constructor(
+    message: string,
+    readonly events: NodeEvent[],
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
 }
 
 /**
@@ -158,11 +191,12 @@ async function inProcess<T>(c: Cluster, body: (ctx: Parameters<Parameters<Node['
       } catch (err) {
         const events = c.events.slice(seen);
         const why = err instanceof Error ? err.message : String(err);
-        reject(new Error(`${why}${events.length > 0 ? `; node events meanwhile: ${JSON.stringify(events)}` : ''}`, { cause: err }));
+        const message = `${why}${events.length > 0 ? `; node events meanwhile: ${JSON.stringify(events)}` : ''}`;
+        reject(events.length > 0 ? new NodeEventsError(message, events, { cause: err }) : new Error(message, { cause: err }));
       }
     });
   });
-  if (c.events.length > seen) throw new Error(`node events during a measurement: ${JSON.stringify(c.events.slice(seen))}`);
+  if (c.events.length > seen) throw new NodeEventsError(`node events during a measurement: ${JSON.stringify(c.events.slice(seen))}`, c.events.slice(seen));
   return result;
 }
 
@@ -208,7 +242,7 @@ export async function internodePingPong(c: Cluster, payload: Buffer, rounds: num
     for (let i = 0; i < rounds; i++) {
       const t = now();
       ctx.send(c.echo, [ctx.self, payload]);
-      const back = await ctx.receive({ timeout: REPLY_TIMEOUT_MS });
+      const back = await ctx.receive({ timeout: ROUND_TRIP_TIMEOUT_MS });
       lat[i] = now() - t;
       if (!(back instanceof Uint8Array) || back.length !== payload.length) throw new Error('internode ping-pong: wrong reply');
     }
@@ -369,11 +403,11 @@ const bench: BenchModule = async ({ quick }) => {
     const url = peer.ready.raw;
 
     // Warm both paths up (JIT, socket buffers) before measuring.
-    await internodeOneWay(c, small, 20_000);
+    await measured(c, 'warm-up', () => internodeOneWay(c, small, 20_000));
     await rawOneWay(url, small, 20_000);
-    await internodeOneWay(c, large, 2_000);
+    await measured(c, 'warm-up', () => internodeOneWay(c, large, 2_000));
     await rawOneWay(url, large, 2_000);
-    await internodePingPong(c, small, 1_000);
+    await measured(c, 'warm-up', () => internodePingPong(c, small, 1_000));
     await rawPingPong(url, small, 1_000);
     progress('warmed up', true);
 
@@ -389,23 +423,23 @@ const bench: BenchModule = async ({ quick }) => {
     let framesPerWsMessage4KiB = 0;
     let waitedForRoom = 0;
     for (let r = 0; r < reps; r++) {
-      const a = await internodeOneWay(c, small, counts.small);
+      const a = await measured(c, 'internode one-way 100 B', () => internodeOneWay(c, small, counts.small));
       progress('internode one-way 100 B', a);
       inSmall.push(a);
       framesPerWsMessage100B = a.framesPerWsMessage;
       waitedForRoom += a.waitedForRoom;
       rawSmall.push(await rawOneWay(url, small, counts.small));
       progress('raw one-way 100 B', rawSmall.at(-1));
-      const b = await internodeOneWay(c, large, counts.large);
+      const b = await measured(c, 'internode one-way 4 KiB', () => internodeOneWay(c, large, counts.large));
       inLarge.push(b);
       progress('internode one-way 4 KiB', b);
       framesPerWsMessage4KiB = b.framesPerWsMessage;
       waitedForRoom += b.waitedForRoom;
       rawLarge.push(await rawOneWay(url, large, counts.large));
       progress('raw one-way 4 KiB', rawLarge.at(-1));
-      inPingSmall.push(await internodePingPong(c, small, counts.rounds));
+      inPingSmall.push(await measured(c, 'internode ping-pong 100 B', () => internodePingPong(c, small, counts.rounds)));
       rawPingSmall.push(await rawPingPong(url, small, counts.rounds));
-      inPingLarge.push(await internodePingPong(c, large, counts.rounds));
+      inPingLarge.push(await measured(c, 'internode ping-pong 4 KiB', () => internodePingPong(c, large, counts.rounds)));
       rawPingLarge.push(await rawPingPong(url, large, counts.rounds));
       progress('ping-pong (internode 100 B, raw 100 B, internode 4 KiB, raw 4 KiB)', [inPingSmall.at(-1), rawPingSmall.at(-1), inPingLarge.at(-1), rawPingLarge.at(-1)]);
     }
@@ -437,6 +471,9 @@ const bench: BenchModule = async ({ quick }) => {
         framesPerWsMessage4KiB,
         sendsThatWaitedForRoom: waitedForRoom,
         userFramesDropped: stats.queues.dropped.user,
+        // Should be empty: a down of the peer mid-run (e.g. the failure detector on a loaded machine).
+        nodeEventsDuringRun: c.events.slice(0, 20),
+        nodeDowns: stats.nodeDowns,
         malformed: stats.malformed,
       },
       repetitions: reps,
