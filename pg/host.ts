@@ -1,6 +1,7 @@
 // The host of process groups: one PgScope core per scope, wired to the runtime (process exits,
 // monitor owners, mailbox delivery) and to internode (the `pg` frame class, node up/down). The
 // cores do the thinking; this file moves their inputs and outputs.
+import { metrics, type BatchObservableResult, type Meter, type ObservableCounter } from '@opentelemetry/api';
 import pino, { type Logger } from 'pino';
 import { TroupeError, isPid, type Node, type Pid, type ProcessContext } from '../runtime/index.js';
 import type { Internode, NodeEvent } from '../internode/index.js';
@@ -40,6 +41,8 @@ export interface ProcessGroupsOptions {
   readonly logger?: Logger;
   readonly limits?: Partial<PgLimits>;
   readonly timings?: Partial<PgTimings>;
+  /** An OpenTelemetry meter; the global one by default. Each scope's counters are `troupe.pg.<counter>`. */
+  readonly meter?: Meter;
 }
 
 /** Process groups with Erlang `pg` semantics (see ../shared specs/pg-semantics.md), per scope. */
@@ -52,6 +55,7 @@ export class ProcessGroups implements AsyncDisposable {
   readonly #unsubscribe: () => void;
   #timer: { cancel(): void } | null = null;
   #stopped = false;
+  #unobserve: () => void = () => {};
 
   private constructor(opts: ProcessGroupsOptions) {
     this.node = opts.node;
@@ -65,7 +69,28 @@ export class ProcessGroups implements AsyncDisposable {
       target.receive(from, body);
     });
     this.#unsubscribe = this.#net?.subscribe((e) => this.#onNodeEvent(e)) ?? (() => {});
+    this.#observe(opts.meter ?? metrics.getMeter('troupe'));
     this.#scheduleTick();
+  }
+
+  // Counters are read when a metrics reader collects, never on the hot path.
+  #observe(meter: Meter): void {
+    const counters = new Map<string, ObservableCounter>();
+    const counter = (name: string): ObservableCounter => {
+      let c = counters.get(name);
+      if (c === undefined) counters.set(name, (c = meter.createObservableCounter(`troupe.pg.${name}`)));
+      return c;
+    };
+    const sample = new PgScope({ scope: 'probe', node: this.node.name, incarnation: this.node.incarnation }).stats();
+    for (const name of Object.keys(sample)) counter(name);
+    const observables = [...counters.values()];
+    const cb = (r: BatchObservableResult): void => {
+      for (const [scope, s] of this.#scopes) {
+        for (const [name, value] of Object.entries(s.stats())) r.observe(counter(name), value, { node: this.node.name, scope });
+      }
+    };
+    meter.addBatchObservableCallback(cb, observables);
+    this.#unobserve = () => meter.removeBatchObservableCallback(cb, observables);
   }
 
   /** Starts process groups on a node, with the default scope running. */
@@ -159,6 +184,7 @@ export class ProcessGroups implements AsyncDisposable {
     this.#stopped = true;
     this.#timer?.cancel();
     this.#unsubscribe();
+    this.#unobserve();
     for (const scope of this.#scopes.values()) scope.close();
   }
 

@@ -2,13 +2,14 @@
 // exits, "you lost the name" messages) and to internode (the `registry` frame class, node
 // up/down), with a gossip timer. The core decides; this file moves inputs and outputs.
 import { randomInt } from 'node:crypto';
+import { metrics, type BatchObservableResult, type Meter } from '@opentelemetry/api';
 import pino, { type Logger } from 'pino';
 import { Pid, TroupeError, type Node } from '../runtime/index.js';
 import type { Internode, NodeEvent } from '../internode/index.js';
 import { seededRandom } from '../sim/random.js';
 import { EventualRegistryCore } from './eventual/core.js';
 import { GOSSIP_INTERVAL_MS } from './eventual/limits.js';
-import type { EventualRegistryOptions, RegistryCounters, RegistryOutput, WatchEvent } from './eventual/types.js';
+import { zeroCounters, type EventualRegistryOptions, type RegistryCounters, type RegistryOutput, type WatchEvent } from './eventual/types.js';
 
 /** Events buffered per watcher; a watcher further behind than this is ended with ERR_LIMIT. */
 export const MAX_WATCH_BACKLOG = 100_000;
@@ -40,6 +41,8 @@ export interface EventualRegistryHostOptions extends Partial<Omit<EventualRegist
   /** Seed of the core's random source (anti-entropy peer choice); random by default. */
   readonly seed?: number;
   readonly gossipIntervalMs?: number;
+  /** An OpenTelemetry meter; the global one by default. Counters are `troupe.registry.eventual.<counter>`. */
+  readonly meter?: Meter;
 }
 
 interface Watcher {
@@ -60,13 +63,14 @@ export class EventualRegistry implements AsyncDisposable {
   readonly #gossipMs: number;
   #timer: { cancel(): void } | null = null;
   #stopped = false;
+  #unobserve: () => void = () => {};
 
   private constructor(opts: EventualRegistryHostOptions) {
     this.node = opts.node;
     this.#net = opts.internode;
     this.#logger = (opts.logger ?? pino({ level: 'silent' })).child({ subsystem: 'registry', node: opts.node.name });
     this.#gossipMs = opts.gossipIntervalMs ?? GOSSIP_INTERVAL_MS;
-    const { node: _n, internode: _i, logger: _l, seed, gossipIntervalMs: _g, ...limits } = opts;
+    const { node: _n, internode: _i, logger: _l, seed, gossipIntervalMs: _g, meter, ...limits } = opts;
     this.#core = new EventualRegistryCore({
       ...limits,
       node: opts.node.name,
@@ -77,7 +81,19 @@ export class EventualRegistry implements AsyncDisposable {
     this.#unsubscribe = this.#net?.subscribe((e) => this.#onNodeEvent(e)) ?? (() => {});
     const now = this.node.clock.now();
     for (const m of this.#net?.members() ?? []) if (m.state === 'up') this.#apply(this.#core.nodeUp(m.node, m.incarnation, now));
+    this.#observe(meter ?? metrics.getMeter('troupe'));
     this.#scheduleTick();
+  }
+
+  // Counters are read when a metrics reader collects, never on the hot path.
+  #observe(meter: Meter): void {
+    const names = Object.keys(zeroCounters()) as (keyof RegistryCounters)[];
+    const observables = names.map((n) => meter.createObservableCounter(`troupe.registry.eventual.${n}`));
+    const cb = (r: BatchObservableResult): void => {
+      names.forEach((n, i) => r.observe(observables[i]!, this.#core.counters[n], { node: this.node.name }));
+    };
+    meter.addBatchObservableCallback(cb, observables);
+    this.#unobserve = () => meter.removeBatchObservableCallback(cb, observables);
   }
 
   static start(opts: EventualRegistryHostOptions): EventualRegistry {
@@ -196,6 +212,7 @@ export class EventualRegistry implements AsyncDisposable {
     this.#stopped = true;
     this.#timer?.cancel();
     this.#unsubscribe();
+    this.#unobserve();
     for (const cancel of this.#exitWatches.values()) cancel();
     this.#exitWatches.clear();
     for (const w of this.#watchers) w.wake?.();
