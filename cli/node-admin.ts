@@ -3,7 +3,7 @@
 import { isCall, type Node, type Pid, type ServerBehaviour } from '../runtime/index.js';
 import { startServer } from '../runtime/index.js';
 import type { Internode, MemberInfo } from '../internode/index.js';
-import type { ProcessGroups } from '../pg/index.js';
+import { isPgMessage, type ProcessGroups } from '../pg/index.js';
 import type { EventualRegistry } from '../registry/index.js';
 
 export const ADMIN_NAME = 'troupe';
@@ -32,7 +32,24 @@ export type AdminRequest =
   /** Internode counters (bytes and frames sent, queues) and the eventual registry's counters. */
   | { op: 'stats' }
   /** process.memoryUsage(), after a full GC when asked and the node runs with --expose-gc. */
-  | { op: 'memory'; gc?: boolean };
+  | { op: 'memory'; gc?: boolean }
+  /**
+   * Spawns a process that monitors `group` (default scope) and tells `to` of each event as a
+   * PgSeen, for `events` events (at most MAX_WATCH_EVENTS), then exits; replies with its pid.
+   */
+  | { op: 'pg-watch'; group: string; to: Pid; events: number };
+
+/** What a pg-watch process sends for each event it sees. */
+export interface PgSeen {
+  readonly type: 'pg-seen';
+  readonly kind: string;
+  /** When the watcher took the event from its mailbox. */
+  readonly atNs: AdminClockNs;
+  /** For a join: whether members() on this node already lists every joined pid. */
+  readonly inMembers: boolean;
+}
+/** Events one pg-watch process reports before it exits. */
+export const MAX_WATCH_EVENTS = 1_000_000;
 
 /**
  * Times in admin replies: process.hrtime.bigint() as a number of nanoseconds, i.e. the
@@ -120,6 +137,24 @@ export function startAdmin(node: Node, net: Internode, deps: AdminDeps = {}): Pr
         }
         case 'stats':
           return { reply: { net: net.stats(), names: deps.names?.counters() ?? null }, state };
+        case 'pg-watch': {
+          const pg = deps.pg;
+          if (pg === undefined) return { reply: null, state };
+          const max = Math.max(0, Math.min(MAX_WATCH_EVENTS, Math.floor(req.events)));
+          const watcher = node.spawn(async (ctx) => {
+            pg.scope().monitorFrom(ctx, req.group);
+            for (let seen = 0; seen < max; ) {
+              const m = await ctx.receive();
+              if (!isPgMessage(m) || m.event.kind === 'overflow') continue;
+              const atNs = clockNs();
+              const members = pg.members(req.group);
+              const inMembers = m.event.kind !== 'join' || m.event.pids.every((p) => members.some((q) => q.equals(p)));
+              ctx.send(req.to, { type: 'pg-seen', kind: m.event.kind, atNs, inMembers } satisfies PgSeen);
+              seen++;
+            }
+          });
+          return { reply: watcher, state };
+        }
         case 'memory': {
           const gc = (globalThis as { gc?: () => void }).gc;
           if (req.gc === true) gc?.();

@@ -4,7 +4,7 @@
 %% and puts a watcher on B that monitors the group (pg:monitor/2). Each round: join one pid on A,
 %% wait until B's watcher sees the join (it answers with the time it saw it), then leave and wait
 %% likewise. Times are os:system_time (the OS clock, shared by both processes on one machine).
-%% Prints one JSON line: {"otp", "joinUs": [...], "leaveUs": [...]}.
+%% Prints one JSON line: {"otp", "joinUs": [...], "leaveUs": [...]}, every round in order.
 %%
 %% Run by the bench (it compiles and loads this module, then calls main/2):
 %%   ERL_EPMD_PORT=P erl -name pgbench_a@127.0.0.1 -setcookie C -start_epmd false \
@@ -32,8 +32,8 @@ main(Binary, [RoundsArg, WarmupArg]) ->
     %% Warm-up (also waits until the two scopes have discovered each other: the first join
     %% reaches B only once B's scope knows A's).
     wait_discovered(Pid),
-    _ = [one_round(Pid) || _ <- lists:seq(1, Warmup)],
-    Samples = [one_round(Pid) || _ <- lists:seq(1, Rounds)],
+    %% Every round is reported (warm-up first); the bench picks the cold and the warm ones.
+    Samples = [one_round(Pid) || _ <- lists:seq(1, Warmup + Rounds)],
     Watcher ! stop,
     peer:stop(Peer),
     Us = fun(Ns) -> io_lib:format("~.1f", [Ns / 1000]) end,
