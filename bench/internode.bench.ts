@@ -8,8 +8,11 @@
 //     server in the same child and a raw client here, the client waiting while more than the same
 //     high-water mark is unflushed (send callbacks + bufferedAmount, as the internode write loop).
 // Runs alternate internode and raw so drift of the machine hits both; the median run is quoted.
+// Beside wall-clock rates, CPU time per message on each side (steadier on a shared machine).
 // MB/s counts payload bytes only (the same for both: envelopes and frame headers are overhead).
-// To profile the peer too, pass it node flags: BENCH_PEER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p".
+// A peer seen down mid-measurement voids that measurement (it runs once more); events are reported.
+// To profile the peer too, pass it node flags: BENCH_PEER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p";
+// the measuring steps are exported so a small driver can run one of them alone under a profiler.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
