@@ -369,7 +369,7 @@ interface ConvergenceRun {
     readonly registryDeltaBytesEstimated: number;
     readonly registryDeltaMessages: number;
   };
-  readonly memory: { readonly bytesPerNamePerReplica: Record<string, number>; readonly mean: number; readonly gcRan: boolean };
+  readonly memory: { readonly bytesPerNamePerReplica: Record<string, number>; readonly median: number; readonly gcRan: boolean };
   readonly registry: { readonly outboxDropped: number; readonly aeRepairs: number; readonly aeRoundsStarted: number; readonly replicaFullDropped: number };
   readonly observerCpuMs: number;
 }
@@ -486,7 +486,7 @@ async function registryConvergence(total: number, pollIntervalMs: number): Promi
       },
       memory: {
         bytesPerNamePerReplica,
-        mean: round(median(Object.values(bytesPerNamePerReplica))),
+        median: round(median(Object.values(bytesPerNamePerReplica))),
         gcRan: names.every((n) => memAfter.get(n)!.gcRan && memBefore.get(n)!.gcRan),
       },
       registry: {
