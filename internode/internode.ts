@@ -16,7 +16,7 @@ import {
   type RemoteInbound,
   type RemoteRouter,
 } from '../runtime/index.js';
-import { FRAME_CLASSES, type FrameClassName } from './classes.js';
+import { CLASS_BY_ID, FRAME_CLASSES, type FrameClassName } from './classes.js';
 import { CLOSE, InternodeError } from './errors.js';
 import { FailureDetector, type FailureDetectorEvent } from './failure-detector.js';
 import { decodeFrames, encodeFrame } from './frame.js';
@@ -981,6 +981,5 @@ export class Internode implements RemoteRouter, AsyncDisposable {
 }
 
 function classOf(frame: Buffer): FrameClassName {
-  const id = frame[1]!;
-  return (['control', 'raft', 'registry', 'pg', 'user'] as const)[id] ?? 'user';
+  return CLASS_BY_ID.get(frame[1]!) ?? 'user';
 }

@@ -42,6 +42,10 @@ export type SignalRejection = 'shape' | 'spoofed-sender' | 'not-for-us';
 
 const isRef = (r: unknown): r is Ref => typeof r === 'string' && r.length > 0 && r.length <= MAX_REF_LENGTH;
 const isName = (n: unknown): n is string => typeof n === 'string' && n.length > 0 && n.length <= 255;
+// Module-level (not closures per frame): this runs for every message received.
+const isPidOf = (p: unknown, node: string): p is Pid => p instanceof Pid && p.node === node;
+/** A sender field: null (no sender), a pid of the peer, or false when it is neither. */
+const senderOf = (p: unknown, peer: string): Pid | undefined | false => (p === null ? undefined : isPidOf(p, peer) ? p : false);
 
 /**
  * Validates a decoded body from `peer` (its node name) arriving at node `self`.
@@ -50,21 +54,18 @@ const isName = (n: unknown): n is string => typeof n === 'string' && n.length > 
 export function signalFromWire(body: unknown, peer: string, self: string): RemoteSignal | SignalRejection {
   if (!Array.isArray(body) || body.length < 3) return 'shape';
   const [op, a, b, c, d] = body as unknown[];
-  const fromPeer = (p: unknown): p is Pid => p instanceof Pid && p.node === peer;
-  const ours = (p: unknown): p is Pid => p instanceof Pid && p.node === self;
-  const optionalSender = (p: unknown): Pid | undefined | false => (p === null ? undefined : fromPeer(p) ? p : false);
   switch (op) {
     case OP.send: {
       if (body.length !== 4) return 'shape';
-      const from = optionalSender(a);
+      const from = senderOf(a, peer);
       if (from === false) return a instanceof Pid ? 'spoofed-sender' : 'shape';
       if (!(b instanceof Pid)) return 'shape';
-      if (!ours(b)) return 'not-for-us';
+      if (!isPidOf(b, self)) return 'not-for-us';
       return { op: 'send', from, to: b, message: c };
     }
     case OP['send-named']: {
       if (body.length !== 4) return 'shape';
-      const from = optionalSender(a);
+      const from = senderOf(a, peer);
       if (from === false) return a instanceof Pid ? 'spoofed-sender' : 'shape';
       if (!isName(b)) return 'shape';
       return { op: 'send-named', from, name: b, message: c };
@@ -72,30 +73,30 @@ export function signalFromWire(body: unknown, peer: string, self: string): Remot
     case OP.monitor:
     case OP.demonitor: {
       if (body.length !== 4 || !(a instanceof Pid) || !(b instanceof Pid) || !isRef(c)) return 'shape';
-      if (!fromPeer(a)) return 'spoofed-sender';
-      if (!ours(b)) return 'not-for-us';
+      if (!isPidOf(a, peer)) return 'spoofed-sender';
+      if (!isPidOf(b, self)) return 'not-for-us';
       return { op: op === OP.monitor ? 'monitor' : 'demonitor', watcher: a, target: b, ref: c };
     }
     case OP.down: {
       if (body.length !== 5 || !(a instanceof Pid) || !isRef(b) || !(c instanceof Pid)) return 'shape';
-      if (!fromPeer(c)) return 'spoofed-sender';
-      if (!ours(a)) return 'not-for-us';
+      if (!isPidOf(c, peer)) return 'spoofed-sender';
+      if (!isPidOf(a, self)) return 'not-for-us';
       return { op: 'down', watcher: a, ref: b, target: c, reason: reasonFromWire(d) };
     }
     case OP.link:
     case OP.unlink: {
       if (body.length !== 3 || !(a instanceof Pid) || !(b instanceof Pid)) return 'shape';
-      if (!fromPeer(a)) return 'spoofed-sender';
-      if (!ours(b)) return 'not-for-us';
+      if (!isPidOf(a, peer)) return 'spoofed-sender';
+      if (!isPidOf(b, self)) return 'not-for-us';
       return { op: op === OP.link ? 'link' : 'unlink', from: a, to: b };
     }
     case OP.exit: {
       if (body.length !== 5 || typeof d !== 'boolean') return 'shape';
       const e = body[4] as boolean;
-      const from = optionalSender(a);
+      const from = senderOf(a, peer);
       if (from === false) return a instanceof Pid ? 'spoofed-sender' : 'shape';
       if (!(b instanceof Pid)) return 'shape';
-      if (!ours(b)) return 'not-for-us';
+      if (!isPidOf(b, self)) return 'not-for-us';
       return { op: 'exit', from, to: b, reason: reasonFromWire(c), link: e };
     }
     default:
