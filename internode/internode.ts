@@ -426,7 +426,12 @@ export class Internode implements RemoteRouter, AsyncDisposable {
 
   #enqueueFrame(peer: Peer, cls: FrameClassName, frame: Buffer, force = false): EnqueueResult {
     const result = peer.queues.enqueue(cls, frame, force);
-    if (result !== 'rejected' && result !== 'dropped-newest') this.#schedulePump(peer);
+    if (result === 'rejected' || result === 'dropped-newest') return result;
+    // An idle link writes at once (latency); while a write is in flight, frames wait and go
+    // out together when it flushes (throughput). Nothing is lost either way: the queue holds them.
+    const active = peer.conn;
+    if (active !== null && active.inFlight === 0 && !peer.pumpScheduled && peer.queues.totalFrames === 1) this.#pump(peer);
+    else this.#schedulePump(peer);
     return result;
   }
 
