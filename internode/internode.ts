@@ -33,6 +33,7 @@ import {
   MAX_ADDRESS_LENGTH,
   MAX_CLUSTER_NAME_LENGTH,
   MAX_DIALS_IN_FLIGHT,
+  MAX_EVENT_BACKLOG,
   MAX_MEMBER_LIST,
   MAX_PEERS,
   RECONNECT_BASE_MS,
@@ -148,10 +149,10 @@ export interface InternodeStats {
   readonly nodeDowns: number;
   /** Dials that failed before a handshake could start (refused, unreachable, TLS verification). */
   readonly dialFailures: number;
+  /** Node events dropped because an `events()` iterator fell MAX_EVENT_BACKLOG behind. */
+  readonly eventsDropped: number;
 }
 
-/** Buffered node events per subscriber of `events()`; beyond it the oldest are dropped and counted. */
-const MAX_EVENT_BACKLOG = 10_000;
 
 const byClass = <T>(make: () => T): Record<FrameClassName, T> => Object.fromEntries(FRAME_CLASSES.map((c) => [c, make()])) as Record<FrameClassName, T>;
 
@@ -173,6 +174,10 @@ export class Internode implements RemoteRouter, AsyncDisposable {
   readonly #seeds: string[];
   readonly #seedTimers = new Map<string, { cancel(): void }>();
   readonly #pendingConnections = new Set<Connection>();
+  /** In-flight dials by address: a member heard of twice is dialed once. */
+  readonly #dials = new Map<string, Promise<PeerIdentity>>();
+  /** Wakes `events()` iterators waiting for the next event (so they also end on stop). */
+  readonly #eventWakers = new Set<() => void>();
   #inbound!: RemoteInbound;
   #listener: Listener | null = null;
   #tick: { cancel(): void } | null = null;
@@ -193,6 +198,7 @@ export class Internode implements RemoteRouter, AsyncDisposable {
     nodeUps: 0,
     nodeDowns: 0,
     dialFailures: 0,
+    eventsDropped: 0,
   };
 
   private constructor(opts: InternodeOptions, secret: Buffer) {
@@ -259,16 +265,17 @@ export class Internode implements RemoteRouter, AsyncDisposable {
   async *events(signal?: AbortSignal): AsyncGenerator<NodeEvent> {
     const backlog: NodeEvent[] = [];
     let wake: (() => void) | null = null;
+    const waker = (): void => wake?.();
     const unsubscribe = this.subscribe((e) => {
       if (backlog.length >= MAX_EVENT_BACKLOG) {
         backlog.shift();
-        this.#counters.malformed['event-backlog-overflow'] = (this.#counters.malformed['event-backlog-overflow'] ?? 0) + 1;
+        this.#counters.eventsDropped++;
       }
       backlog.push(e);
-      wake?.();
+      waker();
     });
-    const onAbort = (): void => wake?.();
-    signal?.addEventListener('abort', onAbort);
+    this.#eventWakers.add(waker);
+    signal?.addEventListener('abort', waker);
     try {
       for (;;) {
         while (backlog.length > 0) yield backlog.shift()!;
@@ -278,7 +285,8 @@ export class Internode implements RemoteRouter, AsyncDisposable {
       }
     } finally {
       unsubscribe();
-      signal?.removeEventListener('abort', onAbort);
+      this.#eventWakers.delete(waker);
+      signal?.removeEventListener('abort', waker);
     }
   }
 
@@ -334,6 +342,7 @@ export class Internode implements RemoteRouter, AsyncDisposable {
       nodeUps: c.nodeUps,
       nodeDowns: c.nodeDowns,
       dialFailures: c.dialFailures,
+      eventsDropped: c.eventsDropped,
     };
   }
 
@@ -484,7 +493,16 @@ export class Internode implements RemoteRouter, AsyncDisposable {
     );
   }
 
-  async #dial(address: string): Promise<PeerIdentity> {
+  #dial(address: string): Promise<PeerIdentity> {
+    let dial = this.#dials.get(address);
+    if (dial === undefined) {
+      dial = this.#dialOnce(address).finally(() => this.#dials.delete(address));
+      this.#dials.set(address, dial);
+    }
+    return dial;
+  }
+
+  async #dialOnce(address: string): Promise<PeerIdentity> {
     this.#dialsInFlight++;
     try {
       let conn: Connection;
@@ -632,7 +650,7 @@ export class Internode implements RemoteRouter, AsyncDisposable {
       const preferred = this.#identity.node < id.node ? this.#identity.node : id.node;
       if (dialer !== preferred || peer.conn.dialer === preferred) {
         for (const data of pending) this.#onData(peer, active, data);
-        this.#retire(peer, active);
+        this.#retire(active);
         return;
       }
       retired = peer.conn;
@@ -645,7 +663,7 @@ export class Internode implements RemoteRouter, AsyncDisposable {
     peer.reconnectAttempt = 0;
     peer.reconnectTimer?.cancel();
     peer.reconnectTimer = null;
-    if (retired !== null) this.#retire(peer, retired);
+    if (retired !== null) this.#retire(retired);
     if (peer.state !== 'up') {
       peer.state = 'up';
       this.#counters.nodeUps++;
@@ -669,7 +687,9 @@ export class Internode implements RemoteRouter, AsyncDisposable {
     if (peer.conn !== active) return; // a duplicate or replaced connection: the live one stays
     peer.conn = null;
     if (peer.state !== 'up') return;
-    if (code === CLOSE.shuttingDown.code) this.#declareDown(peer, 'left');
+    // Our own stop closes our connections too: that is not the peer leaving.
+    if (this.#stopping) this.#declareDown(peer, 'stopped');
+    else if (code === CLOSE.shuttingDown.code) this.#declareDown(peer, 'left');
     else if (events.some((e) => e.type === 'down')) this.#declareDown(peer, 'disconnected');
   }
 
@@ -678,7 +698,7 @@ export class Internode implements RemoteRouter, AsyncDisposable {
    * reads everything we sent before it); it closes once the peer has retired it too, or after
    * a bound if the peer never does.
    */
-  #retire(peer: Peer, active: ActiveConnection): void {
+  #retire(active: ActiveConnection): void {
     if (active.retiring) return;
     active.retiring = true;
     active.conn.send(encodeFrame('control', encode(['retire'])));
@@ -690,7 +710,6 @@ export class Internode implements RemoteRouter, AsyncDisposable {
       active.retireTimer = null;
       active.conn.close(CLOSE.duplicate.code, CLOSE.duplicate.reason);
     });
-    void peer;
   }
 
   /** Reports a connection's end to the failure detector, once. */
@@ -977,7 +996,7 @@ export class Internode implements RemoteRouter, AsyncDisposable {
     this.#peers.clear();
     await this.#listener?.close();
     this.#unobserve();
-    for (const l of this.#listeners) void l; // iterators see #stopping and end
+    for (const wake of this.#eventWakers) wake(); // waiting iterators see #stopping and end
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -36,6 +36,8 @@ export const MAX_PEERS = 1_024;
 export const MAX_MEMBER_LIST = MAX_PEERS;
 /** Dials in flight at once (bounds the fan-out of a mass restart). */
 export const MAX_DIALS_IN_FLIGHT = 16;
+/** Node events buffered per `events()` iterator; beyond it the oldest are dropped and counted. */
+export const MAX_EVENT_BACKLOG = 10_000;
 /** Callers waiting for room in one peer's class queue (awaitable sends). */
 export const MAX_ROOM_WAITERS = 10_000;
 /** Longest monitor reference accepted from the wire. */
