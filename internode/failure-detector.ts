@@ -220,19 +220,8 @@ export class FailureDetector {
    * incarnation than known marks the old one down and waits for the new one's handshake.
    */
   heartbeatSeen(node: string, incarnation: number, now: number): readonly FailureDetectorEvent[] {
-    validateNodeName(node);
-    checkIncarnation(incarnation);
-    this.#checkTime(now);
-    this.#now = now;
-    const rec = this.#peers.get(node);
-    if (rec === undefined) {
-      this.#stats.unknownPeer++;
-      return NO_EVENTS;
-    }
-    if (incarnation < rec.incarnation) {
-      this.#stats.staleIncarnation++;
-      return NO_EVENTS;
-    }
+    const rec = this.#known(node, incarnation, now);
+    if (rec === undefined) return NO_EVENTS;
     if (incarnation > rec.incarnation) {
       const events: FailureDetectorEvent[] = [];
       if (rec.status !== 'down') events.push(this.#down(rec, 'new-incarnation', now));
@@ -255,8 +244,11 @@ export class FailureDetector {
     return NO_EVENTS;
   }
 
-  /** A connection to `node` (of `incarnation`) closed. The last one closing makes the node down. */
-  peerDisconnected(node: string, incarnation: number, now: number): readonly FailureDetectorEvent[] {
+  /**
+   * Validates an input about `node` and advances time; returns its record, or undefined (counted)
+   * when the node is unknown or the input is about an older incarnation.
+   */
+  #known(node: string, incarnation: number, now: number): PeerRecord | undefined {
     validateNodeName(node);
     checkIncarnation(incarnation);
     this.#checkTime(now);
@@ -264,12 +256,19 @@ export class FailureDetector {
     const rec = this.#peers.get(node);
     if (rec === undefined) {
       this.#stats.unknownPeer++;
-      return NO_EVENTS;
+      return undefined;
     }
     if (incarnation < rec.incarnation) {
       this.#stats.staleIncarnation++;
-      return NO_EVENTS;
+      return undefined;
     }
+    return rec;
+  }
+
+  /** A connection to `node` (of `incarnation`) closed. The last one closing makes the node down. */
+  peerDisconnected(node: string, incarnation: number, now: number): readonly FailureDetectorEvent[] {
+    const rec = this.#known(node, incarnation, now);
+    if (rec === undefined) return NO_EVENTS;
     if (incarnation > rec.incarnation || rec.connections === 0) {
       this.#stats.unmatchedDisconnect++;
       return NO_EVENTS;
