@@ -550,7 +550,7 @@ export class Node implements AsyncDisposable {
         this.#enqueueSignal(self, other, reason, true);
       }
     }
-    for (const set of this.#remoteTouch.values()) set.delete(proc);
+    if (proc.remote) for (const set of this.#remoteTouch.values()) set.delete(proc);
   }
 
   #notifyWatcher(watcher: Watcher, ref: Ref, pid: Pid, reason: ExitReason): void {
@@ -568,6 +568,7 @@ export class Node implements AsyncDisposable {
     let set = this.#remoteTouch.get(node);
     if (set === undefined) this.#remoteTouch.set(node, (set = new Set()));
     set.add(proc);
+    proc.remote = true;
   }
 
   // ---------------------------------------------------------------- remote seam

@@ -102,6 +102,8 @@ export class Proc implements ProcessContext {
   monitors: Map<Ref, HeldMonitor> | null = null;
   monitoredBy: Map<Ref, Watcher> | null = null;
   pendingCalls: Set<Ref> | null = null;
+  /** Entered in the node's per-remote-node index (a remote link or monitor, either way). */
+  remote = false;
   #abort: AbortController | null = null;
   // The pending receive, kept as fields (not an object) to stay small and fast.
   #waitMatch: Match | undefined = undefined;
