@@ -5,7 +5,7 @@ import { metrics, type BatchObservableResult, type Meter, type ObservableCounter
 import pino, { type Logger } from 'pino';
 import { TroupeError, isPid, type Node, type Pid, type ProcessContext } from '../runtime/index.js';
 import type { Internode, NodeEvent } from '../internode/index.js';
-import { PgScope } from './scope.js';
+import { PgScope, newStats } from './scope.js';
 import type { PgLimits, PgTimings } from './limits.js';
 import type { Group, LeaveResult, MonitorRef, PgEvent } from './types.js';
 
@@ -81,8 +81,7 @@ export class ProcessGroups implements AsyncDisposable {
       if (c === undefined) counters.set(name, (c = meter.createObservableCounter(`troupe.pg.${name}`)));
       return c;
     };
-    const sample = new PgScope({ scope: 'probe', node: this.node.name, incarnation: this.node.incarnation }).stats();
-    for (const name of Object.keys(sample)) counter(name);
+    for (const name of Object.keys(newStats())) counter(name);
     const observables = [...counters.values()];
     const cb = (r: BatchObservableResult): void => {
       for (const [scope, s] of this.#scopes) {

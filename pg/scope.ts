@@ -91,7 +91,8 @@ function freezePids(pids: readonly Pid[]): readonly Pid[] {
   return Object.isFrozen(pids) ? pids : Object.freeze(pids.slice());
 }
 
-function newStats(): PgStats {
+/** A PgStats with every counter at zero (also the list of counter names a host exports). */
+export function newStats(): PgStats {
   return {
     messagesApplied: 0,
     droppedMalformed: 0,
