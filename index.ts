@@ -13,5 +13,19 @@ export {
   type MemberInfo,
   type TlsOptions,
 } from './internode/index.js';
-export { ProcessGroups, Scope, isPgMessage, type PgMailboxMessage, type PgMonitor, type PgEvent, type ProcessGroupsOptions } from './pg/index.js';
-export { EventualRegistry, isNameLost, type NameLostMessage, type WatchEvent, type EventualRegistryHostOptions } from './registry/index.js';
+export {
+  ProcessGroups,
+  Scope,
+  isPgMessage,
+  type PgMailboxMessage,
+  type PgMonitor,
+  type PgEvent,
+  type ProcessGroupsOptions,
+} from './pg/index.js';
+export {
+  EventualRegistry,
+  isNameLost,
+  type NameLostMessage,
+  type WatchEvent,
+  type EventualRegistryHostOptions,
+} from './registry/index.js';

@@ -47,7 +47,10 @@ const START_TIMEOUT_MS = 30_000;
 const COLD_ROUNDS = 200;
 const STEP_TIMEOUT_MS = 30_000;
 /** BENCH_VERBOSE=1 prints each step's figures to stderr as it finishes. */
-const progress = process.env.BENCH_VERBOSE === '1' ? (step: string, v: unknown): void => void process.stderr.write(`${step} ${JSON.stringify(v)}\n`) : (): void => {};
+const progress =
+  process.env.BENCH_VERBOSE === '1'
+    ? (step: string, v: unknown): void => void process.stderr.write(`${step} ${JSON.stringify(v)}\n`)
+    : (): void => {};
 
 interface Latency {
   readonly p50Us: number;
@@ -70,7 +73,12 @@ const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[
 async function within<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms)))]);
+    return await Promise.race([
+      p,
+      new Promise<never>(
+        (_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms)),
+      ),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -100,7 +108,13 @@ async function troupePgPropagation(rounds: number, warmup: number): Promise<Prop
   try {
     const netA = await Internode.start({ node: a, cluster: 'pg-bench', secret, listen: '127.0.0.1:0' });
     stops.unshift(() => netA.stop());
-    const netB = await Internode.start({ node: b, cluster: 'pg-bench', secret, listen: '127.0.0.1:0', seeds: [netA.address] });
+    const netB = await Internode.start({
+      node: b,
+      cluster: 'pg-bench',
+      secret,
+      listen: '127.0.0.1:0',
+      seeds: [netA.address],
+    });
     stops.unshift(() => netB.stop());
     const pgA = ProcessGroups.start({ node: a, internode: netA });
     const pgB = ProcessGroups.start({ node: b, internode: netB });
@@ -115,7 +129,8 @@ async function troupePgPropagation(rounds: number, warmup: number): Promise<Prop
     const next = async (kind: 'join' | 'leave'): Promise<void> => {
       const r = await within(`pg ${kind} seen on B`, STEP_TIMEOUT_MS, events.next());
       const e = r.value as PgEvent | undefined;
-      if (r.done === true || e === undefined || e.kind !== kind) throw new Error(`pg monitor on B: expected ${kind}, got ${JSON.stringify(e)}`);
+      if (r.done === true || e === undefined || e.kind !== kind)
+        throw new Error(`pg monitor on B: expected ${kind}, got ${JSON.stringify(e)}`);
     };
     const pid = a.spawn(async (ctx) => void (await ctx.receive((m) => m === 'stop')));
     // The first join reaches B once the scopes have synced (B's discover answered by A).
@@ -132,7 +147,8 @@ async function troupePgPropagation(rounds: number, warmup: number): Promise<Prop
       pgA.join(group, pid);
       await next('join');
       const t1 = now();
-      if (!pgB.members(group).some((p: Pid) => p.equals(pid))) throw new Error('pg: B saw the join event but members() lacks the pid');
+      if (!pgB.members(group).some((p: Pid) => p.equals(pid)))
+        throw new Error('pg: B saw the join event but members() lacks the pid');
       const t2 = now();
       pgA.leave(group, pid);
       await next('leave');
@@ -185,10 +201,15 @@ async function troupePgTwoProcesses(rounds: number, warmup: number): Promise<Pro
     });
     const next = async (kind: 'join' | 'leave'): Promise<number> => {
       const seen = await within(`pg ${kind} seen on B`, STEP_TIMEOUT_MS, new Promise<PgSeen>((r) => (waiting = r)));
-      if (seen.kind !== kind || !seen.inMembers) throw new Error(`pg watcher on B: expected ${kind} (in members), got ${JSON.stringify(seen)}`);
+      if (seen.kind !== kind || !seen.inMembers)
+        throw new Error(`pg watcher on B: expected ${kind} (in members), got ${JSON.stringify(seen)}`);
       return seen.atNs;
     };
-    await a.call(admin, { op: 'pg-watch', group, to: collector, events: 2 * (warmup + rounds + 1) }, { timeout: STEP_TIMEOUT_MS });
+    await a.call(
+      admin,
+      { op: 'pg-watch', group, to: collector, events: 2 * (warmup + rounds + 1) },
+      { timeout: STEP_TIMEOUT_MS },
+    );
     const pid = a.spawn(async (ctx) => void (await ctx.receive((m) => m === 'stop')));
     pgA.join(group, pid); // reaches B once the scopes have synced
     await next('join');
@@ -228,7 +249,12 @@ function freePort(): Promise<number> {
 }
 
 /** Runs a command to completion; resolves with its output, or with the spawn error (e.g. ENOENT). */
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string; error?: NodeJS.ErrnoException }> {
+function run(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+): Promise<{ code: number | null; stdout: string; stderr: string; error?: NodeJS.ErrnoException }> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -254,7 +280,8 @@ interface ErlangPropagation extends PropagationSamples {
 
 async function erlangPgPropagation(rounds: number, warmup: number): Promise<ErlangPropagation | { skipped: string }> {
   const probe = await run('erl', ['-noshell', '-eval', 'halt().'], process.env, 30_000);
-  if (probe.error !== undefined) return { skipped: `erl not available (${probe.error.code ?? probe.error.message}); apt-get install erlang-base` };
+  if (probe.error !== undefined)
+    return { skipped: `erl not available (${probe.error.code ?? probe.error.message}); apt-get install erlang-base` };
   // A private epmd on a free loopback port, our child, so nothing outlives the bench.
   const port = await freePort();
   const epmd = spawn('epmd', ['-port', String(port), '-address', '127.0.0.1'], { stdio: 'ignore' });
@@ -270,9 +297,23 @@ async function erlangPgPropagation(rounds: number, warmup: number): Promise<Erla
     const cookie = randomBytes(12).toString('hex');
     const source = join(ROOT, 'bench', 'erlang', 'pg_cross.erl');
     const evalCode = `{ok,M,B}=compile:file(${JSON.stringify(source)},[binary,report]), {module,M}=code:load_binary(M,"pg_cross.erl",B), M:main(B,["${rounds}","${warmup}"]).`;
-    const args = ['-name', 'pgbench_a@127.0.0.1', '-setcookie', cookie, '-start_epmd', 'false', '-kernel', 'inet_dist_use_interface', '{127,0,0,1}', '-noshell', '-eval', evalCode];
+    const args = [
+      '-name',
+      'pgbench_a@127.0.0.1',
+      '-setcookie',
+      cookie,
+      '-start_epmd',
+      'false',
+      '-kernel',
+      'inet_dist_use_interface',
+      '{127,0,0,1}',
+      '-noshell',
+      '-eval',
+      evalCode,
+    ];
     const result = await run('erl', args, { ...process.env, ERL_EPMD_PORT: String(port) }, 120_000);
-    if (result.code !== 0) return { skipped: `erl failed (code ${result.code}): ${(result.stderr + result.stdout).slice(0, 400)}` };
+    if (result.code !== 0)
+      return { skipped: `erl failed (code ${result.code}): ${(result.stderr + result.stdout).slice(0, 400)}` };
     const line = result.stdout.trim().split('\n').pop() ?? '';
     try {
       return JSON.parse(line) as ErlangPropagation;
@@ -297,7 +338,22 @@ class NodeProcess {
   constructor(name: string, cookieFile: string, seed: string | undefined) {
     this.name = name;
     const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-    const args = [...extra, '--expose-gc', '--import', 'tsx', join(ROOT, 'cli/main.ts'), 'node', '--name', name, '--listen', '127.0.0.1:0', '--cookie-file', cookieFile, '--log-level', 'warn'];
+    const args = [
+      ...extra,
+      '--expose-gc',
+      '--import',
+      'tsx',
+      join(ROOT, 'cli/main.ts'),
+      'node',
+      '--name',
+      name,
+      '--listen',
+      '127.0.0.1:0',
+      '--cookie-file',
+      cookieFile,
+      '--log-level',
+      'warn',
+    ];
     if (seed !== undefined) args.push('--join', seed);
     this.child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     process.once('exit', this.#kill); // whatever happens here, the child does not outlive us
@@ -308,7 +364,9 @@ class NodeProcess {
       lines.on('line', (l) => {
         if (l.startsWith('ready ')) resolve(l.split(' ')[2]!);
       });
-      this.child.once('exit', (code, signal) => reject(new Error(`node ${name} exited early (code ${code}, signal ${signal})`)));
+      this.child.once('exit', (code, signal) =>
+        reject(new Error(`node ${name} exited early (code ${code}, signal ${signal})`)),
+      );
       this.child.once('error', reject);
     });
   }
@@ -343,7 +401,8 @@ async function adminOf(node: Node, name: string): Promise<Pid> {
   let pid: Pid | undefined;
   const asker = node.spawn(async (ctx) => {
     ctx.send({ node: name, name: 'troupe' }, { type: 'whoami', from: ctx.self });
-    pid = ((await ctx.receive((m) => (m as { type?: string }).type === 'iam', { timeout: 10_000 })) as { pid: Pid }).pid;
+    pid = ((await ctx.receive((m) => (m as { type?: string }).type === 'iam', { timeout: 10_000 })) as { pid: Pid })
+      .pid;
   });
   await node.exited(asker);
   if (pid === undefined) throw new Error(`no admin process answered on ${name}`);
@@ -360,7 +419,12 @@ interface ConvergenceRun {
   readonly registerMsPerNode: Record<string, number>;
   readonly registrationsPerSecPerNode: number;
   /** Gap between consecutive polls of one node (its own clock): the measure's granularity. */
-  readonly pollGapMs: { readonly median: number; readonly max: number; readonly intervalAsked: number; readonly beforeConvergedPerNode: Record<string, number> };
+  readonly pollGapMs: {
+    readonly median: number;
+    readonly max: number;
+    readonly intervalAsked: number;
+    readonly beforeConvergedPerNode: Record<string, number>;
+  };
   readonly wire: {
     readonly bytesSent: number;
     readonly bytesPerRegistration: number;
@@ -369,8 +433,17 @@ interface ConvergenceRun {
     readonly registryDeltaBytesEstimated: number;
     readonly registryDeltaMessages: number;
   };
-  readonly memory: { readonly bytesPerNamePerReplica: Record<string, number>; readonly median: number; readonly gcRan: boolean };
-  readonly registry: { readonly outboxDropped: number; readonly aeRepairs: number; readonly aeRoundsStarted: number; readonly replicaFullDropped: number };
+  readonly memory: {
+    readonly bytesPerNamePerReplica: Record<string, number>;
+    readonly median: number;
+    readonly gcRan: boolean;
+  };
+  readonly registry: {
+    readonly outboxDropped: number;
+    readonly aeRepairs: number;
+    readonly aeRoundsStarted: number;
+    readonly replicaFullDropped: number;
+  };
   readonly observerCpuMs: number;
 }
 
@@ -395,12 +468,14 @@ async function registryConvergence(total: number, pollIntervalMs: number): Promi
     await until('cluster up', () => names.every((n) => net.upNodes().includes(n)));
     const admins = new Map<string, Pid>();
     for (const n of names) admins.set(n, await adminOf(node, n));
-    const ask = <T>(n: string, request: unknown, timeout = STEP_TIMEOUT_MS): Promise<T> => node.call<T>(admins.get(n)!, request, { timeout });
+    const ask = <T>(n: string, request: unknown, timeout = STEP_TIMEOUT_MS): Promise<T> =>
+      node.call<T>(admins.get(n)!, request, { timeout });
     // Every node sees the two others (each node's own membership, not only ours).
     await until('mesh up', async () => {
       for (const n of names) {
         const info = await ask<{ members: { node: string; state: string }[] }>(n, { op: 'info' });
-        if (names.filter((m) => m !== n).some((m) => !info.members.some((x) => x.node === m && x.state === 'up'))) return false;
+        if (names.filter((m) => m !== n).some((m) => !info.members.some((x) => x.node === m && x.state === 'up')))
+          return false;
       }
       return true;
     });
@@ -410,7 +485,11 @@ async function registryConvergence(total: number, pollIntervalMs: number): Promi
     const statsBefore = new Map<string, NodeStats>();
     for (const n of names) statsBefore.set(n, await ask<NodeStats>(n, { op: 'stats' }));
 
-    const shares = names.map((n, i) => ({ node: n, prefix: `${n}-`, count: Math.floor(total / names.length) + (i < total % names.length ? 1 : 0) }));
+    const shares = names.map((n, i) => ({
+      node: n,
+      prefix: `${n}-`,
+      count: Math.floor(total / names.length) + (i < total % names.length ? 1 : 0),
+    }));
     const ranges = shares.map((s) => ({ prefix: s.prefix, count: s.count }));
     const cpu0 = process.cpuUsage();
     const registered = new Map<string, { sentAtNs: number; doneAtNs: number }>();
@@ -418,7 +497,11 @@ async function registryConvergence(total: number, pollIntervalMs: number): Promi
     await Promise.all(
       shares.map(async (s) => {
         const sentAtNs = clockNs();
-        const r = await ask<{ registered: number; doneAtNs: number }>(s.node, { op: 'register-many-timed', prefix: s.prefix, count: s.count }, 120_000);
+        const r = await ask<{ registered: number; doneAtNs: number }>(
+          s.node,
+          { op: 'register-many-timed', prefix: s.prefix, count: s.count },
+          120_000,
+        );
         if (r.registered !== s.count) throw new Error(`${s.node} registered ${r.registered} of ${s.count}`);
         registered.set(s.node, { sentAtNs, doneAtNs: r.doneAtNs });
         // Poll this node until it sees every name of every range.
@@ -427,7 +510,10 @@ async function registryConvergence(total: number, pollIntervalMs: number): Promi
         let lastAt: number | undefined;
         const deadline = Date.now() + 60_000;
         for (;;) {
-          const scan = await ask<{ next: number[]; atNs: number }>(s.node, { op: 'names-scan', ranges: ranges.map((rg, i) => ({ ...rg, from: from[i] })) });
+          const scan = await ask<{ next: number[]; atNs: number }>(s.node, {
+            op: 'names-scan',
+            ranges: ranges.map((rg, i) => ({ ...rg, from: from[i] })),
+          });
           if (lastAt !== undefined) gaps.push((scan.atNs - lastAt) / 1e6);
           lastAt = scan.atNs;
           scan.next.forEach((v, i) => (from[i] = v));
@@ -435,7 +521,8 @@ async function registryConvergence(total: number, pollIntervalMs: number): Promi
             converged.set(s.node, { atNs: scan.atNs, gaps });
             return;
           }
-          if (Date.now() > deadline) throw new Error(`${s.node} did not converge: ${JSON.stringify(from)} of ${JSON.stringify(ranges)}`);
+          if (Date.now() > deadline)
+            throw new Error(`${s.node} did not converge: ${JSON.stringify(from)} of ${JSON.stringify(ranges)}`);
           await sleep(pollIntervalMs);
         }
       }),
@@ -452,16 +539,23 @@ async function registryConvergence(total: number, pollIntervalMs: number): Promi
     for (const n of names) memAfter.set(n, await ask<Memory>(n, { op: 'memory', gc: true }));
 
     const lastRegistrationNs = Math.max(...[...registered.values()].map((r) => r.doneAtNs));
-    const perNodeMs = Object.fromEntries(names.map((n) => [n, round((converged.get(n)!.atNs - lastRegistrationNs) / 1e6, 1)]));
-    const registerMsPerNode = Object.fromEntries(names.map((n) => [n, round((registered.get(n)!.doneAtNs - registered.get(n)!.sentAtNs) / 1e6, 1)]));
+    const perNodeMs = Object.fromEntries(
+      names.map((n) => [n, round((converged.get(n)!.atNs - lastRegistrationNs) / 1e6, 1)]),
+    );
+    const registerMsPerNode = Object.fromEntries(
+      names.map((n) => [n, round((registered.get(n)!.doneAtNs - registered.get(n)!.sentAtNs) / 1e6, 1)]),
+    );
     const gaps = [...converged.values()].flatMap((c) => c.gaps);
     const sum = (f: (n: string) => number): number => names.reduce((acc, n) => acc + f(n), 0);
     const bytesSent = sum((n) => statsAfter.get(n)!.net.bytesSent - statsBefore.get(n)!.net.bytesSent);
-    const namesDelta = (k: keyof RegistryCounters): number => sum((n) => (statsAfter.get(n)!.names?.[k] ?? 0) - (statsBefore.get(n)!.names?.[k] ?? 0));
+    const namesDelta = (k: keyof RegistryCounters): number =>
+      sum((n) => (statsAfter.get(n)!.names?.[k] ?? 0) - (statsBefore.get(n)!.names?.[k] ?? 0));
     // Each node broadcasts to every up peer: the two other nodes and this observer.
     const receivers = statsAfter.get(names[0]!)!.net.up;
     const perName = bytesSent / total;
-    const bytesPerNamePerReplica = Object.fromEntries(names.map((n) => [n, round((memAfter.get(n)!.heapUsed - memBefore.get(n)!.heapUsed) / total)]));
+    const bytesPerNamePerReplica = Object.fromEntries(
+      names.map((n) => [n, round((memAfter.get(n)!.heapUsed - memBefore.get(n)!.heapUsed) / total)]),
+    );
     return {
       names: total,
       convergenceMs: Math.max(...Object.values(perNodeMs)),
@@ -480,7 +574,9 @@ async function registryConvergence(total: number, pollIntervalMs: number): Promi
         // In a cluster of the three nodes alone (each registration reaches the two others).
         bytesPerRegistration: round((perName / receivers) * (names.length - 1), 1),
         bytesPerNamePerReceivingReplica: round(perName / receivers, 1),
-        registryFramesSent: sum((n) => statsAfter.get(n)!.net.framesSent.registry - statsBefore.get(n)!.net.framesSent.registry),
+        registryFramesSent: sum(
+          (n) => statsAfter.get(n)!.net.framesSent.registry - statsBefore.get(n)!.net.framesSent.registry,
+        ),
         registryDeltaBytesEstimated: namesDelta('deltaBytesSent'),
         registryDeltaMessages: namesDelta('deltaMessagesSent'),
       },
@@ -524,7 +620,12 @@ function medianRun(runs: readonly PropagationFigures[]): PropagationFigures & { 
     maxUs: median(runs.map((r) => pick(r).maxUs)),
   });
   // Cold: the first run only (later runs in this process start with optimised code).
-  return { join: med((r) => r.join), leave: med((r) => r.leave), coldJoin: runs[0]!.coldJoin, joinP50Runs: runs.map((r) => r.join.p50Us) };
+  return {
+    join: med((r) => r.join),
+    leave: med((r) => r.leave),
+    coldJoin: runs[0]!.coldJoin,
+    joinP50Runs: runs.map((r) => r.join.p50Us),
+  };
 }
 
 const bench: BenchModule = async ({ quick }) => {
@@ -578,9 +679,12 @@ const bench: BenchModule = async ({ quick }) => {
   return {
     pgPropagation: {
       layout: {
-        troupe: 'node A here (Node+Internode+ProcessGroups), node B a `troupe node` child process; ws on 127.0.0.1; seen = a watcher process on B takes the monitor event from its mailbox (members() checked), its time on the shared monotonic clock',
-        troupeInProcessPair: 'both nodes in this process (one event loop), real ws on 127.0.0.1; seen = B’s monitor iterator yields (members() checked)',
-        erlang: 'two Erlang nodes (OS processes), distribution over TCP on 127.0.0.1, private epmd; seen = a watcher process on B gets the pg:monitor message (get_members checked), os:system_time on both',
+        troupe:
+          'node A here (Node+Internode+ProcessGroups), node B a `troupe node` child process; ws on 127.0.0.1; seen = a watcher process on B takes the monitor event from its mailbox (members() checked), its time on the shared monotonic clock',
+        troupeInProcessPair:
+          'both nodes in this process (one event loop), real ws on 127.0.0.1; seen = B’s monitor iterator yields (members() checked)',
+        erlang:
+          'two Erlang nodes (OS processes), distribution over TCP on 127.0.0.1, private epmd; seen = a watcher process on B gets the pg:monitor message (get_members checked), os:system_time on both',
         rounds: 'one join then one leave at a time, the next only after B saw the previous',
       },
       repetitions: pgReps,
@@ -605,7 +709,8 @@ const bench: BenchModule = async ({ quick }) => {
       aim: 'troupe join p50 <= Erlang join p50 (ratio <= 1)',
     },
     registryConvergence: {
-      layout: '3 troupe node processes (cli/main.ts --expose-gc) + an observer node in this process driving their admin process; the observer is a 4th internode peer and receives (decodes, ignores) every registry delta too',
+      layout:
+        '3 troupe node processes (cli/main.ts --expose-gc) + an observer node in this process driving their admin process; the observer is a 4th internode peer and receives (decodes, ignores) every registry delta too',
       names: total,
       repetitions,
       median: mid,

@@ -24,7 +24,12 @@ function registrationsPerSecond(n: number): Record<string, unknown> {
   const map = new Map<string, Pid>();
   for (let i = 0; i < n; i++) map.set(names[i] as string, pids[i] as Pid);
   const baselineMs = performance.now() - t;
-  const core = new EventualRegistryCore({ node: 'node-a', incarnation: 1, random: seededRandom(1), maxNamesPerNode: n });
+  const core = new EventualRegistryCore({
+    node: 'node-a',
+    incarnation: 1,
+    random: seededRandom(1),
+    maxNamesPerNode: n,
+  });
   core.nodeUp('node-b', 1, 0);
   t = performance.now();
   for (let i = 0; i < n; i++) core.register(names[i] as string, pids[i] as Pid);
@@ -85,7 +90,9 @@ function convergence(total: number): Record<string, unknown> {
     wallMsToConverge: Math.round(performance.now() - t),
     messages: sim.messagesSent - messagesBefore,
     wireBytesTotal: sim.bytesSent - bytesBefore,
-    wireBytesPerNamePerReceivingReplica: Number(((sim.bytesSent - bytesBefore) / (perNode * sim.nodes.length * (sim.nodes.length - 1))).toFixed(1)),
+    wireBytesPerNamePerReceivingReplica: Number(
+      ((sim.bytesSent - bytesBefore) / (perNode * sim.nodes.length * (sim.nodes.length - 1))).toFixed(1),
+    ),
   };
 }
 
@@ -106,10 +113,16 @@ function memoryChild(total: number): Record<string, unknown> {
     const src = new EventualRegistryCore({ node, incarnation: 1, random: seededRandom(o), maxNamesPerNode: total });
     src.nodeUp('replica', 1, 0);
     for (let i = 0; i < total / owners; i++) src.register(`${node}-service-${i}`, new Pid(node, i + 1, 1));
-    for (let now = 1; src.outboxSize > 0; now++) for (const out of src.tick(now)) if (out.type === 'broadcast') messages.push({ from: node, bytes: encode(out.message) });
+    for (let now = 1; src.outboxSize > 0; now++)
+      for (const out of src.tick(now))
+        if (out.type === 'broadcast') messages.push({ from: node, bytes: encode(out.message) });
   }
   const before = heap();
-  let replica: EventualRegistryCore | undefined = new EventualRegistryCore({ node: 'replica', incarnation: 1, random: seededRandom(9) });
+  let replica: EventualRegistryCore | undefined = new EventualRegistryCore({
+    node: 'replica',
+    incarnation: 1,
+    random: seededRandom(9),
+  });
   for (let o = 0; o < owners; o++) replica.nodeUp(`node-${o}`, 1, 0);
   for (const m of messages) replica.receive(m.from, decode(m.bytes));
   const after = heap();
@@ -119,7 +132,12 @@ function memoryChild(total: number): Record<string, unknown> {
   const ownPids = Array.from({ length: total }, (_, i) => new Pid('owner', i + 1, 1));
   const ownNames = Array.from({ length: total }, (_, i) => `owner-service-${i}`);
   const beforeOwn = heap();
-  let owner: EventualRegistryCore | undefined = new EventualRegistryCore({ node: 'owner', incarnation: 1, random: seededRandom(3), maxNamesPerNode: total });
+  let owner: EventualRegistryCore | undefined = new EventualRegistryCore({
+    node: 'owner',
+    incarnation: 1,
+    random: seededRandom(3),
+    maxNamesPerNode: total,
+  });
   for (let i = 0; i < total; i++) owner.register(ownNames[i] as string, ownPids[i] as Pid);
   owner.tick(1); // no peer: the outbox is emptied, as after a broadcast
   const afterOwn = heap();
@@ -144,7 +162,11 @@ function memoryChild(total: number): Record<string, unknown> {
 function memory(total: number): Record<string, unknown> {
   const file = fileURLToPath(import.meta.url);
   try {
-    const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', file, MEMORY_CHILD_FLAG, String(total)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    const out = execFileSync(
+      process.execPath,
+      ['--expose-gc', '--import', 'tsx', file, MEMORY_CHILD_FLAG, String(total)],
+      { encoding: 'utf8', maxBuffer: 1 << 20 },
+    );
     const last = out.trim().split('\n').at(-1) ?? '{}';
     return JSON.parse(last) as Record<string, unknown>;
   } catch (err) {

@@ -29,7 +29,8 @@ const cpuUs = (): number => {
   const u = process.cpuUsage();
   return u.user + u.system;
 };
-const rawLength = (data: RawData): number => (Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength);
+const rawLength = (data: RawData): number =>
+  Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
 
 const node = await Node.start({ name: 'bench-peer', incarnation: 1 });
 const net = await Internode.start({ node, cluster: 'bench', secret, listen: '127.0.0.1:0' });
@@ -111,5 +112,10 @@ process.stdin.on('end', () => void stop());
 process.stdin.resume();
 process.on('SIGTERM', () => void stop());
 
-const ready: PeerReady = { internode: net.address, raw: `ws://127.0.0.1:${port}`, sink: sink.toString(), echo: echo.toString() };
+const ready: PeerReady = {
+  internode: net.address,
+  raw: `ws://127.0.0.1:${port}`,
+  sink: sink.toString(),
+  echo: echo.toString(),
+};
 process.stdout.write(JSON.stringify(ready) + '\n');

@@ -34,7 +34,10 @@ const REPLY_TIMEOUT_MS = 60_000;
 /** One ping-pong round trip never takes this long unless a message was lost. */
 const ROUND_TRIP_TIMEOUT_MS = 5_000;
 /** BENCH_VERBOSE=1 prints each step's figures to stderr as it finishes. */
-const progress = process.env.BENCH_VERBOSE === '1' ? (step: string, v: unknown): void => void process.stderr.write(`${step} ${JSON.stringify(v)}\n`) : (): void => {};
+const progress =
+  process.env.BENCH_VERBOSE === '1'
+    ? (step: string, v: unknown): void => void process.stderr.write(`${step} ${JSON.stringify(v)}\n`)
+    : (): void => {};
 
 interface Throughput {
   readonly msgsPerSec: number;
@@ -132,7 +135,13 @@ interface Cluster {
 
 export async function joinPeer(ready: PeerReady, secret: string): Promise<Cluster> {
   const node = await Node.start({ name: 'bench-main', incarnation: 1 });
-  const net = await Internode.start({ node, cluster: 'bench', secret, listen: '127.0.0.1:0', seeds: [ready.internode] });
+  const net = await Internode.start({
+    node,
+    cluster: 'bench',
+    secret,
+    listen: '127.0.0.1:0',
+    seeds: [ready.internode],
+  });
   await peerUp(net);
   const events: NodeEvent[] = [];
   net.subscribe((e) => void events.push(e));
@@ -185,7 +194,10 @@ class NodeEventsError extends Error {
  * Runs `body` as a process on the bench node and resolves with its result (or its error). A
  * node event in the meantime (the peer seen down, then up again) voids the figures: it fails too.
  */
-async function inProcess<T>(c: Cluster, body: (ctx: Parameters<Parameters<Node['spawn']>[0]>[0]) => Promise<T>): Promise<T> {
+async function inProcess<T>(
+  c: Cluster,
+  body: (ctx: Parameters<Parameters<Node['spawn']>[0]>[0]) => Promise<T>,
+): Promise<T> {
   const seen = c.events.length;
   const result = await new Promise<T>((resolve, reject) => {
     c.node.spawn(async (ctx) => {
@@ -195,15 +207,25 @@ async function inProcess<T>(c: Cluster, body: (ctx: Parameters<Parameters<Node['
         const events = c.events.slice(seen);
         const why = err instanceof Error ? err.message : String(err);
         const message = `${why}${events.length > 0 ? `; node events meanwhile: ${JSON.stringify(events)}` : ''}`;
-        reject(events.length > 0 ? new NodeEventsError(message, events, { cause: err }) : new Error(message, { cause: err }));
+        reject(
+          events.length > 0 ? new NodeEventsError(message, events, { cause: err }) : new Error(message, { cause: err }),
+        );
       }
     });
   });
-  if (c.events.length > seen) throw new NodeEventsError(`node events during a measurement: ${JSON.stringify(c.events.slice(seen))}`, c.events.slice(seen));
+  if (c.events.length > seen)
+    throw new NodeEventsError(
+      `node events during a measurement: ${JSON.stringify(c.events.slice(seen))}`,
+      c.events.slice(seen),
+    );
   return result;
 }
 
-export async function internodeOneWay(c: Cluster, payload: Buffer, n: number): Promise<Throughput & { framesPerWsMessage: number; waitedForRoom: number }> {
+export async function internodeOneWay(
+  c: Cluster,
+  payload: Buffer,
+  n: number,
+): Promise<Throughput & { framesPerWsMessage: number; waitedForRoom: number }> {
   const before = c.net.stats();
   let waited = 0;
   const { seconds, count, bytes, senderCpu, receiverCpu } = await inProcess(c, async (ctx) => {
@@ -223,9 +245,16 @@ export async function internodeOneWay(c: Cluster, payload: Buffer, n: number): P
     }
     await c.net.sendAwait(ctx.self, c.sink, { type: 'end', from: ctx.self });
     const r = (await ctx.receive({ timeout: REPLY_TIMEOUT_MS })) as SinkReply;
-    return { seconds: (now() - t0) / 1000, count: r.count, bytes: r.bytes, senderCpu: cpuUs() - cpu0, receiverCpu: r.cpuUs - start.cpuUs };
+    return {
+      seconds: (now() - t0) / 1000,
+      count: r.count,
+      bytes: r.bytes,
+      senderCpu: cpuUs() - cpu0,
+      receiverCpu: r.cpuUs - start.cpuUs,
+    };
   });
-  if (count !== n || bytes !== n * payload.length) throw new Error(`internode one-way: the sink counted ${count} of ${n}`);
+  if (count !== n || bytes !== n * payload.length)
+    throw new Error(`internode one-way: the sink counted ${count} of ${n}`);
   const after = c.net.stats();
   const messages = after.messagesSent - before.messagesSent;
   const frames = after.framesSent.user - before.framesSent.user;
@@ -247,7 +276,8 @@ export async function internodePingPong(c: Cluster, payload: Buffer, rounds: num
       ctx.send(c.echo, [ctx.self, payload]);
       const back = await ctx.receive({ timeout: ROUND_TRIP_TIMEOUT_MS });
       lat[i] = now() - t;
-      if (!(back instanceof Uint8Array) || back.length !== payload.length) throw new Error('internode ping-pong: wrong reply');
+      if (!(back instanceof Uint8Array) || back.length !== payload.length)
+        throw new Error('internode ping-pong: wrong reply');
     }
     return lat;
   });
@@ -383,7 +413,11 @@ function summarize(runs: Throughput[]): Throughput & { runs: number[] } {
 }
 
 function summarizeLatency(runs: Latency[]): Latency {
-  return { p50Us: median(runs.map((r) => r.p50Us)), p99Us: median(runs.map((r) => r.p99Us)), meanUs: median(runs.map((r) => r.meanUs)) };
+  return {
+    p50Us: median(runs.map((r) => r.p50Us)),
+    p99Us: median(runs.map((r) => r.p99Us)),
+    meanUs: median(runs.map((r) => r.meanUs)),
+  };
 }
 
 const bench: BenchModule = async ({ quick }) => {
@@ -440,11 +474,20 @@ const bench: BenchModule = async ({ quick }) => {
       waitedForRoom += b.waitedForRoom;
       rawLarge.push(await rawOneWay(url, large, counts.large));
       progress('raw one-way 4 KiB', rawLarge.at(-1));
-      inPingSmall.push(await measured(c, 'internode ping-pong 100 B', () => internodePingPong(c, small, counts.rounds)));
+      inPingSmall.push(
+        await measured(c, 'internode ping-pong 100 B', () => internodePingPong(c, small, counts.rounds)),
+      );
       rawPingSmall.push(await rawPingPong(url, small, counts.rounds));
-      inPingLarge.push(await measured(c, 'internode ping-pong 4 KiB', () => internodePingPong(c, large, counts.rounds)));
+      inPingLarge.push(
+        await measured(c, 'internode ping-pong 4 KiB', () => internodePingPong(c, large, counts.rounds)),
+      );
       rawPingLarge.push(await rawPingPong(url, large, counts.rounds));
-      progress('ping-pong (internode 100 B, raw 100 B, internode 4 KiB, raw 4 KiB)', [inPingSmall.at(-1), rawPingSmall.at(-1), inPingLarge.at(-1), rawPingLarge.at(-1)]);
+      progress('ping-pong (internode 100 B, raw 100 B, internode 4 KiB, raw 4 KiB)', [
+        inPingSmall.at(-1),
+        rawPingSmall.at(-1),
+        inPingLarge.at(-1),
+        rawPingLarge.at(-1),
+      ]);
     }
     const stats = c.net.stats();
 

@@ -96,7 +96,7 @@ function propagateOpsPerSec(count: number): number {
   a.peerUp('b', 1);
   b.peerUp('a', 1);
   const pump = (): void => {
-    for (let moved = true; moved; ) {
+    for (let moved = true; moved;) {
       moved = false;
       for (const [from, to] of [
         [a, b],
@@ -134,7 +134,10 @@ interface ErlangFigures {
 function runErlang(quick: boolean): ErlangFigures | { skipped: string } {
   const script = join(here, 'erlang', 'pg_bench.erl');
   const result = spawnSync('escript', quick ? [script, 'quick'] : [script], { encoding: 'utf8', timeout: 300_000 });
-  if (result.error !== undefined) return { skipped: `escript not available (${(result.error as NodeJS.ErrnoException).code ?? result.error.message}); apt-get install erlang-base` };
+  if (result.error !== undefined)
+    return {
+      skipped: `escript not available (${(result.error as NodeJS.ErrnoException).code ?? result.error.message}); apt-get install erlang-base`,
+    };
   if (result.status !== 0) return { skipped: `escript failed (${result.status}): ${result.stderr.slice(0, 300)}` };
   const line = result.stdout.trim().split('\n').pop() ?? '';
   try {

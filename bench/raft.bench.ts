@@ -66,7 +66,8 @@ function pump(c: Cluster): void {
 function compact(c: Cluster): void {
   for (const [id, n] of c.nodes) {
     const applied = c.applied.get(id) as number;
-    if (applied - (n.snapshotMeta()?.index ?? 0) > 10_000) n.step({ type: 'snapshotTaken', index: applied, data: new Uint8Array(0) });
+    if (applied - (n.snapshotMeta()?.index ?? 0) > 10_000)
+      n.step({ type: 'snapshotTaken', index: applied, data: new Uint8Array(0) });
   }
 }
 
@@ -96,7 +97,11 @@ function unbatched(rounds: number): { rounds: number; ms: number; roundsPerSec: 
   return { rounds, ms: Math.round(ms), roundsPerSec: Math.round((rounds / ms) * 1000) };
 }
 
-function batched(entries: number, batch: number, pipeline: number): { entries: number; batch: number; pipeline: number; ms: number; entriesPerSec: number } {
+function batched(
+  entries: number,
+  batch: number,
+  pipeline: number,
+): { entries: number; batch: number; pipeline: number; ms: number; entriesPerSec: number } {
   const c = makeCluster();
   const leader = elect(c);
   const cmds = Array.from({ length: batch }, () => payload);
@@ -116,7 +121,14 @@ function batched(entries: number, batch: number, pipeline: number): { entries: n
   return { entries: proposed, batch, pipeline, ms: Math.round(ms), entriesPerSec: Math.round((proposed / ms) * 1000) };
 }
 
-function chaos(seeds: number): { seeds: number; steps: number; events: number; ms: number; stepsPerSec: number; eventsPerSec: number } {
+function chaos(seeds: number): {
+  seeds: number;
+  steps: number;
+  events: number;
+  ms: number;
+  stepsPerSec: number;
+  eventsPerSec: number;
+} {
   let steps = 0;
   let events = 0;
   const t0 = performance.now();
@@ -127,7 +139,14 @@ function chaos(seeds: number): { seeds: number; steps: number; events: number; m
     events += r.stats.events;
   }
   const ms = performance.now() - t0;
-  return { seeds, steps, events, ms: Math.round(ms), stepsPerSec: Math.round((steps / ms) * 1000), eventsPerSec: Math.round((events / ms) * 1000) };
+  return {
+    seeds,
+    steps,
+    events,
+    ms: Math.round(ms),
+    stepsPerSec: Math.round((steps / ms) * 1000),
+    eventsPerSec: Math.round((events / ms) * 1000),
+  };
 }
 
 const bench: BenchModule = async ({ quick }) => {
@@ -142,7 +161,8 @@ const bench: BenchModule = async ({ quick }) => {
     batched: { ...b, aim: 500_000, ratioToAim: Number((b.entriesPerSec / 500_000).toFixed(2)) },
     chaos: { ...ch, aim: 10_000, ratioToAim: Number((ch.stepsPerSec / 10_000).toFixed(2)) },
     anchor: 'a pure engine elsewhere: 1,000 rounds in < 10 ms (100k rounds/s) in a unit test',
-    notes: 'round = propose one command on the leader, replicate to 2 followers, commit and apply on the leader; writes are durable at once; 5-node chaos runs of sim/raft',
+    notes:
+      'round = propose one command on the leader, replicate to 2 followers, commit and apply on the leader; writes are durable at once; 5-node chaos runs of sim/raft',
   };
 };
 

@@ -144,7 +144,9 @@ function gc(): void {
   (globalThis as { gc?: () => void }).gc?.();
 }
 
-async function idleMemory(count: number): Promise<{ bytesPerProcess: number; baselineBytesPerWaiter: number; measuredWithGc: boolean }> {
+async function idleMemory(
+  count: number,
+): Promise<{ bytesPerProcess: number; baselineBytesPerWaiter: number; measuredWithGc: boolean }> {
   const measuredWithGc = typeof (globalThis as { gc?: unknown }).gc === 'function';
   const node = await Node.start({ name: 'bench', incarnation: 1 });
   gc();
@@ -168,7 +170,11 @@ async function idleMemory(count: number): Promise<{ bytesPerProcess: number; bas
   const b1 = process.memoryUsage().heapUsed;
   const baseline = (b1 - b0) / count;
   for (const r of parked.values()) r(undefined);
-  return { bytesPerProcess: Math.round((after - before) / count), baselineBytesPerWaiter: Math.round(baseline), measuredWithGc };
+  return {
+    bytesPerProcess: Math.round((after - before) / count),
+    baselineBytesPerWaiter: Math.round(baseline),
+    measuredWithGc,
+  };
 }
 
 const ratio = (ours: number, base: number): number => Math.round((ours / base) * 1000) / 1000;
@@ -191,9 +197,24 @@ const bench: BenchModule = async ({ quick }) => {
   const spBase = await spawnExitBaseline(spawns);
   const mem = await idleMemory(idle);
   return {
-    oneWay: { msgsPerSec: rounded(ow), baselineMsgsPerSec: rounded(owBase), ratioToBaseline: ratio(ow, owBase), messages: msgs },
-    pingPong: { roundTripsPerSec: rounded(pp), baselineRoundTripsPerSec: rounded(ppBase), ratioToBaseline: ratio(pp, ppBase), rounds },
-    spawnExit: { perSec: rounded(sp), baselinePerSec: rounded(spBase), ratioToBaseline: ratio(sp, spBase), processes: spawns },
+    oneWay: {
+      msgsPerSec: rounded(ow),
+      baselineMsgsPerSec: rounded(owBase),
+      ratioToBaseline: ratio(ow, owBase),
+      messages: msgs,
+    },
+    pingPong: {
+      roundTripsPerSec: rounded(pp),
+      baselineRoundTripsPerSec: rounded(ppBase),
+      ratioToBaseline: ratio(pp, ppBase),
+      rounds,
+    },
+    spawnExit: {
+      perSec: rounded(sp),
+      baselinePerSec: rounded(spBase),
+      ratioToBaseline: ratio(sp, spBase),
+      processes: spawns,
+    },
     idleProcess: { ...mem, processes: idle },
     aims: { oneWayMsgsPerSec: 3_000_000, spawnsPerSec: 500_000, bytesPerIdleProcess: 2048 },
   };

@@ -62,7 +62,9 @@ async function runtimeTour(out: (line: string) => void): Promise<void> {
     strategy: 'one_for_one',
     intensity: 3,
     periodMs: 5_000,
-    children: [{ id: 'counter', start: (ctx) => startServer(ctx, counter, undefined, { link: true, name: 'counter' }) }],
+    children: [
+      { id: 'counter', start: (ctx) => startServer(ctx, counter, undefined, { link: true, name: 'counter' }) },
+    ],
   });
   await node.call('counter', { op: 'incr' });
   const two = await node.call<number>('counter', { op: 'incr' });
@@ -83,7 +85,9 @@ async function runtimeTour(out: (line: string) => void): Promise<void> {
   );
   await new Promise((r) => setImmediate(r));
   const observed = node.exited(observer);
-  await node.call('counter', { op: 'crash' }).catch((err: { code: string }) => out(`call to the crashing server failed with ${err.code}`));
+  await node
+    .call('counter', { op: 'crash' })
+    .catch((err: { code: string }) => out(`call to the crashing server failed with ${err.code}`));
   await observed;
 
   // 4. the supervisor restarted the child under the same name
@@ -93,7 +97,9 @@ async function runtimeTour(out: (line: string) => void): Promise<void> {
     restarted = node.whereis('counter');
   }
   const children = await whichChildren(node, sup);
-  out(`supervisor: restarted 'counter' as ${restarted?.toString()} (children: ${children.map((c) => c.id).join(', ')})`);
+  out(
+    `supervisor: restarted 'counter' as ${restarted?.toString()} (children: ${children.map((c) => c.id).join(', ')})`,
+  );
   out(`fresh state after restart: counter = ${await node.call<number>('counter', { op: 'get' })}`);
 
   const stats = node.stats();
@@ -146,7 +152,9 @@ async function clusterTour(out: (line: string) => void): Promise<void> {
   try {
     const t0 = Date.now();
     await eventually('the full mesh', () => all.every((m) => m.net.upNodes().length === 2));
-    out(`cluster formed in ${Date.now() - t0} ms: a (${a.net.address}) was the seed; b and c found each other through it`);
+    out(
+      `cluster formed in ${Date.now() - t0} ms: a (${a.net.address}) was the seed; b and c found each other through it`,
+    );
 
     // Process groups: two workers per node join 'workers'; they answer jobs with their node name.
     const answers: string[] = [];
@@ -166,7 +174,9 @@ async function clusterTour(out: (line: string) => void): Promise<void> {
     }
     const monitor = a.pg.monitor('workers');
     await eventually('group propagation', () => all.every((m) => m.pg.members('workers').length === 6));
-    out(`pg: 'workers' has ${c.pg.members('workers').length} members seen from c; ${c.pg.localMembers('workers').length} of them are local to c`);
+    out(
+      `pg: 'workers' has ${c.pg.members('workers').length} members seen from c; ${c.pg.localMembers('workers').length} of them are local to c`,
+    );
     const sent = b.pg.broadcast('workers', { job: 'job-1', replyTo: collector });
     await eventually('the broadcast answers', () => answers.length === 6);
     out(`pg: a broadcast from b reached ${sent} workers; answers: ${[...new Set(answers)].sort().join(', ')}`);
@@ -180,10 +190,15 @@ async function clusterTour(out: (line: string) => void): Promise<void> {
       }
     });
     b.names.register('leader', leader);
-    await eventually('name propagation', () => a.names.whereis('leader') !== undefined && c.names.whereis('leader') !== undefined);
+    await eventually(
+      'name propagation',
+      () => a.names.whereis('leader') !== undefined && c.names.whereis('leader') !== undefined,
+    );
     c.names.send('leader', 'hello from c');
     await eventually('the named send', () => answers.includes('leader got hello from c'));
-    out(`registry: 'leader' registered on b is ${c.names.whereis('leader')?.toString()} as seen from c; c sent it a message by name`);
+    out(
+      `registry: 'leader' registered on b is ${c.names.whereis('leader')?.toString()} as seen from c; c sent it a message by name`,
+    );
 
     // Two nodes claim one name at once: every node settles on the same owner; the loser is told.
     const lost: NameLostMessage[] = [];
@@ -193,19 +208,27 @@ async function clusterTour(out: (line: string) => void): Promise<void> {
       });
     a.names.register('config', claimant(a));
     c.names.register('config', claimant(c));
-    await eventually('conflict resolution', () => lost.length === 1 && all.every((m) => m.names.whereis('config')?.equals(a.names.whereis('config')!)));
-    out(`registry: a and c both claimed 'config'; all nodes agree on ${a.names.whereis('config')?.toString()}, and the other claimant was told it lost`);
+    await eventually(
+      'conflict resolution',
+      () => lost.length === 1 && all.every((m) => m.names.whereis('config')?.equals(a.names.whereis('config')!)),
+    );
+    out(
+      `registry: a and c both claimed 'config'; all nodes agree on ${a.names.whereis('config')?.toString()}, and the other claimant was told it lost`,
+    );
 
     // c leaves: its workers leave the group (one event for its whole block), its names go after the grace.
     const events: string[] = [];
     const reading = (async () => {
-      for await (const e of monitor) if (e.kind === 'leave') events.push(`one leave event carrying ${e.pids.length} pids`);
+      for await (const e of monitor)
+        if (e.kind === 'leave') events.push(`one leave event carrying ${e.pids.length} pids`);
     })();
     await stopMember(c);
     await eventually('c leaving', () => a.pg.members('workers').length === 4 && b.pg.members('workers').length === 4);
     monitor.demonitor();
     await reading;
-    out(`c left: a and b see ${a.net.upNodes().length} peer each; 'workers' lost c's block (${events.join(', ')}); ${a.pg.members('workers').length} members remain`);
+    out(
+      `c left: a and b see ${a.net.upNodes().length} peer each; 'workers' lost c's block (${events.join(', ')}); ${a.pg.members('workers').length} members remain`,
+    );
   } finally {
     for (const m of all) await stopMember(m);
   }

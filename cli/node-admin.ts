@@ -92,7 +92,13 @@ export function startAdmin(node: Node, net: Internode, deps: AdminDeps = {}): Pr
       switch (req.op) {
         case 'info':
           return {
-            reply: { node: node.name, incarnation: node.incarnation, address: net.address, members: net.members(), processes: node.stats().processes } satisfies AdminInfo,
+            reply: {
+              node: node.name,
+              incarnation: node.incarnation,
+              address: net.address,
+              members: net.members(),
+              processes: node.stats().processes,
+            } satisfies AdminInfo,
             state,
           };
         case 'ping':
@@ -143,7 +149,7 @@ export function startAdmin(node: Node, net: Internode, deps: AdminDeps = {}): Pr
           const max = Math.max(0, Math.min(MAX_WATCH_EVENTS, Math.floor(req.events)));
           const watcher = node.spawn(async (ctx) => {
             pg.scope().monitorFrom(ctx, req.group);
-            for (let seen = 0; seen < max; ) {
+            for (let seen = 0; seen < max;) {
               const m = await ctx.receive();
               if (!isPgMessage(m) || m.event.kind === 'overflow') continue;
               const atNs = clockNs();
@@ -164,7 +170,8 @@ export function startAdmin(node: Node, net: Internode, deps: AdminDeps = {}): Pr
     },
     handleInfo(message, state, ctx) {
       const m = message as Partial<WhoAmI>;
-      if (!isCall(message) && m.type === 'whoami' && m.from !== undefined) ctx.send(m.from, { type: 'iam', pid: ctx.self });
+      if (!isCall(message) && m.type === 'whoami' && m.from !== undefined)
+        ctx.send(m.from, { type: 'iam', pid: ctx.self });
       return { state };
     },
   };

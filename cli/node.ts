@@ -55,7 +55,10 @@ export function parseNodeArgs(argv: string[], env: NodeJS.ProcessEnv): NodeConfi
     },
     strict: true,
   });
-  if (values.cookie !== undefined) throw new UsageError('--cookie is refused: a secret on the command line is visible to every user; use --cookie-file or TROUPE_COOKIE');
+  if (values.cookie !== undefined)
+    throw new UsageError(
+      '--cookie is refused: a secret on the command line is visible to every user; use --cookie-file or TROUPE_COOKIE',
+    );
   if (values.name === undefined) throw new UsageError('--name is required');
   if (values.listen === undefined) throw new UsageError('--listen is required');
   let secret: Buffer;
@@ -65,7 +68,8 @@ export function parseNodeArgs(argv: string[], env: NodeJS.ProcessEnv): NodeConfi
   const trimmed = Buffer.from(secret.toString('utf8').trim(), 'utf8');
   let tls: TlsOptions | undefined;
   if (values['tls-cert'] !== undefined || values['tls-key'] !== undefined) {
-    if (values['tls-cert'] === undefined || values['tls-key'] === undefined) throw new UsageError('--tls-cert and --tls-key go together');
+    if (values['tls-cert'] === undefined || values['tls-key'] === undefined)
+      throw new UsageError('--tls-cert and --tls-key go together');
     tls = {
       cert: readFileSync(values['tls-cert']),
       key: readFileSync(values['tls-key']),
@@ -73,7 +77,8 @@ export function parseNodeArgs(argv: string[], env: NodeJS.ProcessEnv): NodeConfi
     };
   }
   const grace = values['name-grace-ms'] === undefined ? undefined : Number(values['name-grace-ms']);
-  if (grace !== undefined && (!Number.isSafeInteger(grace) || grace < 0)) throw new UsageError('--name-grace-ms must be a whole number of milliseconds');
+  if (grace !== undefined && (!Number.isSafeInteger(grace) || grace < 0))
+    throw new UsageError('--name-grace-ms must be a whole number of milliseconds');
   return {
     name: values.name,
     listen: values.listen,
@@ -101,9 +106,16 @@ export async function runNode(config: NodeConfig): Promise<void> {
     ...(config.tls !== undefined ? { tls: config.tls } : {}),
   });
   const pg = ProcessGroups.start({ node, internode: net, logger });
-  const names = EventualRegistry.start({ node, internode: net, logger, ...(config.nameGraceMs !== undefined ? { nodeDownGraceMs: config.nameGraceMs } : {}) });
+  const names = EventualRegistry.start({
+    node,
+    internode: net,
+    logger,
+    ...(config.nameGraceMs !== undefined ? { nodeDownGraceMs: config.nameGraceMs } : {}),
+  });
   await startAdmin(node, net, { pg, names });
-  net.subscribe((e) => process.stdout.write(`${e.type} ${e.node} ${e.incarnation}${e.type === 'down' ? ` ${e.reason}` : ''}\n`));
+  net.subscribe((e) =>
+    process.stdout.write(`${e.type} ${e.node} ${e.incarnation}${e.type === 'down' ? ` ${e.reason}` : ''}\n`),
+  );
   process.stdout.write(`ready ${node.name} ${net.address} ${node.incarnation}\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);

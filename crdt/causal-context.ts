@@ -104,7 +104,8 @@ export class CausalContext {
     if (this.vv.size !== other.vv.size || this.cloudSize() !== other.cloudSize()) return false;
     for (const [a, n] of this.vv) if (other.vv.get(a) !== n) return false;
     if (this.cloud !== undefined) {
-      for (const [a, dots] of this.cloud) for (const c of dots) if (!other.contains(a, c) || other.contiguous(a) >= c) return false;
+      for (const [a, dots] of this.cloud)
+        for (const c of dots) if (!other.contains(a, c) || other.contiguous(a) >= c) return false;
     }
     return true;
   }

@@ -1,6 +1,13 @@
 // Public face of crdt/: delta-state ORSWOTs (single set, map of sets, sharded map), causal
 // contexts, stable hashing, digests for anti-entropy, and wire forms with validating decoders.
-export { SHARD_COUNT, MAX_KEY_LENGTH, MAX_ENTRIES_PER_KEY, MAX_ACTORS_PER_MESSAGE, MAX_KEYS_PER_MESSAGE, MAX_CLOUD_DOTS_PER_MESSAGE } from './limits.js';
+export {
+  SHARD_COUNT,
+  MAX_KEY_LENGTH,
+  MAX_ENTRIES_PER_KEY,
+  MAX_ACTORS_PER_MESSAGE,
+  MAX_KEYS_PER_MESSAGE,
+  MAX_CLOUD_DOTS_PER_MESSAGE,
+} from './limits.js';
 export { flatString, hashString, fnvString, fnvNumber, mix32, FNV_OFFSET, FNV_OFFSET_ALT } from './hash.js';
 export { CrdtMalformedError, CrdtInvariantError } from './errors.js';
 export type { Actor, Dot, ActorParts } from './dot.js';

@@ -154,7 +154,8 @@ export class OrswotMap<E> {
       if (this.ops.equals(e.value, value)) removed.push({ actor: e.actor, counter: e.counter });
       else kept.push(e);
     }
-    if (kept.length + 1 > MAX_ENTRIES_PER_KEY) throw new CrdtInvariantError(`key ${JSON.stringify(key)} would hold more than ${MAX_ENTRIES_PER_KEY} entries`);
+    if (kept.length + 1 > MAX_ENTRIES_PER_KEY)
+      throw new CrdtInvariantError(`key ${JSON.stringify(key)} would hold more than ${MAX_ENTRIES_PER_KEY} entries`);
     // Normally an actor's own dots are contiguous here. If the context holds dots of this actor
     // past a gap (two processes running as one incarnation: a misconfiguration), mint above all
     // of them so the new dot is still unique.
@@ -198,7 +199,8 @@ export class OrswotMap<E> {
 
   /** Join a key delta (or delta group) into this state. Returns true when the key's entries changed. */
   applyDelta(delta: KeyDelta<E>, listener?: KeyChangeListener): boolean {
-    const seen = (d: Dot): boolean => delta.entries.some((e) => sameDot(e, d)) || delta.removed.some((r) => sameDot(r, d));
+    const seen = (d: Dot): boolean =>
+      delta.entries.some((e) => sameDot(e, d)) || delta.removed.some((r) => sameDot(r, d));
     const changed = this.joinKey(delta.key, delta.entries, seen, listener);
     for (const e of delta.entries) this.ctx.add(e.actor, e.counter);
     for (const r of delta.removed) this.ctx.add(r.actor, r.counter);
@@ -218,10 +220,12 @@ export class OrswotMap<E> {
       this.joinKey(key, entries, seen, listener);
     }
     const absent: string[] = [];
-    for (const key of this.slots.keys()) if (inRange(key, chunk.from, chunk.to) && !chunk.keys.has(key)) absent.push(key);
+    for (const key of this.slots.keys())
+      if (inRange(key, chunk.from, chunk.to) && !chunk.keys.has(key)) absent.push(key);
     for (const key of absent) this.joinKey(key, [], seen, listener);
     const whole = chunk.from === null && chunk.to === null;
-    if (whole || (this.sum1 === chunk.entriesDigest[0] && this.sum2 === chunk.entriesDigest[1])) this.ctx.merge(chunk.ctx);
+    if (whole || (this.sum1 === chunk.entriesDigest[0] && this.sum2 === chunk.entriesDigest[1]))
+      this.ctx.merge(chunk.ctx);
   }
 
   /**
@@ -253,7 +257,12 @@ export class OrswotMap<E> {
   }
 
   // Join one key against remote entries; `remoteSeen` is the remote causal context.
-  private joinKey(key: string, remote: readonly Entry<E>[], remoteSeen: (d: Dot) => boolean, listener?: KeyChangeListener): boolean {
+  private joinKey(
+    key: string,
+    remote: readonly Entry<E>[],
+    remoteSeen: (d: Dot) => boolean,
+    listener?: KeyChangeListener,
+  ): boolean {
     const local = this.entries(key);
     const result: Entry<E>[] = [];
     let changed = false;

@@ -26,7 +26,15 @@ export type WireKeyDelta = [key: string, values: unknown[], dots: WireDots, remo
 /** [version vector as flat dots, cloud as flat dots]. */
 export type WireContext = [vv: WireDots, cloud: WireDots];
 /** [shard, from, to, context, entries digest lane 1, lane 2, keys (removed always empty)]. */
-export type WireChunk = [shard: number, from: string | null, to: string | null, ctx: WireContext, d1: number, d2: number, keys: WireKeyDelta[]];
+export type WireChunk = [
+  shard: number,
+  from: string | null,
+  to: string | null,
+  ctx: WireContext,
+  d1: number,
+  d2: number,
+  keys: WireKeyDelta[],
+];
 
 /** Most removed dots one key delta may carry (flapping keys between two flushes). */
 export const MAX_REMOVED_DOTS_PER_KEY = 1024;
@@ -88,7 +96,15 @@ export function encodeContext(ctx: CausalContext, table: ActorTable): WireContex
 export function encodeChunk<E>(shard: number, chunk: StateChunk<E>, table: ActorTable, ops: ElementOps<E>): WireChunk {
   const keys: WireKeyDelta[] = [];
   for (const [key, entries] of chunk.keys) keys.push(encodeKeyDelta({ key, entries, removed: [] }, table, ops));
-  return [shard, chunk.from, chunk.to, encodeContext(chunk.ctx, table), chunk.entriesDigest[0], chunk.entriesDigest[1], keys];
+  return [
+    shard,
+    chunk.from,
+    chunk.to,
+    encodeContext(chunk.ctx, table),
+    chunk.entriesDigest[0],
+    chunk.entriesDigest[1],
+    keys,
+  ];
 }
 
 // ---- decoding (untrusted input) ----
@@ -107,17 +123,20 @@ export function decodeActors(value: unknown): Actor[] {
 }
 
 function decodeKey(value: unknown): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_KEY_LENGTH) fail('key is not a 1..255 char string');
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_KEY_LENGTH)
+    fail('key is not a 1..255 char string');
   return value;
 }
 
 function decodeDots(value: unknown, actors: readonly Actor[], maxDots: number): Dot[] {
-  if (!Array.isArray(value) || value.length % 2 !== 0 || value.length > 2 * maxDots) fail('dots are not a bounded even-length array');
+  if (!Array.isArray(value) || value.length % 2 !== 0 || value.length > 2 * maxDots)
+    fail('dots are not a bounded even-length array');
   const out: Dot[] = [];
   for (let i = 0; i < value.length; i += 2) {
     const idx: unknown = value[i];
     const counter: unknown = value[i + 1];
-    if (typeof idx !== 'number' || !Number.isInteger(idx) || idx < 0 || idx >= actors.length) fail('dot names an unknown actor');
+    if (typeof idx !== 'number' || !Number.isInteger(idx) || idx < 0 || idx >= actors.length)
+      fail('dot names an unknown actor');
     if (!isCounter(counter)) fail('dot counter is not a positive safe integer');
     out.push({ actor: actors[idx] as Actor, counter });
   }
@@ -169,7 +188,8 @@ export function decodeChunk<E>(value: unknown, actors: readonly Actor[], ops: El
   if (!Array.isArray(value) || value.length !== 7) fail('chunk is not a 7-tuple');
   const [shard, from, to, rawCtx, d1, d2, rawKeys] = value as unknown[];
   if (!isShard(shard)) fail('chunk shard out of range');
-  if (from !== null && (typeof from !== 'string' || from.length > MAX_KEY_LENGTH)) fail('chunk start is not a key or null');
+  if (from !== null && (typeof from !== 'string' || from.length > MAX_KEY_LENGTH))
+    fail('chunk start is not a key or null');
   if (to !== null && (typeof to !== 'string' || to.length > MAX_KEY_LENGTH)) fail('chunk end is not a key or null');
   if (!isU32(d1) || !isU32(d2)) fail('chunk digest is not two u32');
   const ctx = decodeContext(rawCtx, actors);
@@ -184,6 +204,7 @@ export function decodeChunk<E>(value: unknown, actors: readonly Actor[], ops: El
 }
 
 export function decodeDigests(value: unknown): Digests {
-  if (!Array.isArray(value) || value.length !== 2 * SHARD_COUNT || !value.every(isU32)) fail(`digests are not ${2 * SHARD_COUNT} u32`);
+  if (!Array.isArray(value) || value.length !== 2 * SHARD_COUNT || !value.every(isU32))
+    fail(`digests are not ${2 * SHARD_COUNT} u32`);
   return value as number[];
 }

@@ -31,13 +31,17 @@ export const MAX_TRACKED_PEERS = 4_096;
 /** Concurrent connections counted for one node (a simultaneous connect makes two, briefly). */
 export const MAX_CONNECTIONS_PER_PEER = 8;
 
-export type FailureDetectorErrorKind = 'bad-config' | 'bad-input' | 'time-backwards' | 'too-many-peers' | 'too-many-connections';
+export type FailureDetectorErrorKind =
+  'bad-config' | 'bad-input' | 'time-backwards' | 'too-many-peers' | 'too-many-connections';
 
 /** Every error the detector raises on purpose. Nothing changed when one is thrown. */
 export class FailureDetectorError extends TroupeError {
   readonly kind: FailureDetectorErrorKind;
   constructor(kind: FailureDetectorErrorKind, message: string) {
-    super(kind === 'too-many-peers' || kind === 'too-many-connections' ? 'ERR_LIMIT' : 'ERR_BAD_ARGUMENT', `failure detector: ${message}`);
+    super(
+      kind === 'too-many-peers' || kind === 'too-many-connections' ? 'ERR_LIMIT' : 'ERR_BAD_ARGUMENT',
+      `failure detector: ${message}`,
+    );
     this.name = 'FailureDetectorError';
     this.kind = kind;
   }
@@ -65,9 +69,21 @@ export type DownReason = 'timeout' | 'disconnected' | 'new-incarnation';
 
 export type FailureDetectorEvent =
   | { readonly type: 'up'; readonly node: string; readonly incarnation: number; readonly at: number }
-  | { readonly type: 'suspect'; readonly node: string; readonly incarnation: number; readonly at: number; readonly silentMs: number }
+  | {
+      readonly type: 'suspect';
+      readonly node: string;
+      readonly incarnation: number;
+      readonly at: number;
+      readonly silentMs: number;
+    }
   | { readonly type: 'unsuspect'; readonly node: string; readonly incarnation: number; readonly at: number }
-  | { readonly type: 'down'; readonly node: string; readonly incarnation: number; readonly at: number; readonly reason: DownReason };
+  | {
+      readonly type: 'down';
+      readonly node: string;
+      readonly incarnation: number;
+      readonly at: number;
+      readonly reason: DownReason;
+    };
 
 export type PeerStatus = 'up' | 'suspect' | 'down';
 
@@ -110,27 +126,54 @@ interface PeerRecord {
 }
 
 function checkInterval(name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < MIN_DETECTOR_INTERVAL_MS || value > MAX_DETECTOR_INTERVAL_MS) {
-    throw new FailureDetectorError('bad-config', `${name} must be an integer in ${MIN_DETECTOR_INTERVAL_MS}..${MAX_DETECTOR_INTERVAL_MS}, got ${String(value)}`);
+  if (
+    typeof value !== 'number' ||
+    !Number.isInteger(value) ||
+    value < MIN_DETECTOR_INTERVAL_MS ||
+    value > MAX_DETECTOR_INTERVAL_MS
+  ) {
+    throw new FailureDetectorError(
+      'bad-config',
+      `${name} must be an integer in ${MIN_DETECTOR_INTERVAL_MS}..${MAX_DETECTOR_INTERVAL_MS}, got ${String(value)}`,
+    );
   }
   return value;
 }
 
 /** Resolve and validate options; throws FailureDetectorError('bad-config') on any bad value. */
 export function resolveFailureDetectorConfig(options: FailureDetectorOptions = {}): FailureDetectorConfig {
-  if (typeof options !== 'object' || options === null) throw new FailureDetectorError('bad-config', 'options must be an object');
-  const heartbeatIntervalMs = checkInterval('heartbeatIntervalMs', options.heartbeatIntervalMs === undefined ? DEFAULT_HEARTBEAT_INTERVAL_MS : options.heartbeatIntervalMs);
-  const suspectAfterMs = checkInterval('suspectAfterMs', options.suspectAfterMs === undefined ? DEFAULT_SUSPECT_AFTER_MS : options.suspectAfterMs);
-  const downAfterMs = checkInterval('downAfterMs', options.downAfterMs === undefined ? DEFAULT_DOWN_AFTER_MS : options.downAfterMs);
+  if (typeof options !== 'object' || options === null)
+    throw new FailureDetectorError('bad-config', 'options must be an object');
+  const heartbeatIntervalMs = checkInterval(
+    'heartbeatIntervalMs',
+    options.heartbeatIntervalMs === undefined ? DEFAULT_HEARTBEAT_INTERVAL_MS : options.heartbeatIntervalMs,
+  );
+  const suspectAfterMs = checkInterval(
+    'suspectAfterMs',
+    options.suspectAfterMs === undefined ? DEFAULT_SUSPECT_AFTER_MS : options.suspectAfterMs,
+  );
+  const downAfterMs = checkInterval(
+    'downAfterMs',
+    options.downAfterMs === undefined ? DEFAULT_DOWN_AFTER_MS : options.downAfterMs,
+  );
   if (suspectAfterMs <= heartbeatIntervalMs) {
-    throw new FailureDetectorError('bad-config', `suspectAfterMs (${suspectAfterMs}) must exceed heartbeatIntervalMs (${heartbeatIntervalMs}), or every node is suspect between two heartbeats`);
+    throw new FailureDetectorError(
+      'bad-config',
+      `suspectAfterMs (${suspectAfterMs}) must exceed heartbeatIntervalMs (${heartbeatIntervalMs}), or every node is suspect between two heartbeats`,
+    );
   }
   if (downAfterMs <= suspectAfterMs) {
-    throw new FailureDetectorError('bad-config', `downAfterMs (${downAfterMs}) must exceed suspectAfterMs (${suspectAfterMs}): suspect comes before down`);
+    throw new FailureDetectorError(
+      'bad-config',
+      `downAfterMs (${downAfterMs}) must exceed suspectAfterMs (${suspectAfterMs}): suspect comes before down`,
+    );
   }
   const maxPeers = options.maxPeers === undefined ? MAX_TRACKED_PEERS : options.maxPeers;
   if (typeof maxPeers !== 'number' || !Number.isInteger(maxPeers) || maxPeers < 1 || maxPeers > MAX_TRACKED_PEERS) {
-    throw new FailureDetectorError('bad-config', `maxPeers must be an integer in 1..${MAX_TRACKED_PEERS}, got ${String(maxPeers)}`);
+    throw new FailureDetectorError(
+      'bad-config',
+      `maxPeers must be an integer in 1..${MAX_TRACKED_PEERS}, got ${String(maxPeers)}`,
+    );
   }
   return Object.freeze({ heartbeatIntervalMs, suspectAfterMs, downAfterMs, maxPeers });
 }
@@ -195,7 +238,10 @@ export class FailureDetector {
       return events;
     }
     if (rec.connections >= MAX_CONNECTIONS_PER_PEER) {
-      throw new FailureDetectorError('too-many-connections', `${node} already has ${rec.connections} connections counted (MAX_CONNECTIONS_PER_PEER = ${MAX_CONNECTIONS_PER_PEER}); is the host reporting disconnects?`);
+      throw new FailureDetectorError(
+        'too-many-connections',
+        `${node} already has ${rec.connections} connections counted (MAX_CONNECTIONS_PER_PEER = ${MAX_CONNECTIONS_PER_PEER}); is the host reporting disconnects?`,
+      );
     }
     this.#now = now;
     rec.connections++;
@@ -372,7 +418,10 @@ export class FailureDetector {
       throw new FailureDetectorError('bad-input', `now must be a finite number, got ${String(now)}`);
     }
     if (now < this.#now) {
-      throw new FailureDetectorError('time-backwards', `now (${now}) is before the latest time seen (${this.#now}); pass a monotonic clock`);
+      throw new FailureDetectorError(
+        'time-backwards',
+        `now (${now}) is before the latest time seen (${this.#now}); pass a monotonic clock`,
+      );
     }
   }
 
@@ -382,15 +431,26 @@ export class FailureDetector {
     let victim: PeerRecord | undefined;
     for (const rec of this.#peers.values()) {
       if (rec.status !== 'down') continue;
-      if (victim === undefined || rec.since < victim.since || (rec.since === victim.since && rec.node < victim.node)) victim = rec;
+      if (victim === undefined || rec.since < victim.since || (rec.since === victim.since && rec.node < victim.node))
+        victim = rec;
     }
     if (victim === undefined) {
-      throw new FailureDetectorError('too-many-peers', `cannot track ${node}: ${this.#peers.size} live nodes tracked (maxPeers = ${this.config.maxPeers})`);
+      throw new FailureDetectorError(
+        'too-many-peers',
+        `cannot track ${node}: ${this.#peers.size} live nodes tracked (maxPeers = ${this.config.maxPeers})`,
+      );
     }
     return victim.node;
   }
 }
 
 function view(rec: PeerRecord): PeerView {
-  return { node: rec.node, incarnation: rec.incarnation, status: rec.status, connections: rec.connections, lastHeardAt: rec.lastHeardAt, since: rec.since };
+  return {
+    node: rec.node,
+    incarnation: rec.incarnation,
+    status: rec.status,
+    connections: rec.connections,
+    lastHeardAt: rec.lastHeardAt,
+    since: rec.since,
+  };
 }

@@ -33,7 +33,8 @@ export function decodeFrames(message: Buffer): Frame[] {
     const cls = CLASS_BY_ID.get(message[at + 1]!);
     if (cls === undefined) throw new InternodeError('ERR_FRAME', `unknown frame class ${message[at + 1]!}`);
     const length = message.readUInt32BE(at + 2);
-    if (length > MAX_FRAME_BODY_BYTES) throw new InternodeError('ERR_FRAME', `declared frame length ${length} exceeds ${MAX_FRAME_BODY_BYTES}`);
+    if (length > MAX_FRAME_BODY_BYTES)
+      throw new InternodeError('ERR_FRAME', `declared frame length ${length} exceeds ${MAX_FRAME_BODY_BYTES}`);
     const start = at + FRAME_HEADER_BYTES;
     if (start + length > message.length) throw new InternodeError('ERR_FRAME', 'truncated frame body');
     frames.push({ cls, body: message.subarray(start, start + length) });

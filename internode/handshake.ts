@@ -13,7 +13,14 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { decode, encode } from '../runtime/index.js';
 import { validateNodeName, type Clock } from '../runtime/index.js';
 import { CLOSE, InternodeError } from './errors.js';
-import { HANDSHAKE_TIMEOUT_MS, MAX_ADDRESS_LENGTH, MAX_CLUSTER_NAME_LENGTH, MAX_HANDSHAKE_BYTES, NONCE_BYTES, PROTOCOL_VERSION } from './limits.js';
+import {
+  HANDSHAKE_TIMEOUT_MS,
+  MAX_ADDRESS_LENGTH,
+  MAX_CLUSTER_NAME_LENGTH,
+  MAX_HANDSHAKE_BYTES,
+  NONCE_BYTES,
+  PROTOCOL_VERSION,
+} from './limits.js';
 import type { Connection } from './transport.js';
 
 export interface LocalIdentity {
@@ -47,11 +54,26 @@ export class HandshakeError extends InternodeError {
 }
 
 type Hello = { t: 'hello'; v: number; cluster: string; node: string; inc: number; addr: string; nonce: Buffer };
-type Challenge = { t: 'challenge'; v: number; cluster: string; node: string; inc: number; addr: string; nonce: Buffer; proof: Buffer };
+type Challenge = {
+  t: 'challenge';
+  v: number;
+  cluster: string;
+  node: string;
+  inc: number;
+  addr: string;
+  nonce: Buffer;
+  proof: Buffer;
+};
 type Response = { t: 'response'; proof: Buffer };
 type Welcome = { t: 'welcome' };
 
-function proof(secret: Buffer, role: 'acceptor' | 'dialer', cluster: string, dialer: Hello, acceptor: Omit<Challenge, 'proof' | 't'>): Buffer {
+function proof(
+  secret: Buffer,
+  role: 'acceptor' | 'dialer',
+  cluster: string,
+  dialer: Hello,
+  acceptor: Omit<Challenge, 'proof' | 't'>,
+): Buffer {
   // msgpack of an array: an unambiguous encoding of every field both sides agreed on.
   const transcript = encode([
     `troupe-${role}`,
@@ -101,14 +123,16 @@ class Reader {
           this.#queue.push(data); // frames that follow the handshake: kept for the caller
           return;
         }
-        if (data.length > MAX_HANDSHAKE_BYTES) return this.#fail(new HandshakeError(CLOSE.protocolError, 'handshake message too large'));
+        if (data.length > MAX_HANDSHAKE_BYTES)
+          return this.#fail(new HandshakeError(CLOSE.protocolError, 'handshake message too large'));
         if (this.#waiter !== null) {
           const w = this.#waiter;
           this.#waiter = null;
           w.resolve(data);
         } else this.#queue.push(data);
       },
-      close: (code, reason) => this.#fail(new HandshakeError({ code, reason: reason === '' ? 'connection closed' : reason })),
+      close: (code, reason) =>
+        this.#fail(new HandshakeError({ code, reason: reason === '' ? 'connection closed' : reason })),
     });
     this.#timer = clock.setTimer(HANDSHAKE_TIMEOUT_MS, () => this.#fail(new HandshakeError(CLOSE.handshakeTimeout)));
   }
@@ -124,7 +148,11 @@ class Reader {
   }
 
   async next(): Promise<Record<string, unknown>> {
-    const data = this.#queue.shift() ?? (this.#failure !== null ? undefined : await new Promise<Buffer>((resolve, reject) => (this.#waiter = { resolve, reject })));
+    const data =
+      this.#queue.shift() ??
+      (this.#failure !== null
+        ? undefined
+        : await new Promise<Buffer>((resolve, reject) => (this.#waiter = { resolve, reject })));
     if (data === undefined) throw this.#failure!;
     let m: unknown;
     try {
@@ -132,7 +160,8 @@ class Reader {
     } catch {
       throw new HandshakeError(CLOSE.protocolError, 'undecodable handshake message');
     }
-    if (typeof m !== 'object' || m === null || Array.isArray(m)) throw new HandshakeError(CLOSE.protocolError, 'handshake message is not a map');
+    if (typeof m !== 'object' || m === null || Array.isArray(m))
+      throw new HandshakeError(CLOSE.protocolError, 'handshake message is not a map');
     return m as Record<string, unknown>;
   }
 
@@ -149,7 +178,8 @@ class Reader {
 }
 
 function checkPeer(local: LocalIdentity, m: Record<string, unknown>): PeerIdentity {
-  if (m.v !== PROTOCOL_VERSION) throw new HandshakeError(CLOSE.versionMismatch, `peer speaks ${String(m.v)}, we speak ${PROTOCOL_VERSION}`);
+  if (m.v !== PROTOCOL_VERSION)
+    throw new HandshakeError(CLOSE.versionMismatch, `peer speaks ${String(m.v)}, we speak ${PROTOCOL_VERSION}`);
   if (!isIdentityShape(m)) throw new HandshakeError(CLOSE.protocolError, 'malformed handshake fields');
   if (m.cluster !== local.cluster) throw new HandshakeError(CLOSE.clusterMismatch);
   try {
@@ -176,7 +206,15 @@ async function guarded<T>(conn: Connection, reader: Reader, run: () => Promise<T
 export function dialerHandshake(conn: Connection, local: LocalIdentity, clock: Clock): Promise<HandshakeResult> {
   const reader = new Reader(conn, clock);
   return guarded(conn, reader, async () => {
-    const hello: Hello = { t: 'hello', v: PROTOCOL_VERSION, cluster: local.cluster, node: local.node, inc: local.incarnation, addr: local.address, nonce: randomBytes(NONCE_BYTES) };
+    const hello: Hello = {
+      t: 'hello',
+      v: PROTOCOL_VERSION,
+      cluster: local.cluster,
+      node: local.node,
+      inc: local.incarnation,
+      addr: local.address,
+      nonce: randomBytes(NONCE_BYTES),
+    };
     conn.send(encode(hello));
     const m = await reader.next();
     if (m.t !== 'challenge') throw new HandshakeError(CLOSE.protocolError, 'expected challenge');
@@ -184,7 +222,12 @@ export function dialerHandshake(conn: Connection, local: LocalIdentity, clock: C
     const challenge = m as unknown as Challenge;
     const expected = proof(local.secret, 'acceptor', local.cluster, hello, challenge);
     if (!sameProof(expected, challenge.proof)) throw new HandshakeError(CLOSE.authFailed);
-    conn.send(encode({ t: 'response', proof: proof(local.secret, 'dialer', local.cluster, hello, challenge) } satisfies Response));
+    conn.send(
+      encode({
+        t: 'response',
+        proof: proof(local.secret, 'dialer', local.cluster, hello, challenge),
+      } satisfies Response),
+    );
     const w = await reader.next();
     if (w.t !== 'welcome') throw new HandshakeError(CLOSE.protocolError, 'expected welcome');
     return { peer, pending: reader.finish() };
@@ -199,12 +242,24 @@ export function acceptorHandshake(conn: Connection, local: LocalIdentity, clock:
     if (m.t !== 'hello') throw new HandshakeError(CLOSE.protocolError, 'expected hello');
     const peer = checkPeer(local, m);
     const hello = m as unknown as Hello;
-    const mine = { v: PROTOCOL_VERSION, cluster: local.cluster, node: local.node, inc: local.incarnation, addr: local.address, nonce: randomBytes(NONCE_BYTES) };
-    const challenge: Challenge = { t: 'challenge', ...mine, proof: proof(local.secret, 'acceptor', local.cluster, hello, mine) };
+    const mine = {
+      v: PROTOCOL_VERSION,
+      cluster: local.cluster,
+      node: local.node,
+      inc: local.incarnation,
+      addr: local.address,
+      nonce: randomBytes(NONCE_BYTES),
+    };
+    const challenge: Challenge = {
+      t: 'challenge',
+      ...mine,
+      proof: proof(local.secret, 'acceptor', local.cluster, hello, mine),
+    };
     conn.send(encode(challenge));
     const r = await reader.next();
     if (r.t !== 'response') throw new HandshakeError(CLOSE.protocolError, 'expected response');
-    if (!sameProof(proof(local.secret, 'dialer', local.cluster, hello, mine), r.proof)) throw new HandshakeError(CLOSE.authFailed);
+    if (!sameProof(proof(local.secret, 'dialer', local.cluster, hello, mine), r.proof))
+      throw new HandshakeError(CLOSE.authFailed);
     conn.send(encode({ t: 'welcome' } satisfies Welcome));
     return { peer, pending: reader.finish() };
   });

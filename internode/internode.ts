@@ -20,7 +20,14 @@ import { CLASS_BY_ID, FRAME_CLASSES, type FrameClassName } from './classes.js';
 import { CLOSE, InternodeError } from './errors.js';
 import { FailureDetector, type FailureDetectorEvent } from './failure-detector.js';
 import { decodeFrames, encodeFrame } from './frame.js';
-import { acceptorHandshake, dialerHandshake, HandshakeError, secretFrom, type LocalIdentity, type PeerIdentity } from './handshake.js';
+import {
+  acceptorHandshake,
+  dialerHandshake,
+  HandshakeError,
+  secretFrom,
+  type LocalIdentity,
+  type PeerIdentity,
+} from './handshake.js';
 import {
   CLASS_LIMITS,
   COALESCE_TARGET_BYTES,
@@ -153,8 +160,8 @@ export interface InternodeStats {
   readonly eventsDropped: number;
 }
 
-
-const byClass = <T>(make: () => T): Record<FrameClassName, T> => Object.fromEntries(FRAME_CLASSES.map((c) => [c, make()])) as Record<FrameClassName, T>;
+const byClass = <T>(make: () => T): Record<FrameClassName, T> =>
+  Object.fromEntries(FRAME_CLASSES.map((c) => [c, make()])) as Record<FrameClassName, T>;
 
 export class Internode implements RemoteRouter, AsyncDisposable {
   readonly node: Node;
@@ -217,22 +224,36 @@ export class Internode implements RemoteRouter, AsyncDisposable {
       downAfterMs: this.#downAfterMs,
     });
     this.#seeds = [...(opts.seeds ?? [])];
-    this.#identity = { cluster: opts.cluster, node: opts.node.name, incarnation: opts.node.incarnation, address: opts.advertise ?? '', secret };
+    this.#identity = {
+      cluster: opts.cluster,
+      node: opts.node.name,
+      incarnation: opts.node.incarnation,
+      address: opts.advertise ?? '',
+      secret,
+    };
     this.#observe(opts.meter ?? metrics.getMeter('troupe'));
   }
 
   /** Starts listening (if asked), attaches to the runtime node, and begins joining the seeds. */
   static async start(opts: InternodeOptions): Promise<Internode> {
-    if (typeof opts.cluster !== 'string' || opts.cluster.length === 0 || opts.cluster.length > MAX_CLUSTER_NAME_LENGTH) {
+    if (
+      typeof opts.cluster !== 'string' ||
+      opts.cluster.length === 0 ||
+      opts.cluster.length > MAX_CLUSTER_NAME_LENGTH
+    ) {
       throw new InternodeError('ERR_BAD_CONFIG', `cluster name must be 1-${MAX_CLUSTER_NAME_LENGTH} characters`);
     }
     const heartbeat = opts.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
     const downAfter = opts.downAfterMs ?? DEFAULT_DOWN_AFTER_MS;
     if (!(heartbeat > 0) || !(downAfter >= 2 * heartbeat)) {
-      throw new InternodeError('ERR_BAD_CONFIG', 'need heartbeatIntervalMs > 0 and downAfterMs >= 2 * heartbeatIntervalMs');
+      throw new InternodeError(
+        'ERR_BAD_CONFIG',
+        'need heartbeatIntervalMs > 0 and downAfterMs >= 2 * heartbeatIntervalMs',
+      );
     }
     for (const s of opts.seeds ?? []) {
-      if (typeof s !== 'string' || s.length === 0 || s.length > MAX_ADDRESS_LENGTH) throw new InternodeError('ERR_BAD_CONFIG', `bad seed address ${JSON.stringify(s)}`);
+      if (typeof s !== 'string' || s.length === 0 || s.length > MAX_ADDRESS_LENGTH)
+        throw new InternodeError('ERR_BAD_CONFIG', `bad seed address ${JSON.stringify(s)}`);
     }
     const self = new Internode(opts, secretFrom(opts.secret));
     if (opts.listen !== undefined) {
@@ -292,7 +313,8 @@ export class Internode implements RemoteRouter, AsyncDisposable {
 
   /** Registers the handler of a class's frames (raft, registry, pg). One handler per class. */
   handle(cls: Exclude<FrameClassName, 'control' | 'user'>, handler: FrameHandler): void {
-    if (this.#handlers.has(cls)) throw new InternodeError('ERR_BAD_CONFIG', `a handler for ${cls} is already registered`);
+    if (this.#handlers.has(cls))
+      throw new InternodeError('ERR_BAD_CONFIG', `a handler for ${cls} is already registered`);
     this.#handlers.set(cls, handler);
   }
 
@@ -439,7 +461,8 @@ export class Internode implements RemoteRouter, AsyncDisposable {
     // An idle link writes at once (latency); while a write is in flight, frames wait and go
     // out together when it flushes (throughput). Nothing is lost either way: the queue holds them.
     const active = peer.conn;
-    if (active !== null && active.inFlight === 0 && !peer.pumpScheduled && peer.queues.totalFrames === 1) this.#pump(peer);
+    if (active !== null && active.inFlight === 0 && !peer.pumpScheduled && peer.queues.totalFrames === 1)
+      this.#pump(peer);
     else this.#schedulePump(peer);
     return result;
   }
@@ -585,7 +608,13 @@ export class Internode implements RemoteRouter, AsyncDisposable {
     const delay = this.#backoff(peer.reconnectAttempt);
     peer.reconnectTimer = this.clock.setTimer(delay, () => {
       peer.reconnectTimer = null;
-      if (this.#stopping || this.#peers.get(peer.node) !== peer || peer.incarnation !== incarnation || peer.conn !== null) return;
+      if (
+        this.#stopping ||
+        this.#peers.get(peer.node) !== peer ||
+        peer.incarnation !== incarnation ||
+        peer.conn !== null
+      )
+        return;
       if (peer.state === 'down' && this.clock.now() - peer.downSince > FORGET_MEMBER_AFTER_MS) {
         this.#drop(peer);
         return;
@@ -636,7 +665,15 @@ export class Internode implements RemoteRouter, AsyncDisposable {
     if (id.address !== '') peer.address = id.address;
     const dialer = dialedByUs ? this.#identity.node : id.node;
     this.#logger.debug({ peer: id.node, incarnation: id.incarnation, dialer }, 'connection established');
-    const active: ActiveConnection = { conn, dialer, inFlight: 0, counted: true, retiring: false, peerRetired: false, retireTimer: null };
+    const active: ActiveConnection = {
+      conn,
+      dialer,
+      inFlight: 0,
+      counted: true,
+      retiring: false,
+      peerRetired: false,
+      retireTimer: null,
+    };
     this.#fd.peerConnected(peer.node, peer.incarnation, this.clock.now()); // up/down decided below, by this layer
     const p = peer;
     conn.setHandlers({
@@ -670,7 +707,8 @@ export class Internode implements RemoteRouter, AsyncDisposable {
       this.#logger.info({ peer: peer.node, incarnation: peer.incarnation, address: peer.address }, 'node up');
       this.#emit({ type: 'up', node: peer.node, incarnation: peer.incarnation, address: peer.address });
       this.#sendMembers(peer);
-      for (const other of this.#peers.values()) if (other !== peer && other.state === 'up') this.#sendMembers(other, [peer]);
+      for (const other of this.#peers.values())
+        if (other !== peer && other.state === 'up') this.#sendMembers(other, [peer]);
     }
     for (const data of pending) this.#onData(p, active, data);
     this.#schedulePump(peer);
@@ -848,8 +886,10 @@ export class Internode implements RemoteRouter, AsyncDisposable {
   #learnMember(entry: unknown): void {
     if (!Array.isArray(entry) || entry.length !== 3) return this.#malformed('control-member');
     const [node, address, incarnation] = entry as unknown[];
-    if (typeof address !== 'string' || address.length === 0 || address.length > MAX_ADDRESS_LENGTH) return this.#malformed('control-member');
-    if (typeof incarnation !== 'number' || !Number.isSafeInteger(incarnation) || incarnation < 0) return this.#malformed('control-member');
+    if (typeof address !== 'string' || address.length === 0 || address.length > MAX_ADDRESS_LENGTH)
+      return this.#malformed('control-member');
+    if (typeof incarnation !== 'number' || !Number.isSafeInteger(incarnation) || incarnation < 0)
+      return this.#malformed('control-member');
     try {
       validateNodeName(node);
     } catch {
@@ -858,7 +898,11 @@ export class Internode implements RemoteRouter, AsyncDisposable {
     const name = node as string;
     if (name === this.#identity.node) return;
     const known = this.#peers.get(name);
-    if (known !== undefined && (known.incarnation > incarnation || (known.incarnation === incarnation && known.state === 'up'))) return;
+    if (
+      known !== undefined &&
+      (known.incarnation > incarnation || (known.incarnation === incarnation && known.state === 'up'))
+    )
+      return;
     if (!this.#shouldDial({ node: name, address }, known !== undefined)) return; // the other side dials us
     if (this.#dialsInFlight >= MAX_DIALS_IN_FLIGHT) return; // the next member exchange repeats it
     this.#dial(address).catch(() => {
@@ -957,7 +1001,9 @@ export class Internode implements RemoteRouter, AsyncDisposable {
     const attrs = { node: this.#identity.node };
     const sent = meter.createObservableCounter('troupe.internode.frames.sent');
     const received = meter.createObservableCounter('troupe.internode.frames.received');
-    const dropped = meter.createObservableCounter('troupe.internode.frames.dropped', { description: 'Frames dropped, by class and reason' });
+    const dropped = meter.createObservableCounter('troupe.internode.frames.dropped', {
+      description: 'Frames dropped, by class and reason',
+    });
     const refused = meter.createObservableCounter('troupe.internode.handshakes.refused');
     const up = meter.createObservableGauge('troupe.internode.nodes.up');
     const cb = (r: BatchObservableResult): void => {

@@ -16,7 +16,8 @@ class ClassQueue {
   bytes = 0;
   deficit = 0;
   /** Senders waiting for room, in arrival order; a waiter with a frame is queued when woken. */
-  readonly waiters: { bytes: number; frame: Buffer | undefined; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  readonly waiters: { bytes: number; frame: Buffer | undefined; resolve: () => void; reject: (e: unknown) => void }[] =
+    [];
 
   constructor(limits: ClassLimits, policy: OverflowPolicy) {
     this.limits = limits;
@@ -84,10 +85,9 @@ export class OutboundQueues {
 
   constructor(counters: QueueCounters, limits: Readonly<Record<FrameClassName, ClassLimits>> = CLASS_LIMITS) {
     this.#counters = counters;
-    this.#queues = Object.fromEntries(FRAME_CLASSES.map((c) => [c, new ClassQueue(limits[c], CLASS_POLICY[c])])) as Record<
-      FrameClassName,
-      ClassQueue
-    >;
+    this.#queues = Object.fromEntries(
+      FRAME_CLASSES.map((c) => [c, new ClassQueue(limits[c], CLASS_POLICY[c])]),
+    ) as Record<FrameClassName, ClassQueue>;
   }
 
   /**
@@ -153,9 +153,12 @@ export class OutboundQueues {
       return Promise.resolve();
     }
     if (q.waiters.length >= MAX_ROOM_WAITERS) {
-      return Promise.reject(new InternodeError('ERR_LIMIT', `${MAX_ROOM_WAITERS} senders already wait for room in ${cls}`));
+      return Promise.reject(
+        new InternodeError('ERR_LIMIT', `${MAX_ROOM_WAITERS} senders already wait for room in ${cls}`),
+      );
     }
-    if (signal?.aborted) return Promise.reject(new InternodeError('ERR_ABORTED', 'send aborted', { cause: signal.reason }));
+    if (signal?.aborted)
+      return Promise.reject(new InternodeError('ERR_ABORTED', 'send aborted', { cause: signal.reason }));
     return new Promise<void>((resolve, reject) => {
       const waiter = {
         bytes,

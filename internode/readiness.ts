@@ -122,8 +122,16 @@ export function quorumSize(policy: QuorumPolicy, members: number): number {
 }
 
 function checkTimeout(name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < MIN_READINESS_TIMEOUT_MS || value > MAX_READINESS_TIMEOUT_MS) {
-    throw new ReadinessError('bad-config', `${name} must be an integer in ${MIN_READINESS_TIMEOUT_MS}..${MAX_READINESS_TIMEOUT_MS}, got ${String(value)}`);
+  if (
+    typeof value !== 'number' ||
+    !Number.isInteger(value) ||
+    value < MIN_READINESS_TIMEOUT_MS ||
+    value > MAX_READINESS_TIMEOUT_MS
+  ) {
+    throw new ReadinessError(
+      'bad-config',
+      `${name} must be an integer in ${MIN_READINESS_TIMEOUT_MS}..${MAX_READINESS_TIMEOUT_MS}, got ${String(value)}`,
+    );
   }
   return value;
 }
@@ -132,17 +140,25 @@ function checkName(what: string, name: unknown): string {
   try {
     return validateNodeName(name);
   } catch {
-    throw new ReadinessError('bad-config', `${what} ${JSON.stringify(name)} is not a valid node name (1-${MAX_NODE_NAME_LENGTH} chars of [A-Za-z0-9_@.:-])`);
+    throw new ReadinessError(
+      'bad-config',
+      `${what} ${JSON.stringify(name)} is not a valid node name (1-${MAX_NODE_NAME_LENGTH} chars of [A-Za-z0-9_@.:-])`,
+    );
   }
 }
 
 /** Resolve and validate options; throws ReadinessError('bad-config') on any bad value. */
 export function resolveReadinessConfig(options: ReadinessOptions): ReadinessConfig {
-  if (typeof options !== 'object' || options === null) throw new ReadinessError('bad-config', 'options must be an object');
+  if (typeof options !== 'object' || options === null)
+    throw new ReadinessError('bad-config', 'options must be an object');
   const self = options.self === undefined ? undefined : checkName('self', options.self);
-  if (!Array.isArray(options.expectedPeers)) throw new ReadinessError('bad-config', 'expectedPeers must be an array of node names');
+  if (!Array.isArray(options.expectedPeers))
+    throw new ReadinessError('bad-config', 'expectedPeers must be an array of node names');
   if (options.expectedPeers.length > MAX_EXPECTED_PEERS) {
-    throw new ReadinessError('bad-config', `expectedPeers holds ${options.expectedPeers.length} names (MAX_EXPECTED_PEERS = ${MAX_EXPECTED_PEERS})`);
+    throw new ReadinessError(
+      'bad-config',
+      `expectedPeers holds ${options.expectedPeers.length} names (MAX_EXPECTED_PEERS = ${MAX_EXPECTED_PEERS})`,
+    );
   }
   const peers = new Set<string>();
   for (const raw of options.expectedPeers as readonly unknown[]) {
@@ -155,13 +171,23 @@ export function resolveReadinessConfig(options: ReadinessOptions): ReadinessConf
   if (members === 0) throw new ReadinessError('bad-config', 'no member to count: give expectedPeers, self, or both');
   const quorum = options.quorum === undefined ? 'majority' : options.quorum;
   if (quorum !== 'all' && quorum !== 'majority') {
-    const atLeast = typeof quorum === 'object' && quorum !== null ? (quorum as { atLeast?: unknown }).atLeast : undefined;
+    const atLeast =
+      typeof quorum === 'object' && quorum !== null ? (quorum as { atLeast?: unknown }).atLeast : undefined;
     if (typeof atLeast !== 'number' || !Number.isInteger(atLeast) || atLeast < 1 || atLeast > members) {
-      throw new ReadinessError('bad-config', `quorum must be 'all', 'majority' or { atLeast: n } with n an integer in 1..${members}, got ${JSON.stringify(quorum)}`);
+      throw new ReadinessError(
+        'bad-config',
+        `quorum must be 'all', 'majority' or { atLeast: n } with n an integer in 1..${members}, got ${JSON.stringify(quorum)}`,
+      );
     }
   }
-  const pingTimeoutMs = checkTimeout('pingTimeoutMs', options.pingTimeoutMs === undefined ? DEFAULT_PING_TIMEOUT_MS : options.pingTimeoutMs);
-  const collectTimeoutMs = checkTimeout('collectTimeoutMs', options.collectTimeoutMs === undefined ? DEFAULT_COLLECT_TIMEOUT_MS : options.collectTimeoutMs);
+  const pingTimeoutMs = checkTimeout(
+    'pingTimeoutMs',
+    options.pingTimeoutMs === undefined ? DEFAULT_PING_TIMEOUT_MS : options.pingTimeoutMs,
+  );
+  const collectTimeoutMs = checkTimeout(
+    'collectTimeoutMs',
+    options.collectTimeoutMs === undefined ? DEFAULT_COLLECT_TIMEOUT_MS : options.collectTimeoutMs,
+  );
   return Object.freeze({
     expectedPeers: Object.freeze([...peers].sort()),
     self,
@@ -293,8 +319,13 @@ export class ReadinessMachine {
   }
 
   #advance(now: unknown): asserts now is number {
-    if (typeof now !== 'number' || !Number.isFinite(now)) throw new ReadinessError('bad-input', `now must be a finite number, got ${String(now)}`);
-    if (now < this.#now) throw new ReadinessError('time-backwards', `now (${now}) is before the latest time seen (${this.#now}); pass a monotonic clock`);
+    if (typeof now !== 'number' || !Number.isFinite(now))
+      throw new ReadinessError('bad-input', `now must be a finite number, got ${String(now)}`);
+    if (now < this.#now)
+      throw new ReadinessError(
+        'time-backwards',
+        `now (${now}) is before the latest time seen (${this.#now}); pass a monotonic clock`,
+      );
     this.#now = now;
   }
 
@@ -319,7 +350,13 @@ export class ReadinessMachine {
   }
 
   #go(out: ReadinessTransition[], to: ReadinessState, at: number, reason: TransitionReason): ReadinessTransition {
-    const t: ReadinessTransition = Object.freeze({ from: this.#state, to, at, reason, responded: Object.freeze([...this.#responded].sort()) });
+    const t: ReadinessTransition = Object.freeze({
+      from: this.#state,
+      to,
+      at,
+      reason,
+      responded: Object.freeze([...this.#responded].sort()),
+    });
     this.#state = to;
     if (this.#history.length < MAX_TRANSITIONS) this.#history.push(t);
     out.push(t);
@@ -328,5 +365,6 @@ export class ReadinessMachine {
 }
 
 function checkInputName(name: unknown): void {
-  if (typeof name !== 'string') throw new ReadinessError('bad-input', `a peer name must be a string, got ${typeof name}`);
+  if (typeof name !== 'string')
+    throw new ReadinessError('bad-input', `a peer name must be a string, got ${typeof name}`);
 }

@@ -13,7 +13,13 @@ export type RemoteSignal =
   | { readonly op: 'down'; readonly watcher: Pid; readonly ref: Ref; readonly target: Pid; readonly reason: ExitReason }
   | { readonly op: 'link'; readonly from: Pid; readonly to: Pid }
   | { readonly op: 'unlink'; readonly from: Pid; readonly to: Pid }
-  | { readonly op: 'exit'; readonly from: Pid | undefined; readonly to: Pid; readonly reason: ExitReason; readonly link: boolean };
+  | {
+      readonly op: 'exit';
+      readonly from: Pid | undefined;
+      readonly to: Pid;
+      readonly reason: ExitReason;
+      readonly link: boolean;
+    };
 
 // Compact arrays on the wire: [opcode, ...fields].
 const OP = { send: 0, 'send-named': 1, monitor: 2, demonitor: 3, down: 4, link: 5, unlink: 6, exit: 7 } as const;
@@ -45,7 +51,8 @@ const isName = (n: unknown): n is string => typeof n === 'string' && n.length > 
 // Module-level (not closures per frame): this runs for every message received.
 const isPidOf = (p: unknown, node: string): p is Pid => p instanceof Pid && p.node === node;
 /** A sender field: null (no sender), a pid of the peer, or false when it is neither. */
-const senderOf = (p: unknown, peer: string): Pid | undefined | false => (p === null ? undefined : isPidOf(p, peer) ? p : false);
+const senderOf = (p: unknown, peer: string): Pid | undefined | false =>
+  p === null ? undefined : isPidOf(p, peer) ? p : false;
 
 /**
  * Validates a decoded body from `peer` (its node name) arriving at node `self`.

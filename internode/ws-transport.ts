@@ -27,7 +27,8 @@ function toBuffer(data: RawData): Buffer {
 
 function splitHostPort(address: string): { host: string; port: number } {
   const m = /^\[?([^\]]*)\]?:(\d{1,5})$/.exec(address);
-  if (m === null) throw new InternodeError('ERR_BAD_CONFIG', `address must be host:port, got ${JSON.stringify(address)}`);
+  if (m === null)
+    throw new InternodeError('ERR_BAD_CONFIG', `address must be host:port, got ${JSON.stringify(address)}`);
   const port = Number(m[2]);
   if (port > 65535) throw new InternodeError('ERR_BAD_CONFIG', `bad port in ${address}`);
   return { host: m[1]!, port };

@@ -8,7 +8,10 @@ export class PgNotLocalError extends TroupeError {
   readonly pid: Pid;
   readonly reason = 'not_local' as const;
   constructor(pid: Pid, localNode: string) {
-    super('ERR_BAD_ARGUMENT', `pg: ${pid.toString()} is not a local pid of ${localNode}; only local pids may join or leave`);
+    super(
+      'ERR_BAD_ARGUMENT',
+      `pg: ${pid.toString()} is not a local pid of ${localNode}; only local pids may join or leave`,
+    );
     this.pid = pid;
   }
 }

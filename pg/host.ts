@@ -24,7 +24,8 @@ export interface PgMailboxMessage {
   readonly event: PgEvent;
 }
 
-export const isPgMessage = (m: unknown): m is PgMailboxMessage => typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'pg';
+export const isPgMessage = (m: unknown): m is PgMailboxMessage =>
+  typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'pg';
 
 /** A monitor whose events are read as an async iterator. */
 export interface PgMonitor<Snapshot> extends AsyncIterable<PgEvent>, Disposable {
@@ -85,7 +86,8 @@ export class ProcessGroups implements AsyncDisposable {
     const observables = [...counters.values()];
     const cb = (r: BatchObservableResult): void => {
       for (const [scope, s] of this.#scopes) {
-        for (const [name, value] of Object.entries(s.stats())) r.observe(counter(name), value, { node: this.node.name, scope });
+        for (const [name, value] of Object.entries(s.stats()))
+          r.observe(counter(name), value, { node: this.node.name, scope });
       }
     };
     meter.addBatchObservableCallback(cb, observables);
@@ -104,7 +106,8 @@ export class ProcessGroups implements AsyncDisposable {
     const existing = this.#scopes.get(name);
     if (existing !== undefined) return existing;
     if (this.#stopped) throw new TroupeError('ERR_NODE_STOPPED', 'process groups are stopped');
-    if (typeof name !== 'string' || name.length === 0 || name.length > 255) throw new TroupeError('ERR_BAD_NAME', 'a scope name is 1-255 characters');
+    if (typeof name !== 'string' || name.length === 0 || name.length > 255)
+      throw new TroupeError('ERR_BAD_NAME', 'a scope name is 1-255 characters');
     if (this.#scopes.size >= MAX_SCOPES) throw new TroupeError('ERR_LIMIT', `a node runs at most ${MAX_SCOPES} scopes`);
     const core = new PgScope({
       scope: name,
@@ -262,7 +265,10 @@ export class Scope {
    * A monitor owned by a process: its events arrive in that process's mailbox as `PgMailboxMessage`s
    * (as Erlang's pg does), and it ends when the process exits. Pass `group` to watch one group.
    */
-  monitorFrom(ctx: ProcessContext, group?: Group): { ref: MonitorRef; snapshot: ReadonlyMap<Group, readonly Pid[]> | readonly Pid[] } {
+  monitorFrom(
+    ctx: ProcessContext,
+    group?: Group,
+  ): { ref: MonitorRef; snapshot: ReadonlyMap<Group, readonly Pid[]> | readonly Pid[] } {
     const handle = group === undefined ? this.#core.monitorScope(ctx.self) : this.#core.monitor(group, ctx.self);
     this.#consumers.set(handle.ref, { kind: 'mailbox', owner: ctx.self });
     this.#watch(ctx.self);
@@ -278,7 +284,8 @@ export class Scope {
     const was = this.#core.demonitor(ref);
     this.#consumers.delete(ref);
     if (consumer?.kind === 'iterator') consumer.wake?.();
-    if (ctx !== undefined && consumer?.kind === 'mailbox') flushMailbox(ctx, (m) => isPgMessage(m) && m.ref === ref && m.scope === this.name);
+    if (ctx !== undefined && consumer?.kind === 'mailbox')
+      flushMailbox(ctx, (m) => isPgMessage(m) && m.ref === ref && m.scope === this.name);
     return was;
   }
 
@@ -348,7 +355,8 @@ export class Scope {
       this.#watched.delete(key);
       if (this.#closed) return;
       this.#core.processExit(pid);
-      for (const [ref, c] of this.#consumers) if (c.kind === 'mailbox' && c.owner.equals(pid)) this.#consumers.delete(ref);
+      for (const [ref, c] of this.#consumers)
+        if (c.kind === 'mailbox' && c.owner.equals(pid)) this.#consumers.delete(ref);
       this.#afterLocalChange();
     });
     this.#watched.set(key, cancel);
@@ -418,7 +426,8 @@ export class Scope {
 
   tick(now: number): void {
     // Room returned in a peer's pg queue: its pending resync may go.
-    for (const p of this.#core.peers()) if ((this.#net?.queued(p.node, 'pg') ?? 0) === 0) this.#core.peerQueueReady(p.node);
+    for (const p of this.#core.peers())
+      if ((this.#net?.queued(p.node, 'pg') ?? 0) === 0) this.#core.peerQueueReady(p.node);
     this.#core.tick(now);
     this.flush();
   }

@@ -4,7 +4,8 @@ import { Pid } from '../runtime/pid.js';
 import type { PgLimits } from './limits.js';
 import type { Group, PgDeltaOp, PgMessage } from './types.js';
 
-export type ParseResult = { readonly ok: true; readonly message: PgMessage } | { readonly ok: false; readonly reason: string };
+export type ParseResult =
+  { readonly ok: true; readonly message: PgMessage } | { readonly ok: false; readonly reason: string };
 
 function isVersion(n: unknown): n is number {
   return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
@@ -19,7 +20,8 @@ function badPids(value: unknown, from: string, inc: number, max: number): string
   if (value.length > max) return `too many pids (${value.length} > ${max})`;
   for (const pid of value) {
     if (!(pid instanceof Pid)) return 'not a pid';
-    if (pid.node !== from || pid.incarnation !== inc) return `pid ${pid.toString()} is not of the sender ${from}/${inc}`;
+    if (pid.node !== from || pid.incarnation !== inc)
+      return `pid ${pid.toString()} is not of the sender ${from}/${inc}`;
   }
   return undefined;
 }
@@ -35,7 +37,8 @@ export function parsePeerMessage(raw: unknown, from: string, limits: PgLimits): 
   const fail = (reason: string): ParseResult => ({ ok: false, reason });
   if (!isRecord(raw)) return fail('not an object');
   const { t, scope, inc, toInc } = raw;
-  if (typeof scope !== 'string' || scope.length === 0 || scope.length > limits.maxGroupNameLength) return fail('bad scope');
+  if (typeof scope !== 'string' || scope.length === 0 || scope.length > limits.maxGroupNameLength)
+    return fail('bad scope');
   if (!isVersion(inc) || !isVersion(toInc)) return fail('bad incarnation');
   switch (t) {
     case 'discover':

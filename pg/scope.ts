@@ -223,8 +223,18 @@ export class PgScope {
    * Nodes this scope currently treats as up: the incarnation it knows, whether that peer's sync
    * was applied, and the peer's local version our view of it reflects.
    */
-  peers(): ReadonlyArray<{ readonly node: string; readonly incarnation: number; readonly synced: boolean; readonly version: number }> {
-    return [...this.#peers.values()].map((p) => ({ node: p.node, incarnation: p.incarnation, synced: p.synced, version: p.version }));
+  peers(): ReadonlyArray<{
+    readonly node: string;
+    readonly incarnation: number;
+    readonly synced: boolean;
+    readonly version: number;
+  }> {
+    return [...this.#peers.values()].map((p) => ({
+      node: p.node,
+      incarnation: p.incarnation,
+      synced: p.synced,
+      version: p.version,
+    }));
   }
 
   stats(): Readonly<PgStats> {
@@ -363,7 +373,8 @@ export class PgScope {
   peerUp(node: string, incarnation: number): void {
     validateNodeName(node);
     if (node === this.node) throw new TroupeError('ERR_BAD_ARGUMENT', 'pg: peerUp of this node itself');
-    if (!Number.isSafeInteger(incarnation) || incarnation < 0) throw new TroupeError('ERR_BAD_ARGUMENT', 'pg: bad peer incarnation');
+    if (!Number.isSafeInteger(incarnation) || incarnation < 0)
+      throw new TroupeError('ERR_BAD_ARGUMENT', 'pg: bad peer incarnation');
     const known = this.#peers.get(node);
     if (known !== undefined) {
       if (known.incarnation === incarnation) return;
@@ -424,7 +435,8 @@ export class PgScope {
     this.#stopStreaming(peer);
     peer.syncDue = true;
     peer.blocked = true;
-    peer.blockedRetryAt = this.#now + clampedBackoff(this.timings.blockedRetryMs, this.timings.blockedRetryMaxMs, peer.blockedAttempt);
+    peer.blockedRetryAt =
+      this.#now + clampedBackoff(this.timings.blockedRetryMs, this.timings.blockedRetryMaxMs, peer.blockedAttempt);
     peer.blockedAttempt++;
   }
 
@@ -505,9 +517,14 @@ export class PgScope {
       if (peer.blocked) continue;
       if (peer.discoverDue) {
         peer.discoverDue = false;
-        peer.discoverRetryAt = this.#now + clampedBackoff(this.timings.discoverRetryMs, this.timings.discoverRetryMaxMs, peer.discoverAttempt);
+        peer.discoverRetryAt =
+          this.#now +
+          clampedBackoff(this.timings.discoverRetryMs, this.timings.discoverRetryMaxMs, peer.discoverAttempt);
         peer.discoverAttempt++;
-        sends.push({ to: peer.node, message: { t: 'discover', scope: this.scope, inc: this.incarnation, toInc: peer.incarnation } });
+        sends.push({
+          to: peer.node,
+          message: { t: 'discover', scope: this.scope, inc: this.incarnation, toInc: peer.incarnation },
+        });
         this.#stats.discoversSent++;
       }
       if (peer.syncDue) {
@@ -574,7 +591,8 @@ export class PgScope {
     }
     for (const pid of list as readonly unknown[]) {
       if (!isPid(pid)) throw new TypeError(`pg: not a pid: ${String(pid)}`);
-      if (pid.node !== this.node || pid.incarnation !== this.incarnation) throw new PgNotLocalError(pid, `${this.node}/${this.incarnation}`);
+      if (pid.node !== this.node || pid.incarnation !== this.incarnation)
+        throw new PgNotLocalError(pid, `${this.node}/${this.incarnation}`);
     }
     if (mustBeAlive) {
       for (const pid of list) if (!this.#isAlive(pid)) throw new PgNoProcError(pid);
@@ -591,15 +609,27 @@ export class PgScope {
       this.#checkSyncBytes(1, (this.#groups.get(group)?.localCount ?? 0) > 0 ? [] : [group]);
       const size = this.#groups.get(group)?.size ?? 0;
       if (size + 1 > limits.maxMembersPerGroup) {
-        throw new PgLimitError('maxMembersPerGroup', limits.maxMembersPerGroup, `group ${JSON.stringify(group)} would hold ${size + 1} members`);
+        throw new PgLimitError(
+          'maxMembersPerGroup',
+          limits.maxMembersPerGroup,
+          `group ${JSON.stringify(group)} would hold ${size + 1} members`,
+        );
       }
       if (size === 0 && this.#groups.size + 1 > limits.maxGroupsPerScope) {
-        throw new PgLimitError('maxGroupsPerScope', limits.maxGroupsPerScope, `scope ${this.scope} would hold ${this.#groups.size + 1} groups`);
+        throw new PgLimitError(
+          'maxGroupsPerScope',
+          limits.maxGroupsPerScope,
+          `scope ${this.scope} would hold ${this.#groups.size + 1} groups`,
+        );
       }
       const key = (pids[0] as Pid).toString();
       const held = this.#localPids.get(key)?.groups.length ?? 0;
       if (held + 1 > limits.maxMembershipsPerPid) {
-        throw new PgLimitError('maxMembershipsPerPid', limits.maxMembershipsPerPid, `${key} would hold ${held + 1} memberships`);
+        throw new PgLimitError(
+          'maxMembershipsPerPid',
+          limits.maxMembershipsPerPid,
+          `${key} would hold ${held + 1} memberships`,
+        );
       }
       return;
     }
@@ -613,20 +643,32 @@ export class PgScope {
       const size = this.#groups.get(group)?.size ?? 0;
       if (size === 0) newGroups++;
       if (size + adding > limits.maxMembersPerGroup) {
-        throw new PgLimitError('maxMembersPerGroup', limits.maxMembersPerGroup, `group ${JSON.stringify(group)} would hold ${size + adding} members`);
+        throw new PgLimitError(
+          'maxMembersPerGroup',
+          limits.maxMembersPerGroup,
+          `group ${JSON.stringify(group)} would hold ${size + adding} members`,
+        );
       }
     }
     const newLocalGroups = [...perGroup.keys()].filter((g) => (this.#groups.get(g)?.localCount ?? 0) === 0);
     this.#checkSyncBytes(groups.length * pids.length, newLocalGroups);
     if (this.#groups.size + newGroups > limits.maxGroupsPerScope) {
-      throw new PgLimitError('maxGroupsPerScope', limits.maxGroupsPerScope, `scope ${this.scope} would hold ${this.#groups.size + newGroups} groups`);
+      throw new PgLimitError(
+        'maxGroupsPerScope',
+        limits.maxGroupsPerScope,
+        `scope ${this.scope} would hold ${this.#groups.size + newGroups} groups`,
+      );
     }
     const perPid = new Map<string, number>();
     for (const pid of pids) perPid.set(pid.toString(), (perPid.get(pid.toString()) ?? 0) + groups.length);
     for (const [key, adding] of perPid) {
       const held = this.#localPids.get(key)?.groups.length ?? 0;
       if (held + adding > limits.maxMembershipsPerPid) {
-        throw new PgLimitError('maxMembershipsPerPid', limits.maxMembershipsPerPid, `${key} would hold ${held + adding} memberships`);
+        throw new PgLimitError(
+          'maxMembershipsPerPid',
+          limits.maxMembershipsPerPid,
+          `${key} would hold ${held + adding} memberships`,
+        );
       }
     }
   }
@@ -650,7 +692,11 @@ export class PgScope {
     let bytes = this.syncBytes + addedMemberships * this.#pidBytes;
     for (const group of newLocalGroups) bytes += entryBytes(group, 0, this.node);
     if (bytes > this.limits.maxSyncBytes) {
-      throw new PgLimitError('maxSyncBytes', this.limits.maxSyncBytes, `local memberships of scope ${this.scope} would need a sync of ~${bytes} bytes`);
+      throw new PgLimitError(
+        'maxSyncBytes',
+        this.limits.maxSyncBytes,
+        `local memberships of scope ${this.scope} would need a sync of ~${bytes} bytes`,
+      );
     }
   }
 
@@ -658,7 +704,11 @@ export class PgScope {
   #checkOpBytes(group: Group, pidCount: number): void {
     const bytes = MESSAGE_OVERHEAD_BYTES + entryBytes(group, pidCount, this.node);
     if (bytes > this.limits.maxMessageBytes) {
-      throw new PgLimitError('maxMessageBytes', this.limits.maxMessageBytes, `an op of ${pidCount} pids on ${JSON.stringify(group.slice(0, 64))} would need ~${bytes} bytes`);
+      throw new PgLimitError(
+        'maxMessageBytes',
+        this.limits.maxMessageBytes,
+        `an op of ${pidCount} pids on ${JSON.stringify(group.slice(0, 64))} would need ~${bytes} bytes`,
+      );
     }
   }
 
@@ -684,7 +734,8 @@ export class PgScope {
   #checkMonitorOwner(owner: Pid | undefined): string | undefined {
     if (owner === undefined) return undefined;
     if (!isPid(owner)) throw new TypeError('pg: monitor owner must be a Pid');
-    if (owner.node !== this.node || owner.incarnation !== this.incarnation) throw new PgNotLocalError(owner, `${this.node}/${this.incarnation}`);
+    if (owner.node !== this.node || owner.incarnation !== this.incarnation)
+      throw new PgNotLocalError(owner, `${this.node}/${this.incarnation}`);
     if (!this.#isAlive(owner)) throw new PgNoProcError(owner);
     if (this.#monitors.size >= this.limits.maxMonitors) {
       throw new PgLimitError('maxMonitors', this.limits.maxMonitors, `too many monitors in scope ${this.scope}`);
@@ -695,7 +746,10 @@ export class PgScope {
   #recordLocalOp(kind: 'j' | 'l', group: Group, pids: readonly Pid[]): void {
     this.#version++;
     if (this.#streamingPeers > 0) {
-      if (this.#log.length >= this.limits.maxPendingDeltaOps || this.#logPids + pids.length > this.limits.maxPendingDeltaPids) {
+      if (
+        this.#log.length >= this.limits.maxPendingDeltaOps ||
+        this.#logPids + pids.length > this.limits.maxPendingDeltaPids
+      ) {
         // The host has not flushed for too long: a full sync per peer replaces the backlog.
         this.#stats.pendingLogOverflows++;
         for (const peer of this.#peers.values()) {
@@ -750,7 +804,16 @@ export class PgScope {
     let groups: [Group, readonly Pid[]][] = [];
     let bytes = MESSAGE_OVERHEAD_BYTES;
     const cut = (last: boolean): void => {
-      parts.push({ t: 'sync', scope: this.scope, inc: this.incarnation, toInc: peer.incarnation, version: this.#version, part: parts.length, last, groups });
+      parts.push({
+        t: 'sync',
+        scope: this.scope,
+        inc: this.incarnation,
+        toInc: peer.incarnation,
+        version: this.#version,
+        part: parts.length,
+        last,
+        groups,
+      });
       groups = [];
       bytes = MESSAGE_OVERHEAD_BYTES;
     };
@@ -816,7 +879,10 @@ export class PgScope {
       if (block === undefined) pending.groups.set(group, pids.slice());
       else for (const pid of pids) block.push(pid);
     }
-    if (pending.pids * pidBytes(peer.node) > this.limits.maxSyncBytes || pending.groups.size > this.limits.maxGroupsPerScope) {
+    if (
+      pending.pids * pidBytes(peer.node) > this.limits.maxSyncBytes ||
+      pending.groups.size > this.limits.maxGroupsPerScope
+    ) {
       peer.pendingSync = undefined;
       this.#stats.droppedMalformed++;
       return;

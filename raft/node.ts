@@ -271,7 +271,9 @@ export class RaftNode {
         return OK;
       }
       default:
-        return fail(new RaftError('ERR_RAFT_BAD_MESSAGE', `unknown input ${String((input as { type: unknown }).type)}`));
+        return fail(
+          new RaftError('ERR_RAFT_BAD_MESSAGE', `unknown input ${String((input as { type: unknown }).type)}`),
+        );
     }
   }
 
@@ -475,7 +477,9 @@ export class RaftNode {
   private snapshotTaken(index: number, data: Uint8Array): StepResult {
     const current = this.snapshot?.meta.index ?? 0;
     if (!Number.isSafeInteger(index) || index <= current || index > this.applied) {
-      return fail(new RaftError('ERR_RAFT_BAD_SNAPSHOT', `snapshot at ${index} not in (${current}, applied ${this.applied}]`));
+      return fail(
+        new RaftError('ERR_RAFT_BAD_SNAPSHOT', `snapshot at ${index} not in (${current}, applied ${this.applied}]`),
+      );
     }
     const term = this.log.term(index);
     if (term < 0) return fail(new RaftError('ERR_RAFT_BAD_SNAPSHOT', `index ${index} is not in the log`));
@@ -770,7 +774,16 @@ export class RaftNode {
     } else if (m.term < this.term) {
       if ((this.checkQuorum || this.preVote) && (m.type === 'append' || m.type === 'heartbeat')) {
         // Tell a stale leader about the newer term so it steps down.
-        this.send({ type: 'appendResp', from: this.id, to: m.from, term: this.term, reject: true, index: 0, hintIndex: 0, hintTerm: 0 });
+        this.send({
+          type: 'appendResp',
+          from: this.id,
+          to: m.from,
+          term: this.term,
+          reject: true,
+          index: 0,
+          hintIndex: 0,
+          hintTerm: 0,
+        });
       } else if (m.type === 'vote' && m.pre) {
         this.send({ type: 'voteResp', from: this.id, to: m.from, term: this.term, pre: true, granted: false });
       }
@@ -794,9 +807,7 @@ export class RaftNode {
 
   private handleVote(m: VoteMessage): void {
     const canVote =
-      this.vote === m.from ||
-      (this.vote === null && this.leader === null) ||
-      (m.pre && m.term > this.term);
+      this.vote === m.from || (this.vote === null && this.leader === null) || (m.pre && m.term > this.term);
     const upToDate = this.broken.voteWithoutLogCheck === true || this.log.isUpToDate(m.lastIndex, m.lastTerm);
     if (canVote && upToDate) {
       // A grant echoes the asked term (for pre-votes ours may be lower).
@@ -1065,7 +1076,7 @@ export class RaftNode {
     }
     if (matches.length === 0) return false;
     matches.sort((a, b) => b - a);
-    const idx = matches[(voters.length >> 1)] as number;
+    const idx = matches[voters.length >> 1] as number;
     if (idx <= this.commit) return false;
     // Figure 8: only an entry of the current term is committed by counting replicas.
     if (this.log.term(idx) !== this.term && this.broken.commitByCountingOldTerms !== true) return false;
@@ -1104,9 +1115,19 @@ export class RaftNode {
     const prevTerm = this.log.term(prevIndex);
     if (prevTerm < 0) return this.sendSnapshot(to, pr);
     const last = this.log.lastIndex();
-    const entries = pr.next <= last ? this.log.slice(pr.next, last, this.limits.maxAppendEntries, this.limits.maxAppendBytes) : EMPTY;
+    const entries =
+      pr.next <= last ? this.log.slice(pr.next, last, this.limits.maxAppendEntries, this.limits.maxAppendBytes) : EMPTY;
     if (entries.length === 0 && !sendIfEmpty) return false;
-    this.send({ type: 'append', from: this.id, to, term: this.term, prevIndex, prevTerm, entries, commit: this.commit });
+    this.send({
+      type: 'append',
+      from: this.id,
+      to,
+      term: this.term,
+      prevIndex,
+      prevTerm,
+      entries,
+      commit: this.commit,
+    });
     if (entries.length > 0 && pr.state === 'replicate') {
       let bytes = 0;
       for (const e of entries) bytes += entryBytes(e);
@@ -1149,20 +1170,31 @@ export class RaftNode {
     }
     if (!Array.isArray(commands) || commands.length === 0 || commands.length > this.limits.maxProposalEntries) {
       this.counters.proposalsRefused++;
-      return fail(new RaftError('ERR_RAFT_BAD_PROPOSAL', `a batch holds 1..${this.limits.maxProposalEntries} commands`));
+      return fail(
+        new RaftError('ERR_RAFT_BAD_PROPOSAL', `a batch holds 1..${this.limits.maxProposalEntries} commands`),
+      );
     }
     let bytes = 0;
     for (const c of commands) {
       if (!(c instanceof Uint8Array) || c.byteLength > this.limits.maxEntryBytes) {
         this.counters.proposalsRefused++;
-        return fail(new RaftError('ERR_RAFT_BAD_PROPOSAL', `a command is a Uint8Array of at most ${this.limits.maxEntryBytes} bytes`));
+        return fail(
+          new RaftError(
+            'ERR_RAFT_BAD_PROPOSAL',
+            `a command is a Uint8Array of at most ${this.limits.maxEntryBytes} bytes`,
+          ),
+        );
       }
       bytes += c.byteLength + ENTRY_OVERHEAD_BYTES;
     }
     if (this.uncommittedBytes > 0 && this.uncommittedBytes + bytes > this.limits.maxUncommittedBytes) {
       this.counters.proposalsRefused++;
       return fail(
-        new RaftError('ERR_RAFT_TOO_MUCH_UNCOMMITTED', `${this.uncommittedBytes} uncommitted bytes; limit ${this.limits.maxUncommittedBytes}`, this.id),
+        new RaftError(
+          'ERR_RAFT_TOO_MUCH_UNCOMMITTED',
+          `${this.uncommittedBytes} uncommitted bytes; limit ${this.limits.maxUncommittedBytes}`,
+          this.id,
+        ),
       );
     }
     this.uncommittedBytes += bytes;
@@ -1215,7 +1247,8 @@ export class RaftNode {
         break;
       case 'removeNode':
         if (isVoter) {
-          if (cur.voters.length === 1) return fail(new RaftError('ERR_RAFT_BAD_CONFIG_CHANGE', 'cannot remove the last voter'));
+          if (cur.voters.length === 1)
+            return fail(new RaftError('ERR_RAFT_BAD_CONFIG_CHANGE', 'cannot remove the last voter'));
           next = { voters: cur.voters.filter((v) => v !== id), learners: cur.learners };
         } else if (isLearner) {
           next = { voters: cur.voters, learners: cur.learners.filter((l) => l !== id) };

@@ -201,7 +201,11 @@ export type RaftEvent =
   | { readonly type: 'snapshotRestored'; readonly index: number; readonly term: number }
   | { readonly type: 'compacted'; readonly snapshotIndex: number; readonly firstIndex: number }
   | { readonly type: 'progress'; readonly peer: NodeId; readonly state: ProgressState }
-  | { readonly type: 'transfer'; readonly to: NodeId; readonly outcome: 'started' | 'timeoutNowSent' | 'completed' | 'aborted' }
+  | {
+      readonly type: 'transfer';
+      readonly to: NodeId;
+      readonly outcome: 'started' | 'timeoutNowSent' | 'completed' | 'aborted';
+    }
   | { readonly type: 'stepDown'; readonly reason: 'checkQuorum' | 'removed' | 'higherTerm' }
   | { readonly type: 'dropped'; readonly what: string; readonly reason: string };
 

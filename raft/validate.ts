@@ -8,7 +8,8 @@ const isId = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
 
 function membershipProblem(m: unknown): string | null {
   const x = m as Membership | null;
-  if (x === null || typeof x !== 'object' || !Array.isArray(x.voters) || !Array.isArray(x.learners)) return 'bad membership';
+  if (x === null || typeof x !== 'object' || !Array.isArray(x.voters) || !Array.isArray(x.learners))
+    return 'bad membership';
   if (!x.voters.every(isId) || !x.learners.every(isId)) return 'bad membership ids';
   return null;
 }
@@ -32,7 +33,8 @@ function snapshotProblem(s: unknown): string | null {
   const x = s as Snapshot | null;
   if (x === null || typeof x !== 'object' || !(x.data instanceof Uint8Array)) return 'bad snapshot';
   const meta = x.meta as Snapshot['meta'] | null;
-  if (meta === null || typeof meta !== 'object' || !isIndex(meta.index) || !isIndex(meta.term)) return 'bad snapshot meta';
+  if (meta === null || typeof meta !== 'object' || !isIndex(meta.index) || !isIndex(meta.term))
+    return 'bad snapshot meta';
   return membershipProblem(meta.membership);
 }
 
@@ -42,7 +44,8 @@ export function messageProblem(m: unknown): string | null {
   if (!isId(x.from) || !isId(x.to) || !isIndex(x.term)) return 'bad header';
   switch (x.type) {
     case 'append': {
-      if (!isIndex(x.prevIndex) || !isIndex(x.prevTerm) || !isIndex(x.commit) || !Array.isArray(x.entries)) return 'bad append';
+      if (!isIndex(x.prevIndex) || !isIndex(x.prevTerm) || !isIndex(x.commit) || !Array.isArray(x.entries))
+        return 'bad append';
       let i = x.prevIndex;
       for (const e of x.entries as unknown[]) {
         const p = entryProblem(e);
@@ -53,13 +56,20 @@ export function messageProblem(m: unknown): string | null {
       return null;
     }
     case 'appendResp':
-      return typeof x.reject === 'boolean' && isIndex(x.index) && isIndex(x.hintIndex) && isIndex(x.hintTerm) ? null : 'bad appendResp';
+      return typeof x.reject === 'boolean' && isIndex(x.index) && isIndex(x.hintIndex) && isIndex(x.hintTerm)
+        ? null
+        : 'bad appendResp';
     case 'heartbeat':
       return isIndex(x.commit) && isIndex(x.readSeq) ? null : 'bad heartbeat';
     case 'heartbeatResp':
       return isIndex(x.readSeq) ? null : 'bad heartbeatResp';
     case 'vote':
-      return typeof x.pre === 'boolean' && typeof x.transfer === 'boolean' && isIndex(x.lastIndex) && isIndex(x.lastTerm) ? null : 'bad vote';
+      return typeof x.pre === 'boolean' &&
+        typeof x.transfer === 'boolean' &&
+        isIndex(x.lastIndex) &&
+        isIndex(x.lastTerm)
+        ? null
+        : 'bad vote';
     case 'voteResp':
       return typeof x.pre === 'boolean' && typeof x.granted === 'boolean' ? null : 'bad voteResp';
     case 'snapshot':
@@ -69,7 +79,9 @@ export function messageProblem(m: unknown): string | null {
     case 'readIndex':
       return typeof x.readId === 'string' || typeof x.readId === 'number' ? null : 'bad readIndex';
     case 'readIndexResp':
-      return (typeof x.readId === 'string' || typeof x.readId === 'number') && isIndex(x.index) ? null : 'bad readIndexResp';
+      return (typeof x.readId === 'string' || typeof x.readId === 'number') && isIndex(x.index)
+        ? null
+        : 'bad readIndexResp';
     default:
       return 'unknown message type';
   }

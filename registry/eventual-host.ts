@@ -9,7 +9,13 @@ import type { Internode, NodeEvent } from '../internode/index.js';
 import { seededRandom } from '../sim/random.js';
 import { EventualRegistryCore } from './eventual/core.js';
 import { GOSSIP_INTERVAL_MS } from './eventual/limits.js';
-import { zeroCounters, type EventualRegistryOptions, type RegistryCounters, type RegistryOutput, type WatchEvent } from './eventual/types.js';
+import {
+  zeroCounters,
+  type EventualRegistryOptions,
+  type RegistryCounters,
+  type RegistryOutput,
+  type WatchEvent,
+} from './eventual/types.js';
 
 /** Events buffered per watcher; a watcher further behind than this is ended with ERR_LIMIT. */
 export const MAX_WATCH_BACKLOG = 100_000;
@@ -33,7 +39,9 @@ function plain(pid: Pid | undefined): Pid | undefined {
 export const isNameLost = (m: unknown): m is NameLostMessage =>
   typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'name-lost';
 
-export interface EventualRegistryHostOptions extends Partial<Omit<EventualRegistryOptions, 'node' | 'incarnation' | 'random'>> {
+export interface EventualRegistryHostOptions extends Partial<
+  Omit<EventualRegistryOptions, 'node' | 'incarnation' | 'random'>
+> {
   readonly node: Node;
   /** Without internode, the registry covers this node only. */
   readonly internode?: Internode;
@@ -80,7 +88,8 @@ export class EventualRegistry implements AsyncDisposable {
     this.#net?.handle('registry', (from, body) => this.#apply(this.#core.receive(from, body)));
     this.#unsubscribe = this.#net?.subscribe((e) => this.#onNodeEvent(e)) ?? (() => {});
     const now = this.node.clock.now();
-    for (const m of this.#net?.members() ?? []) if (m.state === 'up') this.#apply(this.#core.nodeUp(m.node, m.incarnation, now));
+    for (const m of this.#net?.members() ?? [])
+      if (m.state === 'up') this.#apply(this.#core.nodeUp(m.node, m.incarnation, now));
     this.#observe(meter ?? metrics.getMeter('troupe'));
     this.#scheduleTick();
   }
@@ -106,7 +115,8 @@ export class EventualRegistry implements AsyncDisposable {
    * is resolved the same way on every node, and the loser gets a `NameLostMessage`.
    */
   register(name: string, pid: Pid): void {
-    if (!this.node.isAlive(pid)) throw new TroupeError('ERR_NOPROC', `cannot register ${name}: ${pid.toString()} is not a live local process`);
+    if (!this.node.isAlive(pid))
+      throw new TroupeError('ERR_NOPROC', `cannot register ${name}: ${pid.toString()} is not a live local process`);
     this.#apply(this.#core.register(name, pid));
     const key = pid.toString();
     if (!this.#exitWatches.has(key)) {
@@ -138,7 +148,8 @@ export class EventualRegistry implements AsyncDisposable {
   /** Sends to the owner of `name`; ERR_NO_SUCH_NAME if it has none here. */
   send(name: string, message: unknown): void {
     const pid = this.#core.whereis(name);
-    if (pid === undefined) throw new TroupeError('ERR_NO_SUCH_NAME', `no owner of ${JSON.stringify(name)} in the eventual registry`);
+    if (pid === undefined)
+      throw new TroupeError('ERR_NO_SUCH_NAME', `no owner of ${JSON.stringify(name)} in the eventual registry`);
     this.node.send(pid, message);
   }
 
@@ -201,7 +212,10 @@ export class EventualRegistry implements AsyncDisposable {
           }
           break;
         case 'lost':
-          this.#logger.info({ name: o.name, loser: o.pid.toString(), winner: o.winner.toString() }, 'name conflict resolved');
+          this.#logger.info(
+            { name: o.name, loser: o.pid.toString(), winner: o.winner.toString() },
+            'name conflict resolved',
+          );
           this.node.send(o.pid, { type: 'name-lost', name: o.name, winner: plain(o.winner) } satisfies NameLostMessage);
           break;
       }

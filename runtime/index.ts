@@ -47,7 +47,13 @@ export {
   type WireReason,
 } from './reason.js';
 export type { RemoteRouter, RemoteInbound } from './remote.js';
-export { startServer, type ServerBehaviour, type CallResult, type CastResult, type StartServerOptions } from './server.js';
+export {
+  startServer,
+  type ServerBehaviour,
+  type CallResult,
+  type CastResult,
+  type StartServerOptions,
+} from './server.js';
 export {
   startSupervisor,
   whichChildren,

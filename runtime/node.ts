@@ -14,7 +14,14 @@ import {
 } from './limits.js';
 import { isReply, type DownMessage, type ExitMessage, type From, type Ref } from './messages.js';
 import { Pid, validateNodeName } from './pid.js';
-import { Proc, CallError, type CallOptions, type OverflowPolicy, type ProcessFunction, type Watcher } from './process.js';
+import {
+  Proc,
+  CallError,
+  type CallOptions,
+  type OverflowPolicy,
+  type ProcessFunction,
+  type Watcher,
+} from './process.js';
 import type { ExitReason } from './reason.js';
 import type { RemoteInbound, RemoteRouter } from './remote.js';
 
@@ -46,8 +53,16 @@ export interface SpawnOptions {
 /** Where a message can be sent: a pid, a local name, or a name on another node. */
 export type SendTarget = Pid | string | { readonly name: string; readonly node: string };
 
-export type DropReason = 'dead_process' | 'mailbox_full' | 'no_route' | 'late_reply' | 'stale_incarnation' | 'unknown_name';
-const DROP_REASONS: readonly DropReason[] = ['dead_process', 'mailbox_full', 'no_route', 'late_reply', 'stale_incarnation', 'unknown_name'];
+export type DropReason =
+  'dead_process' | 'mailbox_full' | 'no_route' | 'late_reply' | 'stale_incarnation' | 'unknown_name';
+const DROP_REASONS: readonly DropReason[] = [
+  'dead_process',
+  'mailbox_full',
+  'no_route',
+  'late_reply',
+  'stale_incarnation',
+  'unknown_name',
+];
 
 export interface ProcessInfo {
   readonly pid: Pid;
@@ -73,8 +88,16 @@ export interface NodeStats {
 type NodeState = 'running' | 'stopping' | 'stopped';
 
 function validateName(name: unknown): string {
-  if (typeof name !== 'string' || name.length === 0 || name.length > MAX_REGISTERED_NAME_LENGTH || name.startsWith('<')) {
-    throw new TroupeError('ERR_BAD_NAME', `invalid registered name ${JSON.stringify(name)}: 1-${MAX_REGISTERED_NAME_LENGTH} chars, not starting with '<'`);
+  if (
+    typeof name !== 'string' ||
+    name.length === 0 ||
+    name.length > MAX_REGISTERED_NAME_LENGTH ||
+    name.startsWith('<')
+  ) {
+    throw new TroupeError(
+      'ERR_BAD_NAME',
+      `invalid registered name ${JSON.stringify(name)}: 1-${MAX_REGISTERED_NAME_LENGTH} chars, not starting with '<'`,
+    );
   }
   return name;
 }
@@ -94,7 +117,10 @@ export class Node implements AsyncDisposable {
   readonly logger: Logger;
   readonly #procs = new Map<number, Proc>();
   readonly #names = new Map<string, Proc>();
-  readonly #dropped: Record<DropReason, number> = Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>;
+  readonly #dropped: Record<DropReason, number> = Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<
+    DropReason,
+    number
+  >;
   // Local processes that hold a monitor or link towards a node (or are watched from it), so that
   // a node going down touches only them.
   readonly #remoteTouch = new Map<string, Set<Proc>>();
@@ -130,7 +156,9 @@ export class Node implements AsyncDisposable {
     const attrs = { node: this.name };
     const processes = this.#meter.createObservableGauge('troupe.runtime.processes', { description: 'Live processes' });
     const spawned = this.#meter.createObservableCounter('troupe.runtime.spawned', { description: 'Processes spawned' });
-    const dropped = this.#meter.createObservableCounter('troupe.runtime.messages.dropped', { description: 'Messages dropped, by reason' });
+    const dropped = this.#meter.createObservableCounter('troupe.runtime.messages.dropped', {
+      description: 'Messages dropped, by reason',
+    });
     const observe = (r: BatchObservableResult): void => {
       r.observe(processes, this.#procs.size, attrs);
       r.observe(spawned, this.#spawned, attrs);
@@ -159,7 +187,8 @@ export class Node implements AsyncDisposable {
   /** @internal */
   spawnFrom(parent: Proc | null, fn: ProcessFunction, opts: SpawnOptions | undefined, link: boolean): Pid {
     if (this.#state !== 'running') throw new TroupeError('ERR_NODE_STOPPED', `node ${this.name} is ${this.#state}`);
-    if (this.#procs.size >= MAX_PROCESSES) throw new TroupeError('ERR_LIMIT', `node ${this.name} holds ${MAX_PROCESSES} processes`);
+    if (this.#procs.size >= MAX_PROCESSES)
+      throw new TroupeError('ERR_LIMIT', `node ${this.name} holds ${MAX_PROCESSES} processes`);
     if (opts?.name !== undefined) {
       validateName(opts.name);
       if (this.#names.has(opts.name)) throw new TroupeError('ERR_NAME_TAKEN', `name ${opts.name} is taken`);
@@ -215,7 +244,8 @@ export class Node implements AsyncDisposable {
 
   #crashed(proc: Proc, err: unknown): void {
     if (!proc.alive) return; // already exited by a signal; the unwinding error is expected
-    const reason = err instanceof Error ? err : new Error(`process threw a non-error value: ${String(err)}`, { cause: err });
+    const reason =
+      err instanceof Error ? err : new Error(`process threw a non-error value: ${String(err)}`, { cause: err });
     this.logger.error({ pid: proc.self.toString(), err: reason }, 'process crashed');
     this.#terminate(proc, reason);
   }
@@ -231,7 +261,8 @@ export class Node implements AsyncDisposable {
   sendFrom(from: Proc | null, to: SendTarget, message: unknown): void {
     if (typeof to === 'string') {
       const target = this.#names.get(to);
-      if (target === undefined) throw new TroupeError('ERR_NO_SUCH_NAME', `no process is registered as ${JSON.stringify(to)}`);
+      if (target === undefined)
+        throw new TroupeError('ERR_NO_SUCH_NAME', `no process is registered as ${JSON.stringify(to)}`);
       this.#deliver(target, message);
       return;
     }
@@ -308,15 +339,18 @@ export class Node implements AsyncDisposable {
     validateName(name);
     if (this.#names.has(name)) throw new TroupeError('ERR_NAME_TAKEN', `name ${name} is taken`);
     const proc = this.#local(pid);
-    if (proc === undefined) throw new TroupeError('ERR_NOPROC', `cannot register ${name}: ${pid.toString()} is not a live local process`);
-    if (proc.name !== null) throw new TroupeError('ERR_ALREADY_NAMED', `${pid.toString()} is already registered as ${proc.name}`);
+    if (proc === undefined)
+      throw new TroupeError('ERR_NOPROC', `cannot register ${name}: ${pid.toString()} is not a live local process`);
+    if (proc.name !== null)
+      throw new TroupeError('ERR_ALREADY_NAMED', `${pid.toString()} is already registered as ${proc.name}`);
     this.#names.set(name, proc);
     proc.name = name;
   }
 
   unregister(name: string): void {
     const proc = this.#names.get(name);
-    if (proc === undefined) throw new TroupeError('ERR_NOT_REGISTERED', `no process is registered as ${JSON.stringify(name)}`);
+    if (proc === undefined)
+      throw new TroupeError('ERR_NOT_REGISTERED', `no process is registered as ${JSON.stringify(name)}`);
     this.#names.delete(name);
     proc.name = null;
   }

@@ -8,7 +8,10 @@ const NODE_NAME = /^[A-Za-z0-9_@.:-]+$/;
 
 export function validateNodeName(name: unknown): string {
   if (typeof name !== 'string' || name.length === 0 || name.length > MAX_NODE_NAME_LENGTH || !NODE_NAME.test(name)) {
-    throw new TroupeError('ERR_BAD_NAME', `invalid node name ${JSON.stringify(name)}: 1-${MAX_NODE_NAME_LENGTH} chars of [A-Za-z0-9_@.:-]`);
+    throw new TroupeError(
+      'ERR_BAD_NAME',
+      `invalid node name ${JSON.stringify(name)}: 1-${MAX_NODE_NAME_LENGTH} chars of [A-Za-z0-9_@.:-]`,
+    );
   }
   return name;
 }
@@ -42,7 +45,9 @@ export class Pid {
   }
 
   equals(other: Pid): boolean {
-    return this === other || (this.id === other.id && this.incarnation === other.incarnation && this.node === other.node);
+    return (
+      this === other || (this.id === other.id && this.incarnation === other.incarnation && this.node === other.node)
+    );
   }
 
   /** Parse the string form; anything else is an ERR_BAD_PID error, never a default pid. */
@@ -64,9 +69,11 @@ export class Pid {
 
   /** Build a pid from decoded wire fields, validating each (the wire is untrusted). */
   static fromWire(fields: unknown): Pid {
-    if (!Array.isArray(fields) || fields.length !== 3) throw new TroupeError('ERR_BAD_PID', 'pid on the wire must be [node, id, incarnation]');
+    if (!Array.isArray(fields) || fields.length !== 3)
+      throw new TroupeError('ERR_BAD_PID', 'pid on the wire must be [node, id, incarnation]');
     const [node, id, incarnation] = fields as unknown[];
-    if (typeof node !== 'string' || !isId(id) || !isId(incarnation)) throw new TroupeError('ERR_BAD_PID', 'pid on the wire has a bad field');
+    if (typeof node !== 'string' || !isId(id) || !isId(incarnation))
+      throw new TroupeError('ERR_BAD_PID', 'pid on the wire has a bad field');
     return new Pid(node, id, incarnation);
   }
 

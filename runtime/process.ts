@@ -69,7 +69,8 @@ export class ProcessExitedError extends TroupeError {
 export class CallError extends TroupeError {
   readonly reason: ExitReason;
   constructor(target: Pid | string, reason: ExitReason) {
-    const code = reason === 'noproc' ? 'ERR_NOPROC' : reason === 'noconnection' ? 'ERR_NOCONNECTION' : 'ERR_CALLEE_EXITED';
+    const code =
+      reason === 'noproc' ? 'ERR_NOPROC' : reason === 'noconnection' ? 'ERR_NOCONNECTION' : 'ERR_CALLEE_EXITED';
     super(code, `call to ${target.toString()} failed: ${typeof reason === 'string' ? reason : reason.message}`, {
       cause: reason,
     });
@@ -111,7 +112,14 @@ export class Proc implements ProcessContext {
   #waitReject: ((e: unknown) => void) | null = null;
   #waitCleanup: (() => void) | null = null;
 
-  constructor(node: Node, self: Pid, parent: Proc | null, mailboxLimit: number, overflow: OverflowPolicy, trapping: boolean) {
+  constructor(
+    node: Node,
+    self: Pid,
+    parent: Proc | null,
+    mailboxLimit: number,
+    overflow: OverflowPolicy,
+    trapping: boolean,
+  ) {
     this.node = node;
     this.self = self;
     this.parent = parent;
@@ -190,14 +198,17 @@ export class Proc implements ProcessContext {
     const timeout = opts?.timeout;
     if (timeout !== undefined && timeout <= 0) return Promise.reject(timeoutError());
     const signal = opts?.signal;
-    if (signal?.aborted) return Promise.reject(new TroupeError('ERR_ABORTED', 'receive aborted', { cause: signal.reason }));
+    if (signal?.aborted)
+      return Promise.reject(new TroupeError('ERR_ABORTED', 'receive aborted', { cause: signal.reason }));
     return new Promise<never>((resolve, reject) => {
       this.#waitMatch = match;
       this.#waitResolve = resolve as (m: unknown) => void;
       this.#waitReject = reject;
       if (timeout !== undefined || signal !== undefined) {
-        const timer = timeout !== undefined ? this.node.clock.setTimer(timeout, () => this.#failWait(timeoutError())) : undefined;
-        const onAbort = (): void => this.#failWait(new TroupeError('ERR_ABORTED', 'receive aborted', { cause: signal?.reason }));
+        const timer =
+          timeout !== undefined ? this.node.clock.setTimer(timeout, () => this.#failWait(timeoutError())) : undefined;
+        const onAbort = (): void =>
+          this.#failWait(new TroupeError('ERR_ABORTED', 'receive aborted', { cause: signal?.reason }));
         signal?.addEventListener('abort', onAbort, { once: true });
         this.#waitCleanup = () => {
           timer?.cancel();

@@ -101,7 +101,10 @@ async function serve<S, Args, Req, Res, Cast>(
         const r = await b.handleCast(message.message as Cast, state, ctx);
         state = r.state;
         if ('stop' in r) return await stopWith(b, ctx, r.stop, state);
-      } else if (isExit(message) && (message.from === undefined || (parent !== undefined && message.from.equals(parent)))) {
+      } else if (
+        isExit(message) &&
+        (message.from === undefined || (parent !== undefined && message.from.equals(parent)))
+      ) {
         // The parent (or the node, on stop) told a trapping server to go: terminate, then exit alike.
         return await stopWith(b, ctx, message.reason, state);
       } else if (b.handleInfo !== undefined) {

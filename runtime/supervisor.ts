@@ -58,7 +58,8 @@ function validate(spec: SupervisorSpec): void {
   }
   const intensity = spec.intensity ?? DEFAULT_RESTART_INTENSITY;
   const period = spec.periodMs ?? DEFAULT_RESTART_PERIOD_MS;
-  if (!Number.isInteger(intensity) || intensity < 0) throw new TroupeError('ERR_SUPERVISOR', 'intensity must be an integer >= 0');
+  if (!Number.isInteger(intensity) || intensity < 0)
+    throw new TroupeError('ERR_SUPERVISOR', 'intensity must be an integer >= 0');
   if (!(period > 0)) throw new TroupeError('ERR_SUPERVISOR', 'periodMs must be > 0');
 }
 
@@ -162,12 +163,19 @@ async function restartFrom(ctx: ProcessContext, state: SupState, index: number):
     state.restarts = state.restarts.filter((t) => now - t < period);
     state.restarts.push(now);
     if (state.restarts.length > (state.spec.intensity ?? DEFAULT_RESTART_INTENSITY)) {
-      ctx.node.logger.error({ supervisor: ctx.self.toString() }, 'supervisor reached its restart intensity; shutting down');
+      ctx.node.logger.error(
+        { supervisor: ctx.self.toString() },
+        'supervisor reached its restart intensity; shutting down',
+      );
       return { stop: 'shutdown', state };
     }
     const strategy = state.spec.strategy;
     const affected =
-      strategy === 'one_for_one' ? [state.children[index]!] : strategy === 'one_for_all' ? state.children : state.children.slice(index);
+      strategy === 'one_for_one'
+        ? [state.children[index]!]
+        : strategy === 'one_for_all'
+          ? state.children
+          : state.children.slice(index);
     await stopAll(ctx, affected);
     try {
       for (const child of affected) await startChild(ctx, child);
@@ -184,7 +192,11 @@ export interface StartSupervisorOptions {
 }
 
 /** Starts a supervisor; resolves with its pid once every child has started. */
-export function startSupervisor(spawner: Node | ProcessContext, spec: SupervisorSpec, opts: StartSupervisorOptions = {}): Promise<Pid> {
+export function startSupervisor(
+  spawner: Node | ProcessContext,
+  spec: SupervisorSpec,
+  opts: StartSupervisorOptions = {},
+): Promise<Pid> {
   try {
     validate(spec);
   } catch (err) {

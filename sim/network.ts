@@ -15,7 +15,12 @@ export interface NetworkFaults {
   readonly maxDelay: number;
 }
 
-export const PERFECT_NETWORK: NetworkFaults = Object.freeze({ lossRate: 0, duplicateRate: 0, minDelay: 1, maxDelay: 1 });
+export const PERFECT_NETWORK: NetworkFaults = Object.freeze({
+  lossRate: 0,
+  duplicateRate: 0,
+  minDelay: 1,
+  maxDelay: 1,
+});
 
 export interface NetworkStats {
   sent: number;
@@ -35,7 +40,14 @@ export interface Delivery<M> {
 
 export class SimNetwork<M, E extends { readonly kind: string } = Delivery<M>> {
   faults: NetworkFaults;
-  readonly stats: NetworkStats = { sent: 0, delivered: 0, duplicated: 0, droppedLoss: 0, droppedPartition: 0, droppedDown: 0 };
+  readonly stats: NetworkStats = {
+    sent: 0,
+    delivered: 0,
+    duplicated: 0,
+    droppedLoss: 0,
+    droppedPartition: 0,
+    droppedDown: 0,
+  };
   /** Directed links that drop everything: "from>to". */
   private readonly blocked = new Set<string>();
   private readonly down = new Set<string>();

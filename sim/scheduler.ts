@@ -30,7 +30,8 @@ export class Scheduler<E> {
   }
 
   at(time: number, event: E): void {
-    if (this.heap.length >= this.maxPending) throw new SchedulerOverflowError(`more than ${this.maxPending} pending events`);
+    if (this.heap.length >= this.maxPending)
+      throw new SchedulerOverflowError(`more than ${this.maxPending} pending events`);
     const slot = { at: Math.max(time, this.now), seq: this.seq++, event };
     const h = this.heap;
     h.push(slot);

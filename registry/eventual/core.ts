@@ -22,11 +22,26 @@
 //   grace), the owner's node re-adds it with a fresh dot — unless a better claim is present, in
 //   which case it lost.
 import type { DecodedChunk, Entry, KeyChangeListener, KeyDelta, WireChunk } from '../../crdt/index.js';
-import { ActorTable, MAX_ENTRIES_PER_KEY, ShardedOrswotMap, actorOf, differingShards, encodeChunk } from '../../crdt/index.js';
+import {
+  ActorTable,
+  MAX_ENTRIES_PER_KEY,
+  ShardedOrswotMap,
+  actorOf,
+  differingShards,
+  encodeChunk,
+} from '../../crdt/index.js';
 import { Pid } from '../../runtime/pid.js';
 import type { Random } from '../../sim/random.js';
 import { winningClaim } from './claim-order.js';
-import { BadRegistryNameError, NameTakenError, NotLocalPidError, NotRegisteredError, RegistryConfigError, RegistryLimitError, RegistryMalformedError } from './errors.js';
+import {
+  BadRegistryNameError,
+  NameTakenError,
+  NotLocalPidError,
+  NotRegisteredError,
+  RegistryConfigError,
+  RegistryLimitError,
+  RegistryMalformedError,
+} from './errors.js';
 import {
   ANTI_ENTROPY_INTERVAL_MS,
   MAX_AE_HOPS,
@@ -65,7 +80,8 @@ interface ReapJob {
 
 function positiveInt(name: string, value: number | undefined, fallback: number, min = 1): number {
   const v = value ?? fallback;
-  if (!Number.isSafeInteger(v) || v < min) throw new RegistryConfigError(`${name} must be an integer >= ${min}, got ${String(v)}`);
+  if (!Number.isSafeInteger(v) || v < min)
+    throw new RegistryConfigError(`${name} must be an integer >= ${min}, got ${String(v)}`);
   return v;
 }
 
@@ -117,9 +133,23 @@ export class EventualRegistryCore {
     this.random = options.random;
     this.maxNamesPerNode = positiveInt('maxNamesPerNode', options.maxNamesPerNode, MAX_NAMES_PER_NODE);
     this.maxNamesPerReplica = positiveInt('maxNamesPerReplica', options.maxNamesPerReplica, MAX_NAMES_PER_REPLICA);
-    this.maxDeltaBatchBytes = positiveInt('maxDeltaBatchBytes', options.maxDeltaBatchBytes, MAX_DELTA_BATCH_BYTES, MIN_MESSAGE_BUDGET_BYTES);
-    this.maxAeMessageBytes = positiveInt('maxAeMessageBytes', options.maxAeMessageBytes, MAX_AE_MESSAGE_BYTES, MIN_MESSAGE_BUDGET_BYTES);
-    this.antiEntropyIntervalMs = positiveInt('antiEntropyIntervalMs', options.antiEntropyIntervalMs, ANTI_ENTROPY_INTERVAL_MS);
+    this.maxDeltaBatchBytes = positiveInt(
+      'maxDeltaBatchBytes',
+      options.maxDeltaBatchBytes,
+      MAX_DELTA_BATCH_BYTES,
+      MIN_MESSAGE_BUDGET_BYTES,
+    );
+    this.maxAeMessageBytes = positiveInt(
+      'maxAeMessageBytes',
+      options.maxAeMessageBytes,
+      MAX_AE_MESSAGE_BYTES,
+      MIN_MESSAGE_BUDGET_BYTES,
+    );
+    this.antiEntropyIntervalMs = positiveInt(
+      'antiEntropyIntervalMs',
+      options.antiEntropyIntervalMs,
+      ANTI_ENTROPY_INTERVAL_MS,
+    );
     this.nodeDownGraceMs = positiveInt('nodeDownGraceMs', options.nodeDownGraceMs, NODE_DOWN_GRACE_MS, 0);
     this.reapScanPerTick = positiveInt('reapScanPerTick', options.reapScanPerTick, MAX_REAP_SCAN_PER_TICK);
     this.outbox = new DeltaOutbox(positiveInt('maxOutboxNames', options.maxOutboxNames, MAX_OUTBOX_NAMES));
@@ -329,7 +359,12 @@ export class EventualRegistryCore {
     // spend its budget on the same first shards.
     const start = this.random.int(diff.length);
     const order = [...diff.slice(start), ...diff.slice(0, start)];
-    const reply = this.buildShards(1, order.map((s): ShardCursor => [s, null]), mine, []);
+    const reply = this.buildShards(
+      1,
+      order.map((s): ShardCursor => [s, null]),
+      mine,
+      [],
+    );
     return [{ type: 'send', to: from, message: reply }];
   }
 
@@ -339,7 +374,8 @@ export class EventualRegistryCore {
     for (const c of msg.chunks) for (const k of c.chunk.keys.keys()) keys.push(k);
     const out: RegistryOutput[] = [];
     if (this.admit(keys)) {
-      for (const c of msg.chunks) this.learnFromClaims([...c.chunk.keys.values()].flatMap((es) => es.map((e) => e.value)));
+      for (const c of msg.chunks)
+        this.learnFromClaims([...c.chunk.keys.values()].flatMap((es) => es.map((e) => e.value)));
       for (const c of msg.chunks) this.joinChunk(c);
       this.settle(out);
     }
@@ -367,7 +403,12 @@ export class EventualRegistryCore {
   }
 
   /** Chunks for `cursors` within the AE budget; what does not fit goes back as `n` (pull me). */
-  private buildShards(hops: number, cursors: readonly ShardCursor[], digests: number[] | null, pulls: ShardCursor[]): ShardsMessage {
+  private buildShards(
+    hops: number,
+    cursors: readonly ShardCursor[],
+    digests: number[] | null,
+    pulls: ShardCursor[],
+  ): ShardsMessage {
     const table = new ActorTable();
     const chunks: WireChunk[] = [];
     const more: ShardCursor[] = [];
@@ -397,11 +438,13 @@ export class EventualRegistryCore {
   // ---------------------------------------------------------------- internals
 
   private checkName(name: unknown): asserts name is string {
-    if (typeof name !== 'string' || name.length === 0 || name.length > MAX_NAME_LENGTH) throw new BadRegistryNameError(name, MAX_NAME_LENGTH);
+    if (typeof name !== 'string' || name.length === 0 || name.length > MAX_NAME_LENGTH)
+      throw new BadRegistryNameError(name, MAX_NAME_LENGTH);
   }
 
   private checkLocal(pid: unknown): asserts pid is Pid {
-    if (!(pid instanceof Pid) || pid.node !== this.node || pid.incarnation !== this.incarnation) throw new NotLocalPidError(pid, this.node, this.incarnation);
+    if (!(pid instanceof Pid) || pid.node !== this.node || pid.incarnation !== this.incarnation)
+      throw new NotLocalPidError(pid, this.node, this.incarnation);
   }
 
   private peerOf(node: string): PeerState {

@@ -17,7 +17,10 @@ export class NameTakenError extends TroupeError {
 export class NotRegisteredError extends TroupeError {
   readonly registeredName: string;
   constructor(name: string) {
-    super('ERR_NOT_REGISTERED', `eventual registry: ${JSON.stringify(name)} is not registered by a process of this node`);
+    super(
+      'ERR_NOT_REGISTERED',
+      `eventual registry: ${JSON.stringify(name)} is not registered by a process of this node`,
+    );
     this.registeredName = name;
   }
 }
@@ -25,7 +28,10 @@ export class NotRegisteredError extends TroupeError {
 /** A name that is not a 1..MAX_NAME_LENGTH string. */
 export class BadRegistryNameError extends TroupeError {
   constructor(name: unknown, max: number) {
-    super('ERR_BAD_NAME', `eventual registry: name must be a string of 1..${max} chars, got ${typeof name === 'string' ? `${name.length} chars` : typeof name}`);
+    super(
+      'ERR_BAD_NAME',
+      `eventual registry: name must be a string of 1..${max} chars, got ${typeof name === 'string' ? `${name.length} chars` : typeof name}`,
+    );
   }
 }
 

@@ -3,7 +3,14 @@
 export { EventualRegistryCore } from './core.js';
 export type { EventualRegistryOptions, RegistryOutput, WatchEvent, RegistryCounters } from './types.js';
 export { zeroCounters } from './types.js';
-export type { RegistryMessage, DeltaMessage, DigestMessage, ShardsMessage, ShardCursor, ParsedRegistryMessage } from './messages.js';
+export type {
+  RegistryMessage,
+  DeltaMessage,
+  DigestMessage,
+  ShardsMessage,
+  ShardCursor,
+  ParsedRegistryMessage,
+} from './messages.js';
 export { parseRegistryMessage } from './messages.js';
 export { compareClaims, winningClaim } from './claim-order.js';
 export { pidElement } from './pid-element.js';

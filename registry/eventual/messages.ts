@@ -11,7 +11,15 @@
 //              pulls (continue sending me shard s from name k) and more (I have more of shard s
 //              from name k; pull it).
 import type { Actor, DecodedChunk, Digests, KeyDelta, WireChunk, WireKeyDelta } from '../../crdt/index.js';
-import { MAX_KEY_LENGTH, SHARD_COUNT, actorOf, decodeActors, decodeChunk, decodeDigests, decodeKeyDeltas } from '../../crdt/index.js';
+import {
+  MAX_KEY_LENGTH,
+  SHARD_COUNT,
+  actorOf,
+  decodeActors,
+  decodeChunk,
+  decodeDigests,
+  decodeKeyDeltas,
+} from '../../crdt/index.js';
 import { isTroupeError } from '../../runtime/errors.js';
 import type { Pid } from '../../runtime/pid.js';
 import { RegistryMalformedError } from './errors.js';
@@ -75,8 +83,10 @@ function parseCursors(value: unknown): ShardCursor[] {
   return value.map((c: unknown): ShardCursor => {
     if (!Array.isArray(c) || c.length !== 2) fail('cursor is not a pair');
     const [shard, from] = c as unknown[];
-    if (typeof shard !== 'number' || !Number.isInteger(shard) || shard < 0 || shard >= SHARD_COUNT || seen.has(shard)) fail('cursor shard out of range or repeated');
-    if (from !== null && (typeof from !== 'string' || from.length === 0 || from.length > MAX_KEY_LENGTH)) fail('cursor start is not a name or null');
+    if (typeof shard !== 'number' || !Number.isInteger(shard) || shard < 0 || shard >= SHARD_COUNT || seen.has(shard))
+      fail('cursor shard out of range or repeated');
+    if (from !== null && (typeof from !== 'string' || from.length === 0 || from.length > MAX_KEY_LENGTH))
+      fail('cursor start is not a name or null');
     seen.add(shard);
     return [shard, from];
   });
@@ -84,7 +94,9 @@ function parseCursors(value: unknown): ShardCursor[] {
 
 /** Every claim's dot must be minted by the claim's own node incarnation. */
 function checkOrigins(entries: readonly { value: Pid; actor: Actor }[]): void {
-  for (const e of entries) if (e.actor !== actorOf(e.value.node, e.value.incarnation)) fail(`claim of ${e.value.toString()} carries a dot of ${e.actor}`);
+  for (const e of entries)
+    if (e.actor !== actorOf(e.value.node, e.value.incarnation))
+      fail(`claim of ${e.value.toString()} carries a dot of ${e.actor}`);
 }
 
 /**
@@ -101,7 +113,8 @@ export function parseRegistryMessage(raw: unknown, fromNode: string): ParsedRegi
         const deltas = decodeKeyDeltas(field(msg, 'd'), actors, pidElement);
         for (const d of deltas) {
           checkOrigins(d.entries);
-          for (const dot of [...d.entries, ...d.removed]) if (!dot.actor.startsWith(`${fromNode}#`)) fail(`delta from ${fromNode} carries a dot of ${dot.actor}`);
+          for (const dot of [...d.entries, ...d.removed])
+            if (!dot.actor.startsWith(`${fromNode}#`)) fail(`delta from ${fromNode} carries a dot of ${dot.actor}`);
         }
         return { t: 'delta', deltas };
       }
@@ -109,14 +122,22 @@ export function parseRegistryMessage(raw: unknown, fromNode: string): ParsedRegi
         return { t: 'ae-digest', digests: decodeDigests(field(msg, 'g')) };
       case 'ae-shards': {
         const hops = field(msg, 'h');
-        if (typeof hops !== 'number' || !Number.isInteger(hops) || hops < 1 || hops > MAX_AE_HOPS) fail('hop count out of range');
+        if (typeof hops !== 'number' || !Number.isInteger(hops) || hops < 1 || hops > MAX_AE_HOPS)
+          fail('hop count out of range');
         const actors = decodeActors(field(msg, 'a'));
         const rawChunks = field(msg, 'c');
         if (!Array.isArray(rawChunks) || rawChunks.length > SHARD_COUNT) fail('chunks are not a bounded array');
         const chunks = rawChunks.map((c: unknown) => decodeChunk(c, actors, pidElement));
         for (const c of chunks) for (const entries of c.chunk.keys.values()) checkOrigins(entries);
         const g = field(msg, 'g');
-        return { t: 'ae-shards', hops, chunks, digests: g === null ? null : decodeDigests(g), pulls: parseCursors(field(msg, 'p')), more: parseCursors(field(msg, 'n')) };
+        return {
+          t: 'ae-shards',
+          hops,
+          chunks,
+          digests: g === null ? null : decodeDigests(g),
+          pulls: parseCursors(field(msg, 'p')),
+          more: parseCursors(field(msg, 'n')),
+        };
       }
       default:
         fail('unknown message type');

@@ -5,7 +5,15 @@
 // A change dropped because the outbox is full (or a name's group grew too big) is counted; the
 // anti-entropy rounds repair it.
 import type { KeyDelta, WireKeyDelta } from '../../crdt/index.js';
-import { ActorTable, MAX_REMOVED_DOTS_PER_KEY, SHARD_COUNT, encodeKeyDelta, joinKeyDeltas, keyDeltaWireSize, shardOf } from '../../crdt/index.js';
+import {
+  ActorTable,
+  MAX_REMOVED_DOTS_PER_KEY,
+  SHARD_COUNT,
+  encodeKeyDelta,
+  joinKeyDeltas,
+  keyDeltaWireSize,
+  shardOf,
+} from '../../crdt/index.js';
 import type { Pid } from '../../runtime/pid.js';
 import type { DeltaMessage } from './messages.js';
 import { pidElement } from './pid-element.js';

@@ -76,7 +76,10 @@ export class MembershipSim {
 
   async #boot(m: SimMember): Promise<void> {
     m.node = await Node.start({ name: m.name, incarnation: m.incarnation, clock: this.clock });
-    const seeds = this.members.filter((o) => o !== m).slice(0, 2).map((o) => o.address);
+    const seeds = this.members
+      .filter((o) => o !== m)
+      .slice(0, 2)
+      .map((o) => o.address);
     m.net = await Internode.start({
       node: m.node,
       cluster: 'sim',
@@ -89,18 +92,27 @@ export class MembershipSim {
       ...(this.#opts.debug !== undefined ? { logger: this.#debugLogger(m) } : {}),
     });
     m.alive = true;
-    m.net.subscribe((e: NodeEvent) => m.alive && this.log(`${m.name}@${m.incarnation} ${e.type} ${e.node}@${e.incarnation}${e.type === 'down' ? ` ${e.reason}` : ''}`));
+    m.net.subscribe(
+      (e: NodeEvent) =>
+        m.alive &&
+        this.log(
+          `${m.name}@${m.incarnation} ${e.type} ${e.node}@${e.incarnation}${e.type === 'down' ? ` ${e.reason}` : ''}`,
+        ),
+    );
     this.log(`${m.name} boot @${m.incarnation}`);
   }
 
   #debugLogger(m: SimMember): pino.Logger {
     const sink = this.#opts.debug!;
-    return pino({ level: 'debug', base: null, timestamp: false }, {
-      write: (line: string) => {
-        const { msg, level: _l, subsystem: _s, node: _n, ...rest } = JSON.parse(line) as Record<string, unknown>;
-        sink(`${this.clock.now()} ${m.name}@${m.incarnation}: ${String(msg)} ${JSON.stringify(rest)}`);
+    return pino(
+      { level: 'debug', base: null, timestamp: false },
+      {
+        write: (line: string) => {
+          const { msg, level: _l, subsystem: _s, node: _n, ...rest } = JSON.parse(line) as Record<string, unknown>;
+          sink(`${this.clock.now()} ${m.name}@${m.incarnation}: ${String(msg)} ${JSON.stringify(rest)}`);
+        },
       },
-    });
+    );
   }
 
   /** A crash: abrupt (the kernel closes its sockets) or silent (it just stops answering). */
@@ -176,10 +188,16 @@ export class MembershipSim {
   converged(): string | undefined {
     for (const m of this.members) {
       if (!m.alive) continue;
-      const up = new Map(m.net.members().filter((x) => x.state === 'up').map((x) => [x.node, x.incarnation]));
+      const up = new Map(
+        m.net
+          .members()
+          .filter((x) => x.state === 'up')
+          .map((x) => [x.node, x.incarnation]),
+      );
       for (const o of this.members) {
         if (o === m) continue;
-        if (o.alive && up.get(o.name) !== o.incarnation) return `${m.name} does not see ${o.name}@${o.incarnation} up (sees ${String(up.get(o.name))})`;
+        if (o.alive && up.get(o.name) !== o.incarnation)
+          return `${m.name} does not see ${o.name}@${o.incarnation} up (sees ${String(up.get(o.name))})`;
         if (!o.alive && up.has(o.name)) return `${m.name} still sees crashed ${o.name} up`;
       }
     }
@@ -200,7 +218,9 @@ function hostOf(address: string): string {
 }
 
 /** Runs one seed end to end; returns the trace and the convergence verdict. */
-export async function runMembershipSeed(opts: MembershipSimOptions): Promise<{ trace: TraceLine[]; failure: string | undefined }> {
+export async function runMembershipSeed(
+  opts: MembershipSimOptions,
+): Promise<{ trace: TraceLine[]; failure: string | undefined }> {
   const sim = new MembershipSim(opts);
   await sim.start();
   await sim.clock.advance(2_000);

@@ -7,11 +7,20 @@ const [first = 1, count = 500, nodes = 7] = process.argv.slice(2).map(Number);
 const failing: number[] = [];
 const started = Date.now();
 for (let seed = first; seed < first + count; seed++) {
-  const { failure } = await runMembershipSeed({ seed, nodes, chaosMs: 60_000, settleMs: 25_000, lossRate: 0.05, maxDelayMs: 120 });
+  const { failure } = await runMembershipSeed({
+    seed,
+    nodes,
+    chaosMs: 60_000,
+    settleMs: 25_000,
+    lossRate: 0.05,
+    maxDelayMs: 120,
+  });
   if (failure !== undefined) {
     failing.push(seed);
     process.stdout.write(`seed ${seed}: ${failure}\n`);
   }
 }
-process.stdout.write(`${count} seeds, ${failing.length} failing${failing.length > 0 ? `: ${failing.join(' ')}` : ''} (${Date.now() - started} ms)\n`);
+process.stdout.write(
+  `${count} seeds, ${failing.length} failing${failing.length > 0 ? `: ${failing.join(' ')}` : ''} (${Date.now() - started} ms)\n`,
+);
 process.exitCode = failing.length > 0 ? 1 : 0;

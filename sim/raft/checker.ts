@@ -66,12 +66,18 @@ export class RaftChecker {
     this.leaders.set(term, node);
     // Leader completeness: every entry committed so far is in the new leader's log.
     if (engine.lastIndex < this.committedMax) {
-      throw new SimViolation('leaderCompleteness', `leader ${node}@${term} log ends at ${engine.lastIndex}, committed ${this.committedMax}`);
+      throw new SimViolation(
+        'leaderCompleteness',
+        `leader ${node}@${term} log ends at ${engine.lastIndex}, committed ${this.committedMax}`,
+      );
     }
     for (let i = Math.max(1, engine.firstIndex); i <= this.committedMax; i++) {
       const want = this.committedTerms[i];
       if (want !== undefined && engine.termAt(i) !== want) {
-        throw new SimViolation('leaderCompleteness', `leader ${node}@${term} has term ${engine.termAt(i)} at committed index ${i} (term ${want})`);
+        throw new SimViolation(
+          'leaderCompleteness',
+          `leader ${node}@${term} has term ${engine.termAt(i)} at committed index ${i} (term ${want})`,
+        );
       }
     }
   }
@@ -89,7 +95,10 @@ export class RaftChecker {
       const known = this.committedTerms[i];
       if (known === undefined) this.committedTerms[i] = t;
       else if (known !== t) {
-        throw new SimViolation('committedEntryChanged', `${node} committed term ${t} at ${i}, earlier commit had term ${known}`);
+        throw new SimViolation(
+          'committedEntryChanged',
+          `${node} committed term ${t} at ${i}, earlier commit had term ${known}`,
+        );
       }
     }
     if (index > (this.lastCheckedCommit.get(node) ?? 0)) this.lastCheckedCommit.set(node, index);
@@ -119,7 +128,10 @@ export class RaftChecker {
     this.readFloor.delete(readId);
     this.readsServed++;
     if (index < floor) {
-      throw new SimViolation('staleRead', `${node} read ${String(readId)} at ${index}, but ${floor} was committed when it was asked`);
+      throw new SimViolation(
+        'staleRead',
+        `${node} read ${String(readId)} at ${index}, but ${floor} was committed when it was asked`,
+      );
     }
   }
 

@@ -114,7 +114,8 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 export class RaftSimulation {
-  private readonly opts: Required<Omit<RaftSimOptions, 'limits' | 'broken'>> & Pick<RaftSimOptions, 'limits' | 'broken'>;
+  private readonly opts: Required<Omit<RaftSimOptions, 'limits' | 'broken'>> &
+    Pick<RaftSimOptions, 'limits' | 'broken'>;
   private readonly churnProfile: boolean;
   private readonly random: Random;
   private readonly scheduler = new Scheduler<SimEvent>(200_000);
@@ -160,7 +161,12 @@ export class RaftSimulation {
     this.network = new SimNetwork<Message, SimEvent>(this.random.fork(), this.scheduler, this.randomFaults());
     // Flow-control limits vary by seed: one entry per append exposes commit-rule bugs.
     const perAppend = [1, 2, 8][this.random.int(3)] as number;
-    this.limits = { ...SIM_LIMITS, maxAppendEntries: perAppend, maxInflightMessages: 1 + this.random.int(4), ...options.limits };
+    this.limits = {
+      ...SIM_LIMITS,
+      maxAppendEntries: perAppend,
+      maxInflightMessages: 1 + this.random.int(4),
+      ...options.limits,
+    };
     this.chaosEnd = this.opts.chaosMs;
     this.churnProfile = this.opts.profile === 'leaderChurn';
     const total = this.opts.nodes + (this.opts.churn ? this.opts.spares : 0);
@@ -198,7 +204,10 @@ export class RaftSimulation {
       while (!this.livenessDone) {
         const at = this.scheduler.peekTime();
         if (at > deadline) {
-          throw new SimViolation('liveness', `no leader committed a new entry within ${this.opts.livenessMs}ms after healing (${this.describeCluster()})`);
+          throw new SimViolation(
+            'liveness',
+            `no leader committed a new entry within ${this.opts.livenessMs}ms after healing (${this.describeCluster()})`,
+          );
         }
         const ev = this.scheduler.next();
         if (ev === undefined) break;
@@ -279,7 +288,9 @@ export class RaftSimulation {
     if (node.engine === null) return;
     this.crashes++;
     const survivors = this.random.chance(0.5) ? 0 : this.random.int(node.store.pending.length + 1);
-    this.note(`crash ${node.id} (loses ${node.store.pending.length - survivors} of ${node.store.pending.length} unsynced writes)`);
+    this.note(
+      `crash ${node.id} (loses ${node.store.pending.length - survivors} of ${node.store.pending.length} unsynced writes)`,
+    );
     node.store.crash(survivors);
     node.engine = null;
     node.inc++;
@@ -340,7 +351,8 @@ export class RaftSimulation {
     for (const m of rd.messages) this.network.send(m.from, m.to, m);
     if (rd.snapshot !== null) {
       const sm = JSON.parse(decoder.decode(rd.snapshot.data)) as { i: number; h: number };
-      if (sm.i !== rd.snapshot.meta.index) throw new SimViolation('applyOrder', `${node.id} snapshot data/meta mismatch`);
+      if (sm.i !== rd.snapshot.meta.index)
+        throw new SimViolation('applyOrder', `${node.id} snapshot data/meta mismatch`);
       node.smIndex = sm.i;
       node.smHash = sm.h;
       node.lastSnapshot = sm.i;
@@ -408,7 +420,13 @@ export class RaftSimulation {
       }
       case 'crashLeader': {
         const node = this.nodes.get(ev.node) as SimNode;
-        if (this.healed || node.engine === null || node.engine.currentRole !== 'leader' || node.engine.currentTerm !== ev.term) return;
+        if (
+          this.healed ||
+          node.engine === null ||
+          node.engine.currentRole !== 'leader' ||
+          node.engine.currentTerm !== ev.term
+        )
+          return;
         this.crash(node);
         return;
       }
@@ -449,7 +467,8 @@ export class RaftSimulation {
     let best: SimNode | null = null;
     for (const n of this.upNodes()) {
       const e = n.engine as RaftNode;
-      if (e.currentRole === 'leader' && (best === null || e.currentTerm > (best.engine as RaftNode).currentTerm)) best = n;
+      if (e.currentRole === 'leader' && (best === null || e.currentTerm > (best.engine as RaftNode).currentTerm))
+        best = n;
     }
     return best;
   }
@@ -580,12 +599,22 @@ export class RaftSimulation {
     const r = this.random;
     const outsiders = this.ids.filter((id) => !m.voters.includes(id) && !m.learners.includes(id));
     const options: Array<() => ReturnType<RaftNode['step']> | null> = [];
-    if (outsiders.length > 0) options.push(() => this.stepNode(l, { type: 'changeConfig', change: { type: 'addLearner', id: r.pick(outsiders) } }));
+    if (outsiders.length > 0)
+      options.push(() =>
+        this.stepNode(l, { type: 'changeConfig', change: { type: 'addLearner', id: r.pick(outsiders) } }),
+      );
     if (m.learners.length > 0) {
-      options.push(() => this.stepNode(l, { type: 'changeConfig', change: { type: 'addVoter', id: r.pick(m.learners) } }));
-      options.push(() => this.stepNode(l, { type: 'changeConfig', change: { type: 'removeNode', id: r.pick(m.learners) } }));
+      options.push(() =>
+        this.stepNode(l, { type: 'changeConfig', change: { type: 'addVoter', id: r.pick(m.learners) } }),
+      );
+      options.push(() =>
+        this.stepNode(l, { type: 'changeConfig', change: { type: 'removeNode', id: r.pick(m.learners) } }),
+      );
     }
-    if (m.voters.length > 3) options.push(() => this.stepNode(l, { type: 'changeConfig', change: { type: 'removeNode', id: r.pick(m.voters) } }));
+    if (m.voters.length > 3)
+      options.push(() =>
+        this.stepNode(l, { type: 'changeConfig', change: { type: 'removeNode', id: r.pick(m.voters) } }),
+      );
     if (options.length === 0) return;
     const res = r.pick(options)();
     if (res?.ok) this.configChanges++;
@@ -657,7 +686,9 @@ export class RaftSimulation {
       return;
     }
     const voters = le.status().membership.voters;
-    const done = voters.every((v) => (this.nodes.get(v) as SimNode).smIndex >= (this.marker as { index: number }).index);
+    const done = voters.every(
+      (v) => (this.nodes.get(v) as SimNode).smIndex >= (this.marker as { index: number }).index,
+    );
     if (done && committedTerm === this.marker.term) {
       this.note(`liveness ok: marker ${this.marker.term}/${this.marker.index} applied on ${voters.join(',')}`);
       this.livenessDone = true;

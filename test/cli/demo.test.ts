@@ -20,7 +20,9 @@ describe('troupe demo', () => {
     expect(text).toMatch(/pg: a broadcast from b reached 6 workers; answers: a did job-1, b did job-1, c did job-1/);
     expect(text).toMatch(/registry: 'leader' registered on b is <b\.\d+\.\d+> as seen from c/);
     expect(text).toMatch(/all nodes agree on <[ac]\.\d+\.\d+>, and the other claimant was told it lost/);
-    expect(text).toMatch(/c left: a and b see 1 peer each; 'workers' lost c's block \(one leave event carrying 2 pids\); 4 members remain/);
+    expect(text).toMatch(
+      /c left: a and b see 1 peer each; 'workers' lost c's block \(one leave event carrying 2 pids\); 4 members remain/,
+    );
     expect(lines.at(-1)).toBe('cluster stopped');
   });
 });

@@ -56,7 +56,8 @@ function scenario(seed: number, budget: number): { replicas: Replica[]; referenc
     for (let j = 0; j < n; j++) if (j !== i && rng.chance(0.5)) replicas[j]?.applyDelta(delta);
   }
   const reference = new ShardedOrswotMap(stringOps);
-  for (const r of replicas) for (let s = 0; s < SHARD_COUNT; s++) reference.joinChunk(s, r.cutChunk(s, null, Number.MAX_SAFE_INTEGER));
+  for (const r of replicas)
+    for (let s = 0; s < SHARD_COUNT; s++) reference.joinChunk(s, r.cutChunk(s, null, Number.MAX_SAFE_INTEGER));
   // Anti-entropy rounds: each replica exchanges both ways with a random peer.
   let rounds = 0;
   while (rounds < 20 && replicas.some((r) => differingShards(r.digests(), reference.digests()).length > 0)) {
@@ -115,7 +116,12 @@ describe('anti-entropy over shard digests', () => {
       do {
         const chunk = a.cutChunk(s, cursor, 300);
         const table = new ActorTable();
-        const keysOnly = encodeChunk(s, { ...chunk, ctx: new (chunk.ctx.constructor as new () => typeof chunk.ctx)() }, table, stringOps);
+        const keysOnly = encodeChunk(
+          s,
+          { ...chunk, ctx: new (chunk.ctx.constructor as new () => typeof chunk.ctx)() },
+          table,
+          stringOps,
+        );
         if (chunk.keys.size > 1) expect(encode(keysOnly[6]).length).toBeLessThanOrEqual(300);
         cursor = chunk.to;
       } while (cursor !== null);

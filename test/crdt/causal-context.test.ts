@@ -20,10 +20,12 @@ describe('causal context', () => {
           for (let c = 1; c <= 31; c++) expect(ctx.contains(actorOf(`n${a}`, 1), c)).toBe(want.has(`${a}:${c}`));
         }
         // The cloud holds only dots above a gap.
-        expect(ctx.cloudSize()).toBe([...want].filter((d) => {
-          const [a, c] = d.split(':').map(Number) as [number, number];
-          return c > ctx.contiguous(actorOf(`n${a}`, 1));
-        }).length);
+        expect(ctx.cloudSize()).toBe(
+          [...want].filter((d) => {
+            const [a, c] = d.split(':').map(Number) as [number, number];
+            return c > ctx.contiguous(actorOf(`n${a}`, 1));
+          }).length,
+        );
       }),
     );
   });

@@ -24,7 +24,8 @@ export function canonicalContext(ctx: CausalContext): string {
 
 export function canonicalMap(map: OrswotMap<string>): string {
   const lines: string[] = [];
-  for (const key of map.keys()) for (const e of map.entries(key)) lines.push(`${key}=${e.value}@${e.actor}:${e.counter}`);
+  for (const key of map.keys())
+    for (const e of map.entries(key)) lines.push(`${key}=${e.value}@${e.actor}:${e.counter}`);
   lines.sort();
   return `${lines.join(' ')} | ${canonicalContext(map.ctx)}`;
 }

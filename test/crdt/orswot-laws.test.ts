@@ -19,8 +19,18 @@ type Op =
   | { kind: 'delta'; from: number; to: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ kind: fc.constant('add' as const), replica: fc.nat(REPLICAS - 1), key: fc.constantFrom(...KEYS), value: fc.constantFrom(...VALUES) }),
-  fc.record({ kind: fc.constant('remove' as const), replica: fc.nat(REPLICAS - 1), key: fc.constantFrom(...KEYS), value: fc.constantFrom(...VALUES) }),
+  fc.record({
+    kind: fc.constant('add' as const),
+    replica: fc.nat(REPLICAS - 1),
+    key: fc.constantFrom(...KEYS),
+    value: fc.constantFrom(...VALUES),
+  }),
+  fc.record({
+    kind: fc.constant('remove' as const),
+    replica: fc.nat(REPLICAS - 1),
+    key: fc.constantFrom(...KEYS),
+    value: fc.constantFrom(...VALUES),
+  }),
   fc.record({ kind: fc.constant('merge' as const), from: fc.nat(REPLICAS - 1), to: fc.nat(REPLICAS - 1) }),
   fc.record({ kind: fc.constant('delta' as const), from: fc.nat(REPLICAS - 1), to: fc.nat(REPLICAS - 1) }),
 );
@@ -144,7 +154,11 @@ describe('ORSWOT map: deltas', () => {
         // Every delta once plus some duplicates, shuffled by a seeded permutation.
         const sequence = [...all];
         for (let i = 0; i < dupRounds; i++) sequence.push(...all.filter((_, j) => (j + i + seed) % 3 === 0));
-        const order = fc.sample(fc.shuffledSubarray(sequence, { minLength: sequence.length, maxLength: sequence.length }), { seed, numRuns: 1 })[0] ?? [];
+        const order =
+          fc.sample(fc.shuffledSubarray(sequence, { minLength: sequence.length, maxLength: sequence.length }), {
+            seed,
+            numRuns: 1,
+          })[0] ?? [];
         const fromDeltas = new OrswotMap(stringOps);
         for (const d of order) fromDeltas.applyDelta(d);
         const merged = world.replicas.reduce((acc, r) => join(acc, r), new OrswotMap(stringOps));
@@ -186,7 +200,8 @@ describe('ORSWOT map: add wins, removes stay removed', () => {
         const rm = b.remove('k', 'v');
         expect(rm).toBeDefined();
         // Unrelated background work on other keys, then exchange.
-        for (const op of background) if (op.kind === 'add') world.replicas[op.replica]?.add(op.key, op.value, actor(op.replica));
+        for (const op of background)
+          if (op.kind === 'add') world.replicas[op.replica]?.add(op.key, op.value, actor(op.replica));
         if (deltasOnly) {
           b.applyDelta(add);
           a.applyDelta(rm as KeyDelta<string>);
@@ -205,25 +220,35 @@ describe('ORSWOT map: add wins, removes stay removed', () => {
 
   it('a value removed after being observed everywhere does not come back from stale replicas', () => {
     fc.assert(
-      fc.property(opsArb, fc.array(fc.tuple(fc.nat(REPLICAS - 1), fc.nat(REPLICAS - 1), fc.boolean()), { maxLength: 30 }), fc.boolean(), (ops, merges, useStale) => {
-        const world = run(ops);
-        const reps = world.replicas;
-        // Everyone converges, then snapshots (stale copies) are taken, then one replica removes 'a'.
-        const all = reps.reduce((acc, r) => join(acc, r), new OrswotMap<string>(stringOps));
-        for (const r of reps) r.joinChunk(all.cutChunk(null, Number.MAX_SAFE_INTEGER));
-        const stale = reps.map(copy);
-        const rm = (reps[0] as OrswotMap<string>).removeKey('a');
-        for (const [from, to, staleSource] of merges) {
-          const source = useStale && staleSource ? (stale[from] as OrswotMap<string>) : (reps[from] as OrswotMap<string>);
-          reps[to]?.joinChunk(source.cutChunk(null, Number.MAX_SAFE_INTEGER));
-        }
-        if (rm !== undefined) for (const r of reps) r.applyDelta(rm);
-        for (const s of stale) for (const r of reps) r.joinChunk(s.cutChunk(null, Number.MAX_SAFE_INTEGER));
-        for (const r of reps) expect(r.values('a')).toEqual([]);
-        // And nothing else was lost: the other keys are what they were after convergence.
-        const others = (m: OrswotMap<string>): string => visible(m).split(' ').filter((s) => !s.startsWith('a=')).join(' ');
-        for (const r of reps) expect(others(r)).toBe(others(all));
-      }),
+      fc.property(
+        opsArb,
+        fc.array(fc.tuple(fc.nat(REPLICAS - 1), fc.nat(REPLICAS - 1), fc.boolean()), { maxLength: 30 }),
+        fc.boolean(),
+        (ops, merges, useStale) => {
+          const world = run(ops);
+          const reps = world.replicas;
+          // Everyone converges, then snapshots (stale copies) are taken, then one replica removes 'a'.
+          const all = reps.reduce((acc, r) => join(acc, r), new OrswotMap<string>(stringOps));
+          for (const r of reps) r.joinChunk(all.cutChunk(null, Number.MAX_SAFE_INTEGER));
+          const stale = reps.map(copy);
+          const rm = (reps[0] as OrswotMap<string>).removeKey('a');
+          for (const [from, to, staleSource] of merges) {
+            const source =
+              useStale && staleSource ? (stale[from] as OrswotMap<string>) : (reps[from] as OrswotMap<string>);
+            reps[to]?.joinChunk(source.cutChunk(null, Number.MAX_SAFE_INTEGER));
+          }
+          if (rm !== undefined) for (const r of reps) r.applyDelta(rm);
+          for (const s of stale) for (const r of reps) r.joinChunk(s.cutChunk(null, Number.MAX_SAFE_INTEGER));
+          for (const r of reps) expect(r.values('a')).toEqual([]);
+          // And nothing else was lost: the other keys are what they were after convergence.
+          const others = (m: OrswotMap<string>): string =>
+            visible(m)
+              .split(' ')
+              .filter((s) => !s.startsWith('a='))
+              .join(' ');
+          for (const r of reps) expect(others(r)).toBe(others(all));
+        },
+      ),
       { numRuns: 200 },
     );
   });

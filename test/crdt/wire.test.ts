@@ -26,27 +26,34 @@ import { canonicalContext, canonicalMap, stringOps } from './helpers.js';
 describe('crdt wire forms', () => {
   it('round-trip key deltas through msgpack, within the size estimate', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.constantFrom('a', 'b', 'ключ'), fc.string({ maxLength: 20 }), fc.boolean(), fc.nat(3)), { maxLength: 40 }), (ops) => {
-        const source = new OrswotMap(stringOps);
-        const deltas: KeyDelta<string>[] = [];
-        for (const [key, value, isAdd, node] of ops) {
-          const d = isAdd ? source.add(key, value, actorOf(`n${node}`, 2)) : source.remove(key, value);
-          if (d !== undefined) deltas.push(d);
-        }
-        const table = new ActorTable();
-        const wire = deltas.map((d) => encodeKeyDelta(d, table, stringOps));
-        for (let i = 0; i < deltas.length; i++) {
-          expect(encode(wire[i]).length).toBeLessThanOrEqual(keyDeltaWireSize(deltas[i] as KeyDelta<string>, stringOps));
-        }
-        const back = decode(encode({ a: table.list, d: wire })) as { a: unknown; d: unknown };
-        const decoded = decodeKeyDeltas(back.d, decodeActors(back.a), stringOps);
-        const viaWire = new OrswotMap(stringOps);
-        for (const d of decoded) viaWire.applyDelta(d);
-        const direct = new OrswotMap(stringOps);
-        for (const d of deltas) direct.applyDelta(d);
-        expect(canonicalMap(viaWire)).toBe(canonicalMap(direct));
-        expect(canonicalMap(viaWire)).toBe(canonicalMap(source));
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom('a', 'b', 'ключ'), fc.string({ maxLength: 20 }), fc.boolean(), fc.nat(3)), {
+          maxLength: 40,
+        }),
+        (ops) => {
+          const source = new OrswotMap(stringOps);
+          const deltas: KeyDelta<string>[] = [];
+          for (const [key, value, isAdd, node] of ops) {
+            const d = isAdd ? source.add(key, value, actorOf(`n${node}`, 2)) : source.remove(key, value);
+            if (d !== undefined) deltas.push(d);
+          }
+          const table = new ActorTable();
+          const wire = deltas.map((d) => encodeKeyDelta(d, table, stringOps));
+          for (let i = 0; i < deltas.length; i++) {
+            expect(encode(wire[i]).length).toBeLessThanOrEqual(
+              keyDeltaWireSize(deltas[i] as KeyDelta<string>, stringOps),
+            );
+          }
+          const back = decode(encode({ a: table.list, d: wire })) as { a: unknown; d: unknown };
+          const decoded = decodeKeyDeltas(back.d, decodeActors(back.a), stringOps);
+          const viaWire = new OrswotMap(stringOps);
+          for (const d of decoded) viaWire.applyDelta(d);
+          const direct = new OrswotMap(stringOps);
+          for (const d of deltas) direct.applyDelta(d);
+          expect(canonicalMap(viaWire)).toBe(canonicalMap(direct));
+          expect(canonicalMap(viaWire)).toBe(canonicalMap(source));
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -64,7 +71,16 @@ describe('crdt wire forms', () => {
   it('rejects malformed input with CrdtMalformedError only', () => {
     const actors = [actorOf('n', 1)];
     const junk = fc.anything({ maxDepth: 3, withNullPrototype: false });
-    const tupleish = fc.array(fc.oneof(fc.string(), fc.integer(), fc.constant(null), fc.array(fc.integer({ min: -2, max: 3 }), { maxLength: 6 }), fc.array(fc.string(), { maxLength: 3 })), { maxLength: 8 });
+    const tupleish = fc.array(
+      fc.oneof(
+        fc.string(),
+        fc.integer(),
+        fc.constant(null),
+        fc.array(fc.integer({ min: -2, max: 3 }), { maxLength: 6 }),
+        fc.array(fc.string(), { maxLength: 3 }),
+      ),
+      { maxLength: 8 },
+    );
     const decoders: ((v: unknown) => unknown)[] = [
       (v) => decodeActors(v),
       (v) => decodeKeyDeltas(v, actors, stringOps),

@@ -34,12 +34,25 @@ describe('a cluster of real node processes', () => {
     const { incarnation: bInc } = await b.ready();
     await c.ready();
     // Full mesh among the processes.
-    await Promise.all([a.line(/^up b /), a.line(/^up c /), b.line(/^up a /), b.line(/^up c /), c.line(/^up a /), c.line(/^up b /)]);
+    await Promise.all([
+      a.line(/^up b /),
+      a.line(/^up c /),
+      b.line(/^up a /),
+      b.line(/^up c /),
+      c.line(/^up a /),
+      c.line(/^up b /),
+    ]);
 
     // This process joins as a fourth member.
     const node = await Node.start({ name: 'observer' });
     const events: NodeEvent[] = [];
-    const net = await Internode.start({ node, cluster: 'troupe', secret: SECRET, listen: '127.0.0.1:0', seeds: [seed] });
+    const net = await Internode.start({
+      node,
+      cluster: 'troupe',
+      secret: SECRET,
+      listen: '127.0.0.1:0',
+      seeds: [seed],
+    });
     observer = { node, net };
     net.subscribe((e) => events.push(e));
     await eventually(() => ['a', 'b', 'c'].every((n) => net.upNodes().includes(n)));
@@ -47,9 +60,18 @@ describe('a cluster of real node processes', () => {
     // Messages and calls cross: ask each node's admin process for its pid, then call it.
     const adminA = await adminOf(node, 'a');
     expect(adminA.node).toBe('a');
-    expect(await node.call(adminA, { op: 'echo', value: { hello: ['from', 'observer'] } }, { timeout: 10_000 })).toEqual({ hello: ['from', 'observer'] });
-    const infoA = (await node.call(adminA, { op: 'info' }, { timeout: 10_000 })) as { members: { node: string; state: string }[] };
-    expect(infoA.members.filter((m) => m.state === 'up').map((m) => m.node).sort()).toEqual(['b', 'c', 'observer']);
+    expect(
+      await node.call(adminA, { op: 'echo', value: { hello: ['from', 'observer'] } }, { timeout: 10_000 }),
+    ).toEqual({ hello: ['from', 'observer'] });
+    const infoA = (await node.call(adminA, { op: 'info' }, { timeout: 10_000 })) as {
+      members: { node: string; state: string }[];
+    };
+    expect(
+      infoA.members
+        .filter((m) => m.state === 'up')
+        .map((m) => m.node)
+        .sort(),
+    ).toEqual(['b', 'c', 'observer']);
 
     // Monitor b's admin process, then kill -9 b.
     const adminB = await adminOf(node, 'b');
@@ -63,7 +85,10 @@ describe('a cluster of real node processes', () => {
     b.kill('SIGKILL');
     // The kernel closes a killed process's sockets, so the others see 'disconnected' at once;
     // a silent peer (half-open connection) would be 'timeout' after downAfterMs.
-    await Promise.all([a.line(/^down b \d+ (disconnected|timeout)/, DOWN_BOUND_MS), c.line(/^down b \d+ (disconnected|timeout)/, DOWN_BOUND_MS)]);
+    await Promise.all([
+      a.line(/^down b \d+ (disconnected|timeout)/, DOWN_BOUND_MS),
+      c.line(/^down b \d+ (disconnected|timeout)/, DOWN_BOUND_MS),
+    ]);
     await node.exited(watcher);
     expect(downReason).toBe('noconnection');
     expect(Date.now() - killedAt).toBeLessThan(DOWN_BOUND_MS);
@@ -78,7 +103,12 @@ describe('a cluster of real node processes', () => {
     procs.push(b2);
     const { incarnation: b2Inc } = await b2.ready();
     expect(b2Inc).toBeGreaterThan(bInc);
-    await Promise.all([a.line(new RegExp(`^up b ${b2Inc}`)), c.line(new RegExp(`^up b ${b2Inc}`)), b2.line(/^up a /), b2.line(/^up c /)]);
+    await Promise.all([
+      a.line(new RegExp(`^up b ${b2Inc}`)),
+      c.line(new RegExp(`^up b ${b2Inc}`)),
+      b2.line(/^up a /),
+      b2.line(/^up c /),
+    ]);
     await eventually(() => events.some((e) => e.type === 'up' && e.node === 'b' && e.incarnation === b2Inc));
     const bEvents = events.filter((e) => e.node === 'b').map((e) => `${e.type} ${e.incarnation}`);
     expect(bEvents).toEqual([`up ${bInc}`, `down ${bInc}`, `up ${b2Inc}`]);

@@ -35,13 +35,20 @@ describe('groups and names across real node processes', () => {
     await Promise.all([a.line(/^up b /), a.line(/^up c /), b.line(/^up c /), c.line(/^up b /)]);
 
     const node = await Node.start({ name: 'observer' });
-    const net = await Internode.start({ node, cluster: 'troupe', secret: SECRET, listen: '127.0.0.1:0', seeds: [seed] });
+    const net = await Internode.start({
+      node,
+      cluster: 'troupe',
+      secret: SECRET,
+      listen: '127.0.0.1:0',
+      seeds: [seed],
+    });
     observer = { node, net };
     await eventually(async () => ['a', 'b', 'c'].every((n) => net.upNodes().includes(n)));
 
     const admins = new Map<string, Pid>();
     for (const name of ['a', 'b', 'c']) admins.set(name, await adminOf(node, name));
-    const ask = <T>(name: string, request: unknown): Promise<T> => node.call<T>(admins.get(name)!, request, { timeout: 10_000 });
+    const ask = <T>(name: string, request: unknown): Promise<T> =>
+      node.call<T>(admins.get(name)!, request, { timeout: 10_000 });
 
     // Groups: 2 members on a, 1 on b; c sees all three.
     const onA = await ask<Pid[]>('a', { op: 'pg-join', group: 'workers', count: 2 });

@@ -23,10 +23,14 @@ export class NodeProcess {
 
   constructor(name: string, args: string[]) {
     this.name = name;
-    this.child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'cli/main.ts'), 'node', '--name', name, '--log-level', 'warn', ...args], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    this.child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'cli/main.ts'), 'node', '--name', name, '--log-level', 'warn', ...args],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let buffer = '';
     this.child.stdout!.on('data', (chunk: Buffer) => {
       buffer += chunk.toString();
@@ -51,7 +55,13 @@ export class NodeProcess {
     const seen = this.lines.find((l) => match.test(l));
     if (seen !== undefined) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.name}: no line matching ${String(match)} in ${ms} ms; saw ${JSON.stringify(this.lines)}`)), ms);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(`${this.name}: no line matching ${String(match)} in ${ms} ms; saw ${JSON.stringify(this.lines)}`),
+          ),
+        ms,
+      );
       this.#waiters.push({
         match: (l) => match.test(l),
         resolve: (l) => {
@@ -78,7 +88,8 @@ export async function adminOf(node: Node, name: string): Promise<Pid> {
   let pid!: Pid;
   const asker = node.spawn(async (ctx) => {
     ctx.send({ node: name, name: 'troupe' }, { type: 'whoami', from: ctx.self });
-    pid = ((await ctx.receive((m) => (m as { type?: string }).type === 'iam', { timeout: 10_000 })) as { pid: Pid }).pid;
+    pid = ((await ctx.receive((m) => (m as { type?: string }).type === 'iam', { timeout: 10_000 })) as { pid: Pid })
+      .pid;
   });
   await node.exited(asker);
   return pid;

@@ -35,14 +35,20 @@ describe('full queues over the in-memory transport, with the write loop held', (
       listen: 'b',
       seeds: ['a'],
       defer,
-      classLimits: withLimits({ user: { frames: 4, bytes: 1 << 20, quantum: 64 * 1024 }, raft: small, registry: small, pg: small }),
+      classLimits: withLimits({
+        user: { frames: 4, bytes: 1 << 20, quantum: 64 * 1024 },
+        raft: small,
+        registry: small,
+        pg: small,
+      }),
       ...quiet,
     });
     try {
       await waitFor(b.net, () => b.net.upNodes().includes('a'));
       await until(() => a.net.upNodes().includes('b'));
       const arrived: Record<'raft' | 'registry' | 'pg', unknown[]> = { raft: [], registry: [], pg: [] };
-      for (const cls of ['raft', 'registry', 'pg'] as const) a.net.handle(cls, (from, body) => void arrived[cls].push(body));
+      for (const cls of ['raft', 'registry', 'pg'] as const)
+        a.net.handle(cls, (from, body) => void arrived[cls].push(body));
       const got: unknown[] = [];
       const inbox = a.node.spawn(async (ctx) => {
         for (;;) got.push(await ctx.receive());
@@ -76,7 +82,8 @@ describe('full queues over the in-memory transport, with the write loop held', (
       expect(awaited).toBe(false);
 
       // raft drops the oldest, registry the newest, pg rejects.
-      const results = (cls: 'raft' | 'registry' | 'pg'): string[] => [0, 1, 2, 3, 4].map((i) => String(b.net.sendFrame('a', cls, [cls, i])));
+      const results = (cls: 'raft' | 'registry' | 'pg'): string[] =>
+        [0, 1, 2, 3, 4].map((i) => String(b.net.sendFrame('a', cls, [cls, i])));
       expect(results('raft')).toEqual(['queued', 'queued', 'queued', 'dropped-oldest', 'dropped-oldest']);
       expect(results('registry')).toEqual(['queued', 'queued', 'queued', 'dropped-newest', 'dropped-newest']);
       expect(results('pg')).toEqual(['queued', 'queued', 'queued', 'rejected', 'rejected']);
@@ -92,9 +99,21 @@ describe('full queues over the in-memory transport, with the write loop held', (
       await waiting;
       await until(() => got.length === 5 && arrived.pg.length === 3);
       expect(got).toEqual([0, 1, 2, 3, 'awaited']);
-      expect(arrived.raft).toEqual([['raft', 2], ['raft', 3], ['raft', 4]]);
-      expect(arrived.registry).toEqual([['registry', 0], ['registry', 1], ['registry', 2]]);
-      expect(arrived.pg).toEqual([['pg', 0], ['pg', 1], ['pg', 2]]);
+      expect(arrived.raft).toEqual([
+        ['raft', 2],
+        ['raft', 3],
+        ['raft', 4],
+      ]);
+      expect(arrived.registry).toEqual([
+        ['registry', 0],
+        ['registry', 1],
+        ['registry', 2],
+      ]);
+      expect(arrived.pg).toEqual([
+        ['pg', 0],
+        ['pg', 1],
+        ['pg', 2],
+      ]);
     } finally {
       holding = false;
       for (const fn of held.splice(0)) fn();
@@ -105,7 +124,12 @@ describe('full queues over the in-memory transport, with the write loop held', (
   it('an awaitable send waiting on a node that goes down is rejected with ERR_NO_ROUTE, not left hanging', async () => {
     const net = new MemoryNetwork();
     const held: (() => void)[] = [];
-    const b = await startMember('b', { transport: net.transport('b'), listen: 'b', heartbeatIntervalMs: 1_000, downAfterMs: 60_000 });
+    const b = await startMember('b', {
+      transport: net.transport('b'),
+      listen: 'b',
+      heartbeatIntervalMs: 1_000,
+      downAfterMs: 60_000,
+    });
     const a = await startMember('a', {
       transport: net.transport('a'),
       listen: 'a',
@@ -180,7 +204,7 @@ describe('a flood to a receiver that stopped reading, over real WebSocket', () =
       const total = 40_000; // about 40 MB offered
       let accepted = 0;
       let refused = 0;
-      for (let i = 0; i < total; ) {
+      for (let i = 0; i < total;) {
         for (const end = Math.min(total, i + 200); i < end; i++) {
           try {
             s.node.send(target, { seq: accepted, payload });
@@ -200,7 +224,7 @@ describe('a flood to a receiver that stopped reading, over real WebSocket', () =
       const bound = userBytes + limits.HIGH_WATER_MARK_BYTES + limits.COALESCE_TARGET_BYTES + margin;
       expect(refused).toBeGreaterThan(0);
       expect(accepted + refused).toBe(total);
-      expect(accepted * payload.length).toBeLessThan(total * payload.length / 2); // most of the flood was refused, not buffered
+      expect(accepted * payload.length).toBeLessThan((total * payload.length) / 2); // most of the flood was refused, not buffered
       expect(growth).toBeLessThan(bound);
       expect(s.net.stats().queues.dropped.user).toEqual({ overflow: 0, discarded: 0 });
 

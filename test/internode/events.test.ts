@@ -9,7 +9,14 @@ describe('Internode.events()', () => {
     const network = new MemoryNetwork((fn) => void setImmediate(fn));
     const start = async (name: string, seeds: string[]): Promise<{ node: Node; net: Internode }> => {
       const node = await Node.start({ name, incarnation: 1 });
-      const net = await Internode.start({ node, cluster: 'ev', secret: SECRET, listen: `${name}:1`, seeds, transport: network.transport(`${name}:1`) });
+      const net = await Internode.start({
+        node,
+        cluster: 'ev',
+        secret: SECRET,
+        listen: `${name}:1`,
+        seeds,
+        transport: network.transport(`${name}:1`),
+      });
       return { node, net };
     };
     const a = await start('a', []);
@@ -24,7 +31,10 @@ describe('Internode.events()', () => {
     });
     await a.net.stop();
     expect(await reading).toBe('ended');
-    expect(seen.map((e) => `${e.type} ${e.node}${e.type === 'down' ? ` ${e.reason}` : ''}`)).toEqual(['up b', 'down b stopped']);
+    expect(seen.map((e) => `${e.type} ${e.node}${e.type === 'down' ? ` ${e.reason}` : ''}`)).toEqual([
+      'up b',
+      'down b stopped',
+    ]);
     expect(a.net.stats().eventsDropped).toBe(0);
     await b.net.stop();
     await a.node.stop();
@@ -33,7 +43,12 @@ describe('Internode.events()', () => {
 
   it('an iterator waiting with nothing to report also ends on stop', async () => {
     const node = await Node.start({ name: 'alone', incarnation: 1 });
-    const net = await Internode.start({ node, cluster: 'ev', secret: SECRET, transport: new MemoryNetwork().transport() });
+    const net = await Internode.start({
+      node,
+      cluster: 'ev',
+      secret: SECRET,
+      transport: new MemoryNetwork().transport(),
+    });
     const reading = (async () => {
       for await (const e of net.events()) void e;
       return 'ended';

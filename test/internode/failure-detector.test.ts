@@ -40,12 +40,21 @@ function expectDetectorError(fn: () => unknown, kind: string, code: string): voi
 describe('configuration', () => {
   it('defaults to heartbeat 1000 ms, suspect after 1500 ms, down after 3000 ms', () => {
     const fd = new FailureDetector();
-    expect(fd.config).toEqual({ heartbeatIntervalMs: 1000, suspectAfterMs: 1500, downAfterMs: 3000, maxPeers: MAX_TRACKED_PEERS });
-    expect([DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_SUSPECT_AFTER_MS, DEFAULT_DOWN_AFTER_MS]).toEqual([1000, 1500, 3000]);
+    expect(fd.config).toEqual({
+      heartbeatIntervalMs: 1000,
+      suspectAfterMs: 1500,
+      downAfterMs: 3000,
+      maxPeers: MAX_TRACKED_PEERS,
+    });
+    expect([DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_SUSPECT_AFTER_MS, DEFAULT_DOWN_AFTER_MS]).toEqual([
+      1000, 1500, 3000,
+    ]);
   });
 
   it('accepts a consistent custom configuration', () => {
-    expect(resolveFailureDetectorConfig({ heartbeatIntervalMs: 100, suspectAfterMs: 101, downAfterMs: 102, maxPeers: 1 })).toEqual({
+    expect(
+      resolveFailureDetectorConfig({ heartbeatIntervalMs: 100, suspectAfterMs: 101, downAfterMs: 102, maxPeers: 1 }),
+    ).toEqual({
       heartbeatIntervalMs: 100,
       suspectAfterMs: 101,
       downAfterMs: 102,
@@ -76,7 +85,11 @@ describe('configuration', () => {
   }
 
   it('refuses options that are not an object', () => {
-    expectDetectorError(() => new FailureDetector(null as unknown as FailureDetectorOptions), 'bad-config', 'ERR_BAD_ARGUMENT');
+    expectDetectorError(
+      () => new FailureDetector(null as unknown as FailureDetectorOptions),
+      'bad-config',
+      'ERR_BAD_ARGUMENT',
+    );
   });
 });
 
@@ -456,10 +469,37 @@ type Input =
 const NODES = ['a', 'b', 'c'];
 const dtArb = fc.integer({ min: 0, max: 2500 });
 const inputArb: fc.Arbitrary<Input> = fc.oneof(
-  { arbitrary: fc.record({ kind: fc.constant('connect' as const), node: fc.nat(2), inc: fc.integer({ min: 1, max: 3 }), dt: dtArb }), weight: 2 },
-  { arbitrary: fc.record({ kind: fc.constant('heartbeat' as const), node: fc.nat(2), inc: fc.integer({ min: 1, max: 3 }), dt: dtArb }), weight: 4 },
-  { arbitrary: fc.record({ kind: fc.constant('disconnect' as const), node: fc.nat(2), inc: fc.integer({ min: 1, max: 3 }), dt: dtArb }), weight: 1 },
-  { arbitrary: fc.record({ kind: fc.constant('delay' as const), ms: fc.integer({ min: 0, max: 4000 }), dt: dtArb }), weight: 1 },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant('connect' as const),
+      node: fc.nat(2),
+      inc: fc.integer({ min: 1, max: 3 }),
+      dt: dtArb,
+    }),
+    weight: 2,
+  },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant('heartbeat' as const),
+      node: fc.nat(2),
+      inc: fc.integer({ min: 1, max: 3 }),
+      dt: dtArb,
+    }),
+    weight: 4,
+  },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant('disconnect' as const),
+      node: fc.nat(2),
+      inc: fc.integer({ min: 1, max: 3 }),
+      dt: dtArb,
+    }),
+    weight: 1,
+  },
+  {
+    arbitrary: fc.record({ kind: fc.constant('delay' as const), ms: fc.integer({ min: 0, max: 4000 }), dt: dtArb }),
+    weight: 1,
+  },
   { arbitrary: fc.record({ kind: fc.constant('tick' as const), dt: dtArb }), weight: 4 },
 );
 
@@ -475,7 +515,9 @@ interface NodeModel {
 function run(inputs: readonly Input[], options: FailureDetectorOptions = {}): string[] {
   const fd = new FailureDetector(options);
   const { suspectAfterMs, downAfterMs } = fd.config;
-  const model = new Map<string, NodeModel>(NODES.map((n) => [n, { state: 'none', inc: -1, lastLife: 0, delaySince: 0 }]));
+  const model = new Map<string, NodeModel>(
+    NODES.map((n) => [n, { state: 'none', inc: -1, lastLife: 0, delaySince: 0 }]),
+  );
   const trace: string[] = [];
   let now = 0;
   for (const input of inputs) {

@@ -2,7 +2,15 @@
 // anything malformed is refused with ERR_FRAME and a reason — never any other exception.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CLASS_ID, FRAME_CLASSES, InternodeError, decodeFrames, encodeFrame, limits, type FrameClassName } from '../../internode/index.js';
+import {
+  CLASS_ID,
+  FRAME_CLASSES,
+  InternodeError,
+  decodeFrames,
+  encodeFrame,
+  limits,
+  type FrameClassName,
+} from '../../internode/index.js';
 
 const { FRAME_HEADER_BYTES, MAX_FRAME_BODY_BYTES, PROTOCOL_VERSION } = limits;
 
@@ -49,8 +57,12 @@ describe('frame codec', () => {
   });
 
   it('refuses to encode a body larger than the limit (ERR_LIMIT)', () => {
-    expect(() => encodeFrame('user', Buffer.alloc(MAX_FRAME_BODY_BYTES + 1))).toThrow(expect.objectContaining({ code: 'ERR_LIMIT' }));
-    expect(decodeFrames(encodeFrame('user', Buffer.alloc(MAX_FRAME_BODY_BYTES)))[0]!.body.length).toBe(MAX_FRAME_BODY_BYTES);
+    expect(() => encodeFrame('user', Buffer.alloc(MAX_FRAME_BODY_BYTES + 1))).toThrow(
+      expect.objectContaining({ code: 'ERR_LIMIT' }),
+    );
+    expect(decodeFrames(encodeFrame('user', Buffer.alloc(MAX_FRAME_BODY_BYTES)))[0]!.body.length).toBe(
+      MAX_FRAME_BODY_BYTES,
+    );
   });
 
   it('refuses an empty message', () => {
@@ -72,7 +84,9 @@ describe('frame codec', () => {
       expect(refusal(Buffer.concat([good, good.subarray(0, n)]))).toMatch(/truncated frame body/);
     }
     // A declared length one past the bytes present, with the bytes of a later frame behind it.
-    expect(refusal(Buffer.concat([header(PROTOCOL_VERSION, CLASS_ID.user, 100), Buffer.alloc(99)]))).toMatch(/truncated frame body/);
+    expect(refusal(Buffer.concat([header(PROTOCOL_VERSION, CLASS_ID.user, 100), Buffer.alloc(99)]))).toMatch(
+      /truncated frame body/,
+    );
   });
 
   it('refuses a declared length over the limit before looking for the bytes', () => {
@@ -86,7 +100,9 @@ describe('frame codec', () => {
       fc.property(
         fc.integer({ min: 0, max: 255 }).filter((v) => v !== PROTOCOL_VERSION),
         (v) => {
-          expect(refusal(Buffer.concat([header(v, CLASS_ID.user, 1), Buffer.from([0])]))).toMatch(/unsupported frame version/);
+          expect(refusal(Buffer.concat([header(v, CLASS_ID.user, 1), Buffer.from([0])]))).toMatch(
+            /unsupported frame version/,
+          );
         },
       ),
     );
@@ -98,7 +114,9 @@ describe('frame codec', () => {
       fc.property(
         fc.integer({ min: 0, max: 255 }).filter((c) => !known.has(c)),
         (c) => {
-          expect(refusal(Buffer.concat([header(PROTOCOL_VERSION, c, 1), Buffer.from([0])]))).toMatch(/unknown frame class/);
+          expect(refusal(Buffer.concat([header(PROTOCOL_VERSION, c, 1), Buffer.from([0])]))).toMatch(
+            /unknown frame class/,
+          );
         },
       ),
     );

@@ -43,7 +43,11 @@ async function refusedWith(p: Promise<unknown>, close: Refusal): Promise<void> {
 }
 
 /** A listener on an in-memory network that runs the acceptor handshake on every connection. */
-async function memoryAcceptor(net: MemoryNetwork, local: LocalIdentity, clock: Clock): Promise<Promise<HandshakeResult>[]> {
+async function memoryAcceptor(
+  net: MemoryNetwork,
+  local: LocalIdentity,
+  clock: Clock,
+): Promise<Promise<HandshakeResult>[]> {
   const results: Promise<HandshakeResult>[] = [];
   await net.transport(local.address).listen(local.address, (conn) => {
     const r = acceptorHandshake(conn, local, clock);
@@ -54,7 +58,16 @@ async function memoryAcceptor(net: MemoryNetwork, local: LocalIdentity, clock: C
 }
 
 const hello = (over: Record<string, unknown> = {}): Buffer =>
-  encode({ t: 'hello', v: limits.PROTOCOL_VERSION, cluster: 'test', node: 'mallory', inc: 1, addr: '', nonce: randomBytes(limits.NONCE_BYTES), ...over });
+  encode({
+    t: 'hello',
+    v: limits.PROTOCOL_VERSION,
+    cluster: 'test',
+    node: 'mallory',
+    inc: 1,
+    addr: '',
+    nonce: randomBytes(limits.NONCE_BYTES),
+    ...over,
+  });
 
 describe('handshake over the in-memory transport (virtual clock)', () => {
   it('completes with the right secret, cluster and version: each side learns the other identity', async () => {
@@ -72,7 +85,11 @@ describe('handshake over the in-memory transport (virtual clock)', () => {
     const clock = new VirtualClock();
     const acc = await memoryAcceptor(net, identity('acc', { address: 'acc' }), clock);
     const conn = await net.transport('dial').dial('acc');
-    const dialer = dialerHandshake(conn, identity('dialer', { secret: Buffer.from('another-secret-of-16-bytes!') }), clock);
+    const dialer = dialerHandshake(
+      conn,
+      identity('dialer', { secret: Buffer.from('another-secret-of-16-bytes!') }),
+      clock,
+    );
     await refusedWith(dialer, CLOSE.authFailed);
     await refusedWith(acc[0]!, CLOSE.authFailed);
   });
@@ -99,11 +116,19 @@ describe('handshake over the in-memory transport (virtual clock)', () => {
     ['a bad node name', () => hello({ node: 'no spaces allowed' }), CLOSE.protocolError],
     ['a short nonce', () => hello({ nonce: randomBytes(4) }), CLOSE.protocolError],
     ['a negative incarnation', () => hello({ inc: -1 }), CLOSE.protocolError],
-    ['a cluster name over the limit', () => hello({ cluster: 'x'.repeat(limits.MAX_CLUSTER_NAME_LENGTH + 1) }), CLOSE.protocolError],
+    [
+      'a cluster name over the limit',
+      () => hello({ cluster: 'x'.repeat(limits.MAX_CLUSTER_NAME_LENGTH + 1) }),
+      CLOSE.protocolError,
+    ],
     ['a response before the hello', () => encode({ t: 'response', proof: randomBytes(32) }), CLOSE.protocolError],
     ['a message that is not a map', () => encode([1, 2, 3]), CLOSE.protocolError],
     ['bytes that are not msgpack', () => Buffer.from([0xc1, 0xc1, 0xc1]), CLOSE.protocolError],
-    ['a message over the handshake limit', () => Buffer.alloc(limits.MAX_HANDSHAKE_BYTES + 1, 0xa0), CLOSE.protocolError],
+    [
+      'a message over the handshake limit',
+      () => Buffer.alloc(limits.MAX_HANDSHAKE_BYTES + 1, 0xa0),
+      CLOSE.protocolError,
+    ],
   ];
 
   it.each(refusals)('refuses a hello with %s, before sending anything', async (_what, message, close) => {
@@ -182,7 +207,9 @@ describe('handshake refusals between real nodes over WebSocket', () => {
     const before = refusalsOf(a, CLOSE.clusterMismatch.reason);
     const d = await startMember('d', { seeds: [a.net.address], cluster: 'other' });
     try {
-      await until(() => refusalsOf(a, CLOSE.clusterMismatch.reason) > before && refusalsOf(d, CLOSE.clusterMismatch.reason) > 0);
+      await until(
+        () => refusalsOf(a, CLOSE.clusterMismatch.reason) > before && refusalsOf(d, CLOSE.clusterMismatch.reason) > 0,
+      );
       expect(d.net.members()).toEqual([]);
       expect(a.net.upNodes()).toEqual(['b']);
       await crosses(b, a);
@@ -195,26 +222,33 @@ describe('handshake refusals between real nodes over WebSocket', () => {
     ['a wrong version', (raw) => raw.send(hello({ v: 99 })), CLOSE.versionMismatch],
     ['another cluster', (raw) => raw.send(hello({ cluster: 'elsewhere' })), CLOSE.clusterMismatch],
     ['garbage bytes', (raw) => raw.send(Buffer.from([0xc1, 0xff, 0x00, 0x13])), CLOSE.protocolError],
-    ['an oversized handshake message', (raw) => raw.send(Buffer.alloc(limits.MAX_HANDSHAKE_BYTES + 1)), CLOSE.protocolError],
+    [
+      'an oversized handshake message',
+      (raw) => raw.send(Buffer.alloc(limits.MAX_HANDSHAKE_BYTES + 1)),
+      CLOSE.protocolError,
+    ],
     ['a text message', (raw) => raw.sendText('{"t":"hello"}'), CLOSE.protocolError],
   ];
 
-  it.each(byHand)('a raw client sending %s is refused with the CLOSE code, counted, and told nothing else', async (_what, act, close) => {
-    const { escaped } = await noEscapes(async () => {
-      const before = refusalsOf(a, close.reason);
-      const raw = await rawConnect(a.net.address);
-      act(raw);
-      const closed = await raw.closed;
-      expect(closed.code).toBe(close.code);
-      expect(closed.reason.split(':')[0]).toBe(close.reason);
-      expect(raw.received).toEqual([]);
-      expect(raw.texts).toEqual([]);
-      await until(() => refusalsOf(a, close.reason) === before + 1);
-    });
-    expect(escaped).toEqual([]);
-    expect(a.net.upNodes()).toEqual(['b']);
-    await crosses(b, a);
-  });
+  it.each(byHand)(
+    'a raw client sending %s is refused with the CLOSE code, counted, and told nothing else',
+    async (_what, act, close) => {
+      const { escaped } = await noEscapes(async () => {
+        const before = refusalsOf(a, close.reason);
+        const raw = await rawConnect(a.net.address);
+        act(raw);
+        const closed = await raw.closed;
+        expect(closed.code).toBe(close.code);
+        expect(closed.reason.split(':')[0]).toBe(close.reason);
+        expect(raw.received).toEqual([]);
+        expect(raw.texts).toEqual([]);
+        await until(() => refusalsOf(a, close.reason) === before + 1);
+      });
+      expect(escaped).toEqual([]);
+      expect(a.net.upNodes()).toEqual(['b']);
+      await crosses(b, a);
+    },
+  );
 
   it('a raw client with a wrong proof gets the challenge, then only "authentication failed"', async () => {
     const before = refusalsOf(a, CLOSE.authFailed.reason);

@@ -14,7 +14,11 @@ export async function startMember(
   name: string,
   opts: Partial<InternodeOptions> & { transport?: Transport; clock?: Clock; incarnation?: number } = {},
 ): Promise<Member> {
-  const node = await Node.start({ name, incarnation: opts.incarnation ?? 1, ...(opts.clock !== undefined ? { clock: opts.clock } : {}) });
+  const node = await Node.start({
+    name,
+    incarnation: opts.incarnation ?? 1,
+    ...(opts.clock !== undefined ? { clock: opts.clock } : {}),
+  });
   const net = await Internode.start({ node, cluster: 'test', secret: SECRET, listen: '127.0.0.1:0', ...opts });
   return { node, net };
 }

@@ -58,25 +58,37 @@ describe('a broken frame layer closes the connection with a reason', () => {
     ['a truncated header', () => good.subarray(0, 3)],
     ['a truncated body', () => good.subarray(0, good.length - 2)],
     ['a good frame followed by a truncated one', () => Buffer.concat([good, good.subarray(0, 8)])],
-    ['a huge declared length', () => Buffer.concat([header(limits.PROTOCOL_VERSION, CLASS_ID.user, 0xfffffff0), Buffer.alloc(16)])],
-    ['a declared length one past the limit', () => header(limits.PROTOCOL_VERSION, CLASS_ID.raft, limits.MAX_FRAME_BODY_BYTES + 1)],
-    ['a wrong version byte', () => Buffer.concat([header(limits.PROTOCOL_VERSION + 1, CLASS_ID.user, 1), Buffer.from([0xc0])])],
+    [
+      'a huge declared length',
+      () => Buffer.concat([header(limits.PROTOCOL_VERSION, CLASS_ID.user, 0xfffffff0), Buffer.alloc(16)]),
+    ],
+    [
+      'a declared length one past the limit',
+      () => header(limits.PROTOCOL_VERSION, CLASS_ID.raft, limits.MAX_FRAME_BODY_BYTES + 1),
+    ],
+    [
+      'a wrong version byte',
+      () => Buffer.concat([header(limits.PROTOCOL_VERSION + 1, CLASS_ID.user, 1), Buffer.from([0xc0])]),
+    ],
     ['an unknown class byte', () => Buffer.concat([header(limits.PROTOCOL_VERSION, 200, 1), Buffer.from([0xc0])])],
   ];
 
-  it.each(cases)('%s: closed with "protocol error", counted, nothing escapes, the node serves on', async (_what, message) => {
-    const before = malformed('frame');
-    const { escaped } = await noEscapes(async () => {
-      const { raw } = await mallory();
-      raw.send(message());
-      const closed = await raw.closed;
-      expect(closed.code).toBe(CLOSE.protocolError.code);
-      expect(closed.reason).toMatch(/^protocol error: /);
-    });
-    expect(escaped).toEqual([]);
-    expect(malformed('frame')).toBe(before + 1);
-    await stillServing();
-  });
+  it.each(cases)(
+    '%s: closed with "protocol error", counted, nothing escapes, the node serves on',
+    async (_what, message) => {
+      const before = malformed('frame');
+      const { escaped } = await noEscapes(async () => {
+        const { raw } = await mallory();
+        raw.send(message());
+        const closed = await raw.closed;
+        expect(closed.code).toBe(CLOSE.protocolError.code);
+        expect(closed.reason).toMatch(/^protocol error: /);
+      });
+      expect(escaped).toEqual([]);
+      expect(malformed('frame')).toBe(before + 1);
+      await stillServing();
+    },
+  );
 
   it('random bytes (seeded) close the connection with a reason every time; nothing escapes', async () => {
     const random = seededRandom(20261122);
@@ -130,7 +142,10 @@ describe('a bad body in a good frame is counted and dropped; the connection live
     const before = { ...a.net.stats().malformed };
     const sent: [Buffer, string][] = [
       [encodeFrame('user', Buffer.from([0x92, 0x01])), 'user-body'], // truncated msgpack
-      [encodeFrame('user', Buffer.concat([Buffer.from([0x94, 0x00]), badPid, encode(victim.pid), encode('x')])), 'user-body'], // a pid that fails to parse
+      [
+        encodeFrame('user', Buffer.concat([Buffer.from([0x94, 0x00]), badPid, encode(victim.pid), encode('x')])),
+        'user-body',
+      ], // a pid that fails to parse
       [user([0, 'not-a-pid', victim.pid, 'x']), 'user-shape'],
       [user([0, null, 'a<0.1.1>', 'x']), 'user-shape'],
       [user([0, null, victim.pid]), 'user-shape'],
@@ -156,7 +171,12 @@ describe('a bad body in a good frame is counted and dropped; the connection live
       for (const [frame] of sent.slice(0, half)) raw.send(frame);
       raw.send(Buffer.concat(sent.slice(half).map(([f]) => f)));
       // A good frame after all that is still delivered: the connection lives on.
-      raw.send(encodeFrame('user', encode(signalToWire({ op: 'send', from: undefined, to: victim.pid, message: 'hello from mallory' }))));
+      raw.send(
+        encodeFrame(
+          'user',
+          encode(signalToWire({ op: 'send', from: undefined, to: victim.pid, message: 'hello from mallory' })),
+        ),
+      );
       await until(() => victim.got.length === 1);
     });
     expect(escaped).toEqual([]);
@@ -186,7 +206,11 @@ describe('a bad body in a good frame is counted and dropped; the connection live
       } catch {
         continue; // not every JS value has a msgpack form; that is the sender's problem
       }
-      frames.push(encodeFrame('user', body), encodeFrame('control', body), encodeFrame('user', encode([0, null, victim.pid, v])));
+      frames.push(
+        encodeFrame('user', body),
+        encodeFrame('control', body),
+        encodeFrame('user', encode([0, null, victim.pid, v])),
+      );
     }
     const { escaped } = await noEscapes(async () => {
       for (let i = 0; i < frames.length; i += 50) raw.send(Buffer.concat(frames.slice(i, i + 50)));

@@ -10,7 +10,10 @@ import { identity } from './raw-peer.js';
 const quiet = { heartbeatIntervalMs: 1_000, downAfterMs: 60_000 };
 
 /** Spawns a process on `m` that reports the first DOWN or EXIT it gets after running `act`. */
-function observe(m: Member, act: (ctx: Parameters<Parameters<Member['node']['spawn']>[0]>[0]) => void): Promise<unknown> {
+function observe(
+  m: Member,
+  act: (ctx: Parameters<Parameters<Member['node']['spawn']>[0]>[0]) => void,
+): Promise<unknown> {
   return new Promise((resolve) => {
     m.node.spawn(
       async (ctx) => {
@@ -27,7 +30,13 @@ describe('a node restarted under the same name with a higher incarnation', () =>
   it('is seen as down (new-incarnation) then up, in order; its old pids are dead; the old incarnation is refused', async () => {
     const net = new MemoryNetwork();
     const a = await startMember('a', { transport: net.transport('a'), listen: 'a', ...quiet });
-    const b1 = await startMember('b', { transport: net.transport('b'), listen: 'b', seeds: ['a'], incarnation: 1, ...quiet });
+    const b1 = await startMember('b', {
+      transport: net.transport('b'),
+      listen: 'b',
+      seeds: ['a'],
+      incarnation: 1,
+      ...quiet,
+    });
     let b2: Member | undefined;
     try {
       await waitFor(a.net, () => a.net.upNodes().includes('b'));
@@ -42,7 +51,13 @@ describe('a node restarted under the same name with a higher incarnation', () =>
       // b comes back as incarnation 2 (on another port, as a restarted process may) before a
       // noticed anything: the handshake of the new incarnation is what tells a.
       net.faults.blocked = (x, y) => (x === 'a' && y === 'b') || (x === 'b' && y === 'a');
-      b2 = await startMember('b', { transport: net.transport('b2'), listen: 'b2', seeds: ['a'], incarnation: 2, ...quiet });
+      b2 = await startMember('b', {
+        transport: net.transport('b2'),
+        listen: 'b2',
+        seeds: ['a'],
+        incarnation: 2,
+        ...quiet,
+      });
       await until(() => a.net.members().some((m) => m.node === 'b' && m.incarnation === 2 && m.state === 'up'));
 
       expect(events).toEqual([

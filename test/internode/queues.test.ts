@@ -3,7 +3,16 @@
 // class starves), and senders waiting for room are served first come, first served.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CLASS_ID, FRAME_CLASSES, InternodeError, OutboundQueues, encodeFrame, limits, newQueueCounters, type FrameClassName } from '../../internode/index.js';
+import {
+  CLASS_ID,
+  FRAME_CLASSES,
+  InternodeError,
+  OutboundQueues,
+  encodeFrame,
+  limits,
+  newQueueCounters,
+  type FrameClassName,
+} from '../../internode/index.js';
 
 type Limits = Record<FrameClassName, { frames: number; bytes: number; quantum: number }>;
 
@@ -64,18 +73,21 @@ describe('overflow policies', () => {
     expect(drainAll(q).map(seqOf)).toEqual([0, 1, 2]);
   });
 
-  it.each(['control', 'pg', 'user'] as const)('%s rejects when full (frames or bytes), counts it, and loses nothing queued', (cls) => {
-    const counters = newQueueCounters();
-    const q = new OutboundQueues(counters, uniform({ frames: 3, bytes: 50, quantum: 1_000 }));
-    expect(q.enqueue(cls, frame(cls, 0))).toBe('queued');
-    expect(q.enqueue(cls, frame(cls, 1))).toBe('queued');
-    expect(q.enqueue(cls, frame(cls, 2))).toBe('rejected'); // 60 bytes > 50
-    expect(q.enqueue(cls, frame(cls, 3, 10))).toBe('queued');
-    expect(q.enqueue(cls, frame(cls, 4, 10))).toBe('rejected'); // 4th frame > 3 frames
-    expect(counters.rejected[cls]).toBe(2);
-    expect(counters.dropped[cls]).toEqual({ overflow: 0, discarded: 0 });
-    expect(drainAll(q).map(seqOf)).toEqual([0, 1, 3]);
-  });
+  it.each(['control', 'pg', 'user'] as const)(
+    '%s rejects when full (frames or bytes), counts it, and loses nothing queued',
+    (cls) => {
+      const counters = newQueueCounters();
+      const q = new OutboundQueues(counters, uniform({ frames: 3, bytes: 50, quantum: 1_000 }));
+      expect(q.enqueue(cls, frame(cls, 0))).toBe('queued');
+      expect(q.enqueue(cls, frame(cls, 1))).toBe('queued');
+      expect(q.enqueue(cls, frame(cls, 2))).toBe('rejected'); // 60 bytes > 50
+      expect(q.enqueue(cls, frame(cls, 3, 10))).toBe('queued');
+      expect(q.enqueue(cls, frame(cls, 4, 10))).toBe('rejected'); // 4th frame > 3 frames
+      expect(counters.rejected[cls]).toBe(2);
+      expect(counters.dropped[cls]).toEqual({ overflow: 0, discarded: 0 });
+      expect(drainAll(q).map(seqOf)).toEqual([0, 1, 3]);
+    },
+  );
 
   it('force admits a frame past every bound, for every class, without dropping anything', () => {
     for (const cls of FRAME_CLASSES) {
@@ -96,7 +108,12 @@ describe('overflow policies', () => {
       fc.property(
         fc.array(
           fc.oneof(
-            fc.record({ op: fc.constant('enqueue' as const), cls: fc.constantFrom(...FRAME_CLASSES), size: fc.integer({ min: 10, max: 120 }), force: fc.boolean() }),
+            fc.record({
+              op: fc.constant('enqueue' as const),
+              cls: fc.constantFrom(...FRAME_CLASSES),
+              size: fc.integer({ min: 10, max: 120 }),
+              force: fc.boolean(),
+            }),
             fc.record({ op: fc.constant('drain' as const), budget: fc.integer({ min: 1, max: 400 }) }),
           ),
           { maxLength: 200 },
@@ -138,7 +155,8 @@ describe('deficit round robin drain', () => {
     const per = 2_000; // about 2 MiB per class: far more than one drain or one round takes
     let seq = 0;
     // force: far past the control bound, so that control stays saturated for the whole test
-    for (const cls of FRAME_CLASSES) for (let i = 0; i < per; i++) expect(q.enqueue(cls, frame(cls, seq++, size), true)).toBe('queued');
+    for (const cls of FRAME_CLASSES)
+      for (let i = 0; i < per; i++) expect(q.enqueue(cls, frame(cls, seq++, size), true)).toBe('queued');
     const first = q.drain(limits.COALESCE_TARGET_BYTES);
     expect(clsOf(first[0]!)).toBe('control');
     // One round gives each class its quantum; over any window of drains as long as a round,
@@ -161,11 +179,18 @@ describe('deficit round robin drain', () => {
   it('never starves a class: with every class saturated, each drain sequence of a round serves every class (any quanta of at least a frame, any budget)', () => {
     fc.assert(
       fc.property(
-        fc.record(Object.fromEntries(FRAME_CLASSES.map((c) => [c, fc.integer({ min: 64, max: 400 })])) as Record<FrameClassName, fc.Arbitrary<number>>),
+        fc.record(
+          Object.fromEntries(FRAME_CLASSES.map((c) => [c, fc.integer({ min: 64, max: 400 })])) as Record<
+            FrameClassName,
+            fc.Arbitrary<number>
+          >,
+        ),
         fc.integer({ min: 1, max: 600 }),
         fc.integer({ min: 10, max: 64 }),
         (quanta, budget, size) => {
-          const lim = Object.fromEntries(FRAME_CLASSES.map((c) => [c, { frames: 10_000, bytes: 1 << 30, quantum: quanta[c] }])) as Limits;
+          const lim = Object.fromEntries(
+            FRAME_CLASSES.map((c) => [c, { frames: 10_000, bytes: 1 << 30, quantum: quanta[c] }]),
+          ) as Limits;
           const q = new OutboundQueues(newQueueCounters(), lim);
           for (const cls of FRAME_CLASSES) for (let i = 0; i < 500; i++) q.enqueue(cls, frame(cls, i, size));
           // A round takes at most the sum of the quanta (plus one frame of slack per class).
@@ -204,16 +229,20 @@ describe('deficit round robin drain', () => {
 
   it('keeps the order of frames within a class', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.constantFrom(...FRAME_CLASSES), fc.integer({ min: 10, max: 200 })), { maxLength: 100 }), fc.integer({ min: 1, max: 500 }), (items, budget) => {
-        const q = new OutboundQueues(newQueueCounters(), uniform({ frames: 1_000, bytes: 1 << 20, quantum: 64 }));
-        items.forEach(([cls, size], i) => q.enqueue(cls, frame(cls, i, size)));
-        const out = drainAll(q, budget);
-        expect(out.length).toBe(items.length);
-        for (const cls of FRAME_CLASSES) {
-          const seqs = out.filter((f) => clsOf(f) === cls).map(seqOf);
-          expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
-        }
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom(...FRAME_CLASSES), fc.integer({ min: 10, max: 200 })), { maxLength: 100 }),
+        fc.integer({ min: 1, max: 500 }),
+        (items, budget) => {
+          const q = new OutboundQueues(newQueueCounters(), uniform({ frames: 1_000, bytes: 1 << 20, quantum: 64 }));
+          items.forEach(([cls, size], i) => q.enqueue(cls, frame(cls, i, size)));
+          const out = drainAll(q, budget);
+          expect(out.length).toBe(items.length);
+          for (const cls of FRAME_CLASSES) {
+            const seqs = out.filter((f) => clsOf(f) === cls).map(seqOf);
+            expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+          }
+        },
+      ),
     );
   });
 });

@@ -46,7 +46,12 @@ function expectReadinessError(fn: () => unknown, kind: string): void {
 //   Bootstrapped  start@100, b@200, c@300          (quorum b, c)
 //   TimedOut      start@100, tick@1100
 
-const BASE: ReadinessOptions = { expectedPeers: ['b', 'c', 'd'], quorum: { atLeast: 2 }, pingTimeoutMs: 1000, collectTimeoutMs: 2000 };
+const BASE: ReadinessOptions = {
+  expectedPeers: ['b', 'c', 'd'],
+  quorum: { atLeast: 2 },
+  pingTimeoutMs: 1000,
+  collectTimeoutMs: 2000,
+};
 
 const SETUPS: Record<ReadinessState, (m: ReadinessMachine) => void> = {
   Initial: (m) => m.tick(100),
@@ -146,7 +151,11 @@ const TABLE: Record<ReadinessState, Record<InputName, Expect>> = {
   },
   Collecting: {
     start: { stats: { repeatedStart: 1 } },
-    'respond new peer c': { out: ['Collecting->Bootstrapped:quorum-met'], state: 'Bootstrapped', responded: ['b', 'c'] },
+    'respond new peer c': {
+      out: ['Collecting->Bootstrapped:quorum-met'],
+      state: 'Bootstrapped',
+      responded: ['b', 'c'],
+    },
     'respond peer b again': {},
     'respond unknown peer': { stats: { unknownPeer: 1 } },
     'respond a non-string name': { error: 'bad-input' },
@@ -199,10 +208,22 @@ describe('every (state, input) pair', () => {
         const m = new ReadinessMachine(BASE);
         SETUPS[state](m);
         expect(m.state).toBe(state);
-        const before = { state: m.state, responded: m.responded, history: m.history, stats: m.stats, deadline: m.deadline };
+        const before = {
+          state: m.state,
+          responded: m.responded,
+          history: m.history,
+          stats: m.stats,
+          deadline: m.deadline,
+        };
         if (want.error !== undefined) {
           expectReadinessError(() => INPUTS[input](m), want.error);
-          expect({ state: m.state, responded: m.responded, history: m.history, stats: m.stats, deadline: m.deadline }).toEqual(before);
+          expect({
+            state: m.state,
+            responded: m.responded,
+            history: m.history,
+            stats: m.stats,
+            deadline: m.deadline,
+          }).toEqual(before);
           return;
         }
         const out = INPUTS[input](m);
@@ -210,7 +231,9 @@ describe('every (state, input) pair', () => {
         expect(m.state).toBe(want.state ?? before.state);
         expect(m.responded).toEqual(want.responded ?? before.responded);
         expect(m.history).toEqual([...before.history, ...out]);
-        const moved = Object.fromEntries(Object.entries(m.stats).filter(([k, v]) => v !== before.stats[k as keyof typeof before.stats]));
+        const moved = Object.fromEntries(
+          Object.entries(m.stats).filter(([k, v]) => v !== before.stats[k as keyof typeof before.stats]),
+        );
         expect(moved).toEqual(want.stats ?? {});
         if (m.state === 'Bootstrapped' && before.state !== 'Bootstrapped') expect(m.quorumPeers).toEqual(m.responded);
       });
@@ -226,7 +249,15 @@ describe('every (state, input) pair', () => {
 describe('configuration', () => {
   it('defaults to a majority, 10 s to a first peer and 30 s to the quorum', () => {
     const c = resolveReadinessConfig({ expectedPeers: ['c', 'b'] });
-    expect(c).toEqual({ expectedPeers: ['b', 'c'], self: undefined, quorum: 'majority', members: 2, required: 2, pingTimeoutMs: 10_000, collectTimeoutMs: 30_000 });
+    expect(c).toEqual({
+      expectedPeers: ['b', 'c'],
+      self: undefined,
+      quorum: 'majority',
+      members: 2,
+      required: 2,
+      pingTimeoutMs: 10_000,
+      collectTimeoutMs: 30_000,
+    });
     expect([DEFAULT_PING_TIMEOUT_MS, DEFAULT_COLLECT_TIMEOUT_MS]).toEqual([10_000, 30_000]);
   });
 
@@ -277,14 +308,21 @@ describe('quorum arithmetic', () => {
 
   it('a one-node cluster (self only) bootstraps on start, through every state, in one call', () => {
     const m = new ReadinessMachine({ self: 'a', expectedPeers: [] });
-    expect(brief(m.start(7))).toEqual(['Initial->Pinging@7:started', 'Pinging->Collecting@7:no-peer-needed', 'Collecting->Bootstrapped@7:quorum-met']);
+    expect(brief(m.start(7))).toEqual([
+      'Initial->Pinging@7:started',
+      'Pinging->Collecting@7:no-peer-needed',
+      'Collecting->Bootstrapped@7:quorum-met',
+    ]);
     expect(m.quorumPeers).toEqual([]);
   });
 
   it('with self, a majority of three bootstraps on the first response', () => {
     const m = new ReadinessMachine({ self: 'a', expectedPeers: ['a', 'b', 'c'] });
     m.start(0);
-    expect(brief(m.peerResponded('c', 10))).toEqual(['Pinging->Collecting@10:first-response', 'Collecting->Bootstrapped@10:quorum-met']);
+    expect(brief(m.peerResponded('c', 10))).toEqual([
+      'Pinging->Collecting@10:first-response',
+      'Collecting->Bootstrapped@10:quorum-met',
+    ]);
     expect(m.quorumPeers).toEqual(['c']);
   });
 
@@ -317,7 +355,11 @@ describe('phases and deadlines', () => {
     m.peerResponded('b', 0);
     m.peerResponded('c', 1);
     expect(m.state).toBe('Initial');
-    expect(brief(m.start(2))).toEqual(['Initial->Pinging@2:started', 'Pinging->Collecting@2:first-response', 'Collecting->Bootstrapped@2:quorum-met']);
+    expect(brief(m.start(2))).toEqual([
+      'Initial->Pinging@2:started',
+      'Pinging->Collecting@2:first-response',
+      'Collecting->Bootstrapped@2:quorum-met',
+    ]);
   });
 
   it('the collect deadline runs from entry into Collecting, and losing everyone does not restart it', () => {
@@ -399,8 +441,14 @@ const configArb: fc.Arbitrary<ReadinessOptions> = fc
     peers: fc.subarray(PEERS, { minLength: 0 }),
     withSelf: fc.boolean(),
     policy: fc.oneof(fc.constant('all' as const), fc.constant('majority' as const), fc.integer({ min: 1, max: 6 })),
-    pingTimeoutMs: fc.oneof(fc.integer({ min: 1, max: 15 }).map((n) => n * 100), fc.integer({ min: 1, max: 1500 })),
-    collectTimeoutMs: fc.oneof(fc.integer({ min: 1, max: 15 }).map((n) => n * 100), fc.integer({ min: 1, max: 1500 })),
+    pingTimeoutMs: fc.oneof(
+      fc.integer({ min: 1, max: 15 }).map((n) => n * 100),
+      fc.integer({ min: 1, max: 1500 }),
+    ),
+    collectTimeoutMs: fc.oneof(
+      fc.integer({ min: 1, max: 15 }).map((n) => n * 100),
+      fc.integer({ min: 1, max: 1500 }),
+    ),
   })
   .filter(({ peers, withSelf }) => peers.length + (withSelf ? 1 : 0) > 0)
   .map(({ peers, withSelf, policy, pingTimeoutMs, collectTimeoutMs }) => {
@@ -426,10 +474,22 @@ describe('laws over random input sequences', () => {
           now += step.dt;
           const wasDone = m.done;
           const out =
-            step.kind === 'start' ? m.start(now) : step.kind === 'respond' ? m.peerResponded(step.peer, now) : step.kind === 'lost' ? m.peerLost(step.peer, now) : m.tick(now);
+            step.kind === 'start'
+              ? m.start(now)
+              : step.kind === 'respond'
+                ? m.peerResponded(step.peer, now)
+                : step.kind === 'lost'
+                  ? m.peerLost(step.peer, now)
+                  : m.tick(now);
           if (step.kind === 'start') startedAt ??= now;
           // The model of who counts: an input found after a deadline is dropped (time first).
-          if (!wasDone && !out.some((t) => t.to === 'TimedOut') && step.kind !== 'start' && step.kind !== 'tick' && expected.has(step.peer)) {
+          if (
+            !wasDone &&
+            !out.some((t) => t.to === 'TimedOut') &&
+            step.kind !== 'start' &&
+            step.kind !== 'tick' &&
+            expected.has(step.peer)
+          ) {
             if (step.kind === 'respond') counted.add(step.peer);
             else counted.delete(step.peer);
           }
@@ -445,7 +505,8 @@ describe('laws over random input sequences', () => {
               expect(now).toBeLessThan(phaseStart + m.config.collectTimeoutMs);
             }
             if (t.reason === 'ping-timeout') expect(now).toBeGreaterThanOrEqual(startedAt! + m.config.pingTimeoutMs);
-            if (t.reason === 'collect-timeout') expect(now).toBeGreaterThanOrEqual(phaseStart + m.config.collectTimeoutMs);
+            if (t.reason === 'collect-timeout')
+              expect(now).toBeGreaterThanOrEqual(phaseStart + m.config.collectTimeoutMs);
             state = t.to;
             emitted.push(t);
           }
@@ -455,7 +516,8 @@ describe('laws over random input sequences', () => {
           if (state === 'Pinging') expect(now).toBeLessThan(startedAt! + m.config.pingTimeoutMs);
           if (state === 'Collecting') expect(now).toBeLessThan(phaseStart + m.config.collectTimeoutMs);
           // Bounded: a run is over by start + ping + collect timeouts.
-          if (startedAt !== undefined && now >= startedAt + m.config.pingTimeoutMs + m.config.collectTimeoutMs) expect(m.done).toBe(true);
+          if (startedAt !== undefined && now >= startedAt + m.config.pingTimeoutMs + m.config.collectTimeoutMs)
+            expect(m.done).toBe(true);
           // Never sits in Collecting with a quorum (it would have bootstrapped).
           if (state === 'Collecting') expect(m.count).toBeLessThan(required);
         }

@@ -3,7 +3,14 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { MemoryNetwork, WsTransport, type Connection, type ConnectionHandlers, type NodeEvent, type Transport } from '../../internode/index.js';
+import {
+  MemoryNetwork,
+  WsTransport,
+  type Connection,
+  type ConnectionHandlers,
+  type NodeEvent,
+  type Transport,
+} from '../../internode/index.js';
 import { startMember, stopAll, until, type Member } from './helpers.js';
 
 /** A connection that knows whether it is still open and who dialed it. */
@@ -58,10 +65,14 @@ function tracking(t: Transport, log: Tracked[]): Transport {
 /** Two free loopback ports (asked of the OS, then released for the nodes to bind). */
 async function freePorts(n: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<ReturnType<typeof createServer>>((resolve) => {
-      const s = createServer();
-      s.listen(0, '127.0.0.1', () => resolve(s));
-    })),
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve) => {
+          const s = createServer();
+          s.listen(0, '127.0.0.1', () => resolve(s));
+        }),
+    ),
   );
   const ports = servers.map((s) => (s.address() as AddressInfo).port);
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
@@ -79,7 +90,12 @@ async function race(
   const events = { a: [] as NodeEvent[], b: [] as NodeEvent[] };
   const start = (name: 'a' | 'b'): Promise<Member> => {
     const other = name === 'a' ? 'b' : 'a';
-    return startMember(name, { transport: tracking(transports[name], logs[name]), listen: addresses[name], seeds: [addresses[other]], ...fast });
+    return startMember(name, {
+      transport: tracking(transports[name], logs[name]),
+      listen: addresses[name],
+      seeds: [addresses[other]],
+      ...fast,
+    });
   };
   // Both start in the same turn: both listen before either dials, so both dials cross.
   const [x, y] = await Promise.all(bFirst ? [start('b'), start('a')] : [start('a'), start('b')]);
@@ -91,7 +107,10 @@ async function race(
     // Up, and heartbeats flowing both ways over the surviving connection for a while.
     await until(() => a.net.upNodes().includes('b') && b.net.upNodes().includes('a'));
     const control = { a: a.net.stats().framesReceived.control, b: b.net.stats().framesReceived.control };
-    await until(() => a.net.stats().framesReceived.control >= control.a + 6 && b.net.stats().framesReceived.control >= control.b + 6);
+    await until(
+      () =>
+        a.net.stats().framesReceived.control >= control.a + 6 && b.net.stats().framesReceived.control >= control.b + 6,
+    );
 
     expect(logs.a.filter((c) => c.dialedByUs).length).toBeGreaterThanOrEqual(1);
     expect(logs.b.filter((c) => c.dialedByUs).length).toBeGreaterThanOrEqual(1); // both dialed
@@ -116,13 +135,23 @@ async function race(
 }
 
 describe('simultaneous connect', () => {
-  it.each([false, true])('over the in-memory transport (b starts first: %s): one connection, one up each, no flapping', async (bFirst) => {
-    const net = new MemoryNetwork();
-    await race({ a: net.transport('a'), b: net.transport('b') }, { a: 'a', b: 'b' }, bFirst);
-  });
+  it.each([false, true])(
+    'over the in-memory transport (b starts first: %s): one connection, one up each, no flapping',
+    async (bFirst) => {
+      const net = new MemoryNetwork();
+      await race({ a: net.transport('a'), b: net.transport('b') }, { a: 'a', b: 'b' }, bFirst);
+    },
+  );
 
-  it.each([false, true])('over real WebSocket (b starts first: %s): one connection, one up each, no flapping', async (bFirst) => {
-    const [pa, pb] = await freePorts(2);
-    await race({ a: new WsTransport(), b: new WsTransport() }, { a: `127.0.0.1:${pa}`, b: `127.0.0.1:${pb}` }, bFirst);
-  });
+  it.each([false, true])(
+    'over real WebSocket (b starts first: %s): one connection, one up each, no flapping',
+    async (bFirst) => {
+      const [pa, pb] = await freePorts(2);
+      await race(
+        { a: new WsTransport(), b: new WsTransport() },
+        { a: `127.0.0.1:${pa}`, b: `127.0.0.1:${pb}` },
+        bFirst,
+      );
+    },
+  );
 });

@@ -17,12 +17,35 @@ interface Pki {
 function makePki(): Pki {
   const dir = mkdtempSync(join(tmpdir(), 'troupe-tls-'));
   const run = (...args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-  writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n');
+  writeFileSync(
+    join(dir, 'ext.cnf'),
+    'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n',
+  );
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  for (const ca of ['ca', 'rogue-ca']) run('req', '-x509', ...ec, '-keyout', `${ca}.key`, '-out', `${ca}.crt`, '-days', '2', '-subj', `/CN=${ca}`);
-  for (const [cert, ca] of [['node', 'ca'], ['rogue', 'rogue-ca']] as const) {
+  for (const ca of ['ca', 'rogue-ca'])
+    run('req', '-x509', ...ec, '-keyout', `${ca}.key`, '-out', `${ca}.crt`, '-days', '2', '-subj', `/CN=${ca}`);
+  for (const [cert, ca] of [
+    ['node', 'ca'],
+    ['rogue', 'rogue-ca'],
+  ] as const) {
     run('req', ...ec, '-keyout', `${cert}.key`, '-out', `${cert}.csr`, '-subj', `/CN=${cert}`);
-    run('x509', '-req', '-in', `${cert}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-out', `${cert}.crt`, '-days', '2', '-extfile', 'ext.cnf');
+    run(
+      'x509',
+      '-req',
+      '-in',
+      `${cert}.csr`,
+      '-CA',
+      `${ca}.crt`,
+      '-CAkey',
+      `${ca}.key`,
+      '-CAcreateserial',
+      '-out',
+      `${cert}.crt`,
+      '-days',
+      '2',
+      '-extfile',
+      'ext.cnf',
+    );
   }
   const read = (f: string): Buffer => readFileSync(join(dir, f));
   return {
@@ -34,9 +57,20 @@ function makePki(): Pki {
 let pki: Pki;
 const started: { node: Node; net: Internode }[] = [];
 
-async function member(name: string, tls: TlsOptions | undefined, seeds: string[] = []): Promise<{ node: Node; net: Internode }> {
+async function member(
+  name: string,
+  tls: TlsOptions | undefined,
+  seeds: string[] = [],
+): Promise<{ node: Node; net: Internode }> {
   const node = await Node.start({ name, incarnation: 1 });
-  const net = await Internode.start({ node, cluster: 'tls', secret: SECRET, listen: '127.0.0.1:0', seeds, ...(tls !== undefined ? { tls } : {}) });
+  const net = await Internode.start({
+    node,
+    cluster: 'tls',
+    secret: SECRET,
+    listen: '127.0.0.1:0',
+    seeds,
+    ...(tls !== undefined ? { tls } : {}),
+  });
   const m = { node, net };
   started.push(m);
   return m;
@@ -72,7 +106,9 @@ describe('TLS between nodes', () => {
     const honest = await member('c', pki.good, [a.net.address]);
     // Each refused node has had its dial fail (TLS verification, or TLS spoken to plain ws), while
     // the honest node, dialing the same seed, came up.
-    await until(() => a.net.upNodes().includes('c') && rogue.net.stats().dialFailures > 0 && plain.net.stats().dialFailures > 0);
+    await until(
+      () => a.net.upNodes().includes('c') && rogue.net.stats().dialFailures > 0 && plain.net.stats().dialFailures > 0,
+    );
     expect(a.net.upNodes()).toEqual(['c']);
     expect(rogue.net.upNodes()).toEqual([]);
     expect(plain.net.upNodes()).toEqual([]);

@@ -22,7 +22,8 @@ class RecordingMeter {
       createObservableCounter: make,
       createObservableGauge: make,
       createObservableUpDownCounter: make,
-      addBatchObservableCallback: (cb: BatchObservableCallback, observables: Observable[]) => void this.#callbacks.add({ cb, observables }),
+      addBatchObservableCallback: (cb: BatchObservableCallback, observables: Observable[]) =>
+        void this.#callbacks.add({ cb, observables }),
       removeBatchObservableCallback: (cb: BatchObservableCallback) => {
         for (const entry of this.#callbacks) if (entry.cb === cb) this.#callbacks.delete(entry);
       },
@@ -53,7 +54,13 @@ describe('metrics', () => {
     const rec = new RecordingMeter();
     const meter = rec.asMeter();
     const node = await Node.start({ name: 'm', incarnation: 1, meter });
-    const net = await Internode.start({ node, cluster: 'm', secret: 'metrics-test-secret-123', listen: '127.0.0.1:0', meter });
+    const net = await Internode.start({
+      node,
+      cluster: 'm',
+      secret: 'metrics-test-secret-123',
+      listen: '127.0.0.1:0',
+      meter,
+    });
     const pg = ProcessGroups.start({ node, internode: net, meter });
     const names = EventualRegistry.start({ node, internode: net, meter });
     const p = node.spawn(async (ctx) => void (await ctx.receive()));

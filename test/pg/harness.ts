@@ -62,7 +62,6 @@ export function sameCounts(a: ReadonlyMap<string, number>, b: ReadonlyMap<string
   return true;
 }
 
-
 export class Cluster {
   readonly nodes = new Map<string, SimNode>();
   readonly monitors: RecordedMonitor[] = [];
@@ -293,11 +292,14 @@ export class Cluster {
           // Between the messages of one flush cut in several deltas, a view sits at a version
           // no drain recorded; once everything is delivered it must be a recorded one.
           if (!strict) continue;
-          problems.push(`${name}: view of ${peer.node}/${peer.incarnation} at version ${peer.version}, a version never flushed`);
+          problems.push(
+            `${name}: view of ${peer.node}/${peer.incarnation} at version ${peer.version}, a version never flushed`,
+          );
           continue;
         }
         const seen = localState(node.scope, peer.node);
-        if (seen !== truth) problems.push(`${name}: view of ${peer.node}@${peer.version} is ${seen}, the peer had ${truth}`);
+        if (seen !== truth)
+          problems.push(`${name}: view of ${peer.node}@${peer.version} is ${seen}, the peer had ${truth}`);
       }
     }
     return problems;
@@ -320,7 +322,9 @@ export class Cluster {
         const replayed = m.replay.get(group) ?? new Map<string, number>();
         const current = multiset(scope.members(group));
         if (!sameCounts(replayed, current)) {
-          problems.push(`monitor ${m.ref} on ${m.node}, group ${group}: replay ${JSON.stringify([...replayed])} != view ${JSON.stringify([...current])}`);
+          problems.push(
+            `monitor ${m.ref} on ${m.node}, group ${group}: replay ${JSON.stringify([...replayed])} != view ${JSON.stringify([...current])}`,
+          );
         }
       }
     }
@@ -348,7 +352,13 @@ export class Cluster {
     this.on(to, (scope) => scope.receive(from, value));
   }
 
-  #record(name: string, ref: MonitorRef, group: Group | undefined, snapshot: ReadonlyMap<Group, readonly Pid[]>, owner: Pid | undefined): RecordedMonitor {
+  #record(
+    name: string,
+    ref: MonitorRef,
+    group: Group | undefined,
+    snapshot: ReadonlyMap<Group, readonly Pid[]>,
+    owner: Pid | undefined,
+  ): RecordedMonitor {
     const replay = new Map<Group, Map<string, number>>();
     for (const [g, pids] of snapshot) if (pids.length > 0) replay.set(g, multiset(pids));
     const monitor: RecordedMonitor = {
@@ -367,7 +377,9 @@ export class Cluster {
   }
 
   #collect(node: SimNode, ref: MonitorRef): void {
-    const monitor = this.monitors.find((m) => m.node === node.name && m.incarnation === node.incarnation && m.ref === ref);
+    const monitor = this.monitors.find(
+      (m) => m.node === node.name && m.incarnation === node.incarnation && m.ref === ref,
+    );
     const events = node.scope.takeEvents(ref);
     if (monitor === undefined) return;
     for (const event of events) {
@@ -402,5 +414,7 @@ export function localState(scope: PgScope, node: string): string {
 
 /** Membership events of a monitor, as compact strings: `join g [<a.1.1>,<a.2.1>]`. */
 export function describeEvents(events: readonly PgEvent[]): string[] {
-  return events.map((e) => (e.kind === 'overflow' ? 'overflow' : `${e.kind} ${e.group} [${e.pids.map((p) => p.toString()).join(',')}]`));
+  return events.map((e) =>
+    e.kind === 'overflow' ? 'overflow' : `${e.kind} ${e.group} [${e.pids.map((p) => p.toString()).join(',')}]`,
+  );
 }

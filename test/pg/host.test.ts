@@ -28,8 +28,8 @@ async function cluster(): Promise<[Member, Member, Member]> {
   return [a, b, c];
 }
 
-
-const idle = (node: Node): Pid => node.spawn(async (ctx: ProcessContext) => void (await ctx.receive((m) => m === 'stop')));
+const idle = (node: Node): Pid =>
+  node.spawn(async (ctx: ProcessContext) => void (await ctx.receive((m) => m === 'stop')));
 const names = (pids: readonly Pid[]): string[] => pids.map((p) => p.toString()).sort();
 
 afterEach(async () => {
@@ -126,7 +126,9 @@ describe('pg host across three nodes over WebSocket', () => {
     expect(c.pg.whichLocalGroups()).toEqual([]);
     b.pg.leave('workers', pb);
     await until(() => [a, b, c].every((m) => m.pg.members('workers').length === 2));
-    expect(() => a.pg.join('workers', pb)).toThrow(expect.objectContaining({ code: 'ERR_BAD_ARGUMENT', reason: 'not_local' }));
+    expect(() => a.pg.join('workers', pb)).toThrow(
+      expect.objectContaining({ code: 'ERR_BAD_ARGUMENT', reason: 'not_local' }),
+    );
   });
 
   it('a remote process exit and a node stop remove members with leave events, per the rules', async () => {

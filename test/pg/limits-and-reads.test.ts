@@ -74,7 +74,14 @@ describe('pg limits', () => {
     const before = scope.syncBytes;
     scope.join('g', [local(1), local(2)]);
     expect(scope.syncBytes).toBeGreaterThan(before);
-    expectLimit(() => scope.join(['h', 'i'], Array.from({ length: 20 }, (_, i) => local(i + 1))), 'maxSyncBytes');
+    expectLimit(
+      () =>
+        scope.join(
+          ['h', 'i'],
+          Array.from({ length: 20 }, (_, i) => local(i + 1)),
+        ),
+      'maxSyncBytes',
+    );
     expect([...scope.whichGroups()]).toEqual(['g']);
     scope.leave('g', [local(1), local(2)]);
     expect(scope.syncBytes).toBe(before);
@@ -106,7 +113,10 @@ describe('pg limits', () => {
   it('limits overrides are validated and defaults are positive integers', () => {
     expect(() => scopeWith({ maxMembersPerGroup: 0 })).toThrow(/positive integer/);
     expect(() => scopeWith({ maxPeers: 1.5 })).toThrow(/positive integer/);
-    expect(() => new PgScope({ scope: 'x', node: 'a', incarnation: 1, timings: { discoverRetryMs: 10, discoverRetryMaxMs: 5 } })).toThrow();
+    expect(
+      () =>
+        new PgScope({ scope: 'x', node: 'a', incarnation: 1, timings: { discoverRetryMs: 10, discoverRetryMaxMs: 5 } }),
+    ).toThrow();
     for (const value of Object.values(DEFAULT_PG_LIMITS)) expect(Number.isSafeInteger(value) && value > 0).toBe(true);
   });
 
@@ -115,11 +125,29 @@ describe('pg limits', () => {
     scope.join('g', [local(1), local(2)]);
     scope.peerUp('b', 1);
     const remote = [new Pid('b', 1, 1), new Pid('b', 2, 1)];
-    scope.receive('b', { t: 'sync', scope: 'default', inc: 1, toInc: 1, version: 1, part: 0, last: true, groups: [['g', remote]] });
+    scope.receive('b', {
+      t: 'sync',
+      scope: 'default',
+      inc: 1,
+      toInc: 1,
+      version: 1,
+      part: 0,
+      last: true,
+      groups: [['g', remote]],
+    });
     expect(scope.members('g')).toEqual([remote[0], local(1), local(2)]);
     expect(scope.stats().droppedOverLimit).toBe(1);
     // A message bigger than the limit itself is malformed.
-    scope.receive('b', { t: 'sync', scope: 'default', inc: 1, toInc: 1, version: 2, part: 0, last: true, groups: [['g', [...remote, new Pid('b', 3, 1), new Pid('b', 4, 1)]]] });
+    scope.receive('b', {
+      t: 'sync',
+      scope: 'default',
+      inc: 1,
+      toInc: 1,
+      version: 2,
+      part: 0,
+      last: true,
+      groups: [['g', [...remote, new Pid('b', 3, 1), new Pid('b', 4, 1)]]],
+    });
     expect(scope.stats().droppedMalformed).toBe(1);
   });
 });
@@ -151,7 +179,16 @@ describe('pg reads', () => {
     const scope = scopeWith({});
     scope.peerUp('b', 1);
     const remote = new Pid('b', 1, 1);
-    scope.receive('b', { t: 'sync', scope: 'default', inc: 1, toInc: 1, version: 2, part: 0, last: true, groups: [['g', [remote, remote]]] });
+    scope.receive('b', {
+      t: 'sync',
+      scope: 'default',
+      inc: 1,
+      toInc: 1,
+      version: 2,
+      part: 0,
+      last: true,
+      groups: [['g', [remote, remote]]],
+    });
     scope.join('g', [local(1), local(2), local(1)]);
     expect(scope.distinctMembers('g')).toEqual([local(1), local(2), remote]);
     expect(scope.distinctLocalMembers('g')).toEqual([local(1), local(2)]);
@@ -169,7 +206,16 @@ describe('pg reads', () => {
     const w0 = scope.whichGroups();
     expect(scope.whichGroups()).toBe(w0);
     scope.join('g', local(1));
-    scope.receive('b', { t: 'sync', scope: 'default', inc: 1, toInc: 1, version: 1, part: 0, last: true, groups: [['r', [new Pid('b', 1, 1)]]] });
+    scope.receive('b', {
+      t: 'sync',
+      scope: 'default',
+      inc: 1,
+      toInc: 1,
+      version: 1,
+      part: 0,
+      last: true,
+      groups: [['r', [new Pid('b', 1, 1)]]],
+    });
     expect([...scope.whichGroups()]).toEqual(['g', 'r']);
     expect([...scope.whichLocalGroups()]).toEqual(['g']);
     scope.leave('g', local(1));

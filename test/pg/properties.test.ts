@@ -42,8 +42,16 @@ describe('pg laws', () => {
     | { readonly kind: 'monitor'; readonly group: string | undefined };
 
   const commandArb: fc.Arbitrary<Command> = fc.oneof(
-    fc.record({ kind: fc.constant('join' as const), groups: fc.array(groupArb, { minLength: 1, maxLength: 2 }), pids: fc.array(pidArb, { maxLength: 3 }) }),
-    fc.record({ kind: fc.constant('leave' as const), groups: fc.array(groupArb, { minLength: 1, maxLength: 2 }), pids: fc.array(pidArb, { maxLength: 3 }) }),
+    fc.record({
+      kind: fc.constant('join' as const),
+      groups: fc.array(groupArb, { minLength: 1, maxLength: 2 }),
+      pids: fc.array(pidArb, { maxLength: 3 }),
+    }),
+    fc.record({
+      kind: fc.constant('leave' as const),
+      groups: fc.array(groupArb, { minLength: 1, maxLength: 2 }),
+      pids: fc.array(pidArb, { maxLength: 3 }),
+    }),
     fc.record({ kind: fc.constant('exit' as const), pid: pidArb }),
     fc.record({ kind: fc.constant('monitor' as const), group: fc.option(groupArb, { nil: undefined }) }),
   );
@@ -58,7 +66,8 @@ describe('pg laws', () => {
           for (const event of scope.takeEvents(ref)) {
             if (event.kind === 'overflow') throw new Error('unexpected overflow');
             const counts = replay.get(event.group) ?? new Map<string, number>();
-            for (const p of event.pids) counts.set(p.toString(), (counts.get(p.toString()) ?? 0) + (event.kind === 'join' ? 1 : -1));
+            for (const p of event.pids)
+              counts.set(p.toString(), (counts.get(p.toString()) ?? 0) + (event.kind === 'join' ? 1 : -1));
             for (const [k, n] of counts) if (n === 0) counts.delete(k);
             replay.set(event.group, counts);
           }
@@ -66,7 +75,8 @@ describe('pg laws', () => {
         for (const command of commands) {
           if (command.kind === 'join') {
             scope.join(command.groups, command.pids);
-            if (command.pids.length > 0) for (const g of command.groups) model.set(g, [...command.pids, ...(model.get(g) ?? [])]);
+            if (command.pids.length > 0)
+              for (const g of command.groups) model.set(g, [...command.pids, ...(model.get(g) ?? [])]);
           } else if (command.kind === 'leave') {
             let removed = false;
             for (const g of command.groups) {
@@ -82,10 +92,18 @@ describe('pg laws', () => {
             expect(scope.leave(command.groups, command.pids)).toBe(removed ? 'ok' : 'not_joined');
           } else if (command.kind === 'exit') {
             scope.processExit(command.pid);
-            for (const [g, list] of model) model.set(g, list.filter((p) => p !== command.pid));
+            for (const [g, list] of model)
+              model.set(
+                g,
+                list.filter((p) => p !== command.pid),
+              );
           } else if (command.group === undefined) {
             const { ref, snapshot } = scope.monitorScope();
-            monitors.push({ ref, group: undefined, replay: new Map([...snapshot].map(([g, pids]) => [g, multiset(pids)])) });
+            monitors.push({
+              ref,
+              group: undefined,
+              replay: new Map([...snapshot].map(([g, pids]) => [g, multiset(pids)])),
+            });
           } else {
             const { ref, snapshot } = scope.monitor(command.group);
             monitors.push({ ref, group: command.group, replay: new Map([[command.group, multiset(snapshot)]]) });

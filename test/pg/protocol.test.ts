@@ -112,7 +112,9 @@ describe('pg protocol: sync and deltas', () => {
     const b = cluster.scope('b').stats();
     expect(b.droppedGap + b.droppedDuplicate + b.droppedUnsynced + b.droppedStaleSync).toBe(0);
     expect(cluster.scope('a').stats().discoversSent).toBe(1);
-    expect(cluster.scope('b').peers()).toEqual([{ node: 'a', incarnation: 1, synced: true, version: cluster.scope('a').version }]);
+    expect(cluster.scope('b').peers()).toEqual([
+      { node: 'a', incarnation: 1, synced: true, version: cluster.scope('a').version },
+    ]);
     expect(cluster.scope('b').members('h')).toEqual(cluster.scope('a').members('h'));
   });
 
@@ -131,7 +133,15 @@ describe('pg protocol: sync and deltas', () => {
     const cluster = new Cluster(['a', 'b']);
     const p = cluster.spawn('a');
     cluster.scope('b').peerUp('a', 1);
-    cluster.inject('a', 'b', { t: 'delta', scope: 'default', inc: 1, toInc: 1, base: 0, version: 1, ops: [['j', 'g', [p]]] });
+    cluster.inject('a', 'b', {
+      t: 'delta',
+      scope: 'default',
+      inc: 1,
+      toInc: 1,
+      base: 0,
+      version: 1,
+      ops: [['j', 'g', [p]]],
+    });
     expect(cluster.scope('b').stats().droppedUnsynced).toBe(1);
     expect(cluster.scope('b').members('g')).toEqual([]);
   });
@@ -185,7 +195,9 @@ describe('pg protocol: sync and deltas', () => {
   it('a leave of a member the view lacks is counted and triggers a resync', () => {
     const cluster = twoNodes();
     const p = cluster.spawn('a');
-    cluster.scope('b').receive('a', { t: 'delta', scope: 'default', inc: 1, toInc: 1, base: 0, version: 1, ops: [['l', 'g', [p]]] });
+    cluster
+      .scope('b')
+      .receive('a', { t: 'delta', scope: 'default', inc: 1, toInc: 1, base: 0, version: 1, ops: [['l', 'g', [p]]] });
     expect(cluster.scope('b').stats().inconsistentRemoteOps).toBe(1);
     cluster.settle();
     expect(cluster.scope('b').members('g')).toEqual([]);
@@ -268,7 +280,9 @@ describe('pg protocol: message size', () => {
     cluster.deliverOne('b', 'a'); // b's discover: a answers with its sync
     const parts = waiting(cluster, 'a', 'b').filter((m) => m.t === 'sync');
     expect(parts.length).toBeGreaterThan(2);
-    expect(parts.map((m) => (m.t === 'sync' ? [m.part, m.last] : []))).toEqual(parts.map((_, i) => [i, i === parts.length - 1]));
+    expect(parts.map((m) => (m.t === 'sync' ? [m.part, m.last] : []))).toEqual(
+      parts.map((_, i) => [i, i === parts.length - 1]),
+    );
     for (const bytes of cluster.queues.get('a->b') ?? []) expect(bytes.length).toBeLessThanOrEqual(700);
     cluster.settle();
     expect(cluster.scope('b').members('big')).toEqual(cluster.scope('a').members('big'));
@@ -390,7 +404,16 @@ describe('pg protocol: back-pressure', () => {
 });
 
 describe('pg protocol: validation', () => {
-  const good = (p: Pid): Record<string, unknown> => ({ t: 'sync', scope: 'default', inc: 1, toInc: 1, version: 3, part: 0, last: true, groups: [['g', [p]]] });
+  const good = (p: Pid): Record<string, unknown> => ({
+    t: 'sync',
+    scope: 'default',
+    inc: 1,
+    toInc: 1,
+    version: 3,
+    part: 0,
+    last: true,
+    groups: [['g', [p]]],
+  });
 
   it('counts and drops every malformed message without throwing or changing the view', () => {
     const cluster = twoNodes();
@@ -415,7 +438,13 @@ describe('pg protocol: validation', () => {
       { ...good(p), groups: [['g', ['<a.1.1>']]] },
       { ...good(p), groups: [['g', [foreign]]] },
       { ...good(p), groups: [['g', [wrongIncarnation]]] },
-      { ...good(p), groups: [['g', [p]], ['g', [p]]] },
+      {
+        ...good(p),
+        groups: [
+          ['g', [p]],
+          ['g', [p]],
+        ],
+      },
       { ...good(p), groups: [['x'.repeat(5_000), [p]]] },
       { t: 'delta', scope: 'default', inc: 1, toInc: 1, base: 0, version: 2, ops: [['j', 'g', [p]]] },
       { t: 'delta', scope: 'default', inc: 1, toInc: 1, base: 0, version: 0, ops: [] },

@@ -43,7 +43,9 @@ for (const size of [1, 3] as const) {
       const cluster = setup();
       const p = cluster.spawn('a');
       for (let i = 0; i < 3; i++) cluster.on('a', (s) => s.join('g', p));
-      everywhere(cluster, (n) => expect(keys(cluster.scope(n).members('g'))).toEqual([p.toString(), p.toString(), p.toString()]));
+      everywhere(cluster, (n) =>
+        expect(keys(cluster.scope(n).members('g'))).toEqual([p.toString(), p.toString(), p.toString()]),
+      );
       for (let i = 0; i < 3; i++) expect(cluster.on('a', (s) => s.leave('g', p))).toBe('ok');
       expect(cluster.on('a', (s) => s.leave('g', p))).toBe('not_joined');
       everywhere(cluster, (n) => expect(cluster.scope(n).members('g')).toEqual([]));
@@ -102,7 +104,9 @@ for (const size of [1, 3] as const) {
         expect(() => cluster.on('a', (s) => s.leave('g', bad))).toThrow(PgNotLocalError);
       }
       expect(() => cluster.on('a', (s) => s.join('g', 'not a pid' as unknown as Pid))).toThrow(TypeError);
-      expect(() => cluster.on('a', (s) => s.join('g', [p, { node: 'a', id: 1, incarnation: 1 }] as unknown as Pid[]))).toThrow(TypeError);
+      expect(() =>
+        cluster.on('a', (s) => s.join('g', [p, { node: 'a', id: 1, incarnation: 1 }] as unknown as Pid[])),
+      ).toThrow(TypeError);
       expect(() => cluster.on('a', (s) => s.join(42 as unknown as string, p))).toThrow(TypeError);
       expect(cluster.scope('a').version).toBe(version);
       everywhere(cluster, (n) => expect(cluster.scope(n).whichGroups()).toEqual([]));
@@ -129,7 +133,8 @@ for (const size of [1, 3] as const) {
       expect(cluster.on('a', (s) => s.leave('g', [p1, p2, p3]))).toBe('ok');
       expect(cluster.on('a', (s) => s.leave('g', [p1, p2]))).toBe('not_joined');
       cluster.settle();
-      for (const m of monitors) expect(describeEvents(m.events)).toEqual([`leave g [${p1.toString()},${p3.toString()}]`]);
+      for (const m of monitors)
+        expect(describeEvents(m.events)).toEqual([`leave g [${p1.toString()},${p3.toString()}]`]);
     });
 
     it('rule 8: join(g, []) changes nothing and creates no empty group', () => {
@@ -173,7 +178,12 @@ for (const size of [1, 3] as const) {
       cluster.settle();
       const P = p.toString();
       for (const m of monitors) {
-        expect(describeEvents(m.events)).toEqual([`leave g1 [${P}]`, `leave g1 [${P}]`, `leave g2 [${P}]`, `leave g1 [${P}]`]);
+        expect(describeEvents(m.events)).toEqual([
+          `leave g1 [${P}]`,
+          `leave g1 [${P}]`,
+          `leave g2 [${P}]`,
+          `leave g1 [${P}]`,
+        ]);
       }
       everywhere(cluster, (n) => {
         expect(cluster.scope(n).members('g1')).toEqual([other]);
@@ -201,7 +211,8 @@ for (const size of [1, 3] as const) {
       cluster.on('a', (s) => s.join('h', p2));
       cluster.on('a', (s) => s.leave('g', p1));
       cluster.settle();
-      for (const m of scopeMonitors) expect(describeEvents(m.events)).toEqual([`join h [${p2.toString()}]`, `leave g [${p1.toString()}]`]);
+      for (const m of scopeMonitors)
+        expect(describeEvents(m.events)).toEqual([`join h [${p2.toString()}]`, `leave g [${p1.toString()}]`]);
       for (const m of groupMonitors) expect(describeEvents(m.events)).toEqual([`join h [${p2.toString()}]`]);
       cluster.expectMonitorsReplay();
     });
@@ -216,7 +227,11 @@ for (const size of [1, 3] as const) {
       cluster.settle();
       const [P1, P2, P3] = [p1, p2, p3].map(String);
       for (const m of monitors) {
-        expect(describeEvents(m.events)).toEqual([`join g [${P1}]`, `join g [${P3},${P2},${P3}]`, `leave g [${P2},${P3},${P1}]`]);
+        expect(describeEvents(m.events)).toEqual([
+          `join g [${P1}]`,
+          `join g [${P3},${P2},${P3}]`,
+          `leave g [${P2},${P3},${P1}]`,
+        ]);
       }
       cluster.expectMonitorsReplay();
     });
@@ -245,7 +260,8 @@ for (const size of [1, 3] as const) {
       scope.join('g', p);
       const ready = scope.takeOutputs().readyMonitors;
       expect([...ready].sort()).toEqual([m1.ref, m2.ref, m3.ref].sort());
-      for (const ref of [m1.ref, m2.ref, m3.ref]) expect(describeEvents(scope.takeEvents(ref))).toEqual([`join g [${p.toString()}]`]);
+      for (const ref of [m1.ref, m2.ref, m3.ref])
+        expect(describeEvents(scope.takeEvents(ref))).toEqual([`join g [${p.toString()}]`]);
     });
 
     it('rule 21: demonitor stops at once, discards queued events, and is false the second time; owner exit ends a monitor', () => {

@@ -13,16 +13,37 @@ describe('pg seeded simulation', () => {
     for (const seed of seeds) {
       const result = runSeed(seed, { steps: 400, nodes: 3 });
       if (result.failure !== undefined) {
-        throw new Error(`pg simulation failed: seed=${seed} step=${result.step} (replay: PG_SEED=${seed} npx vitest run test/pg/simulation.test.ts)\n${result.failure}`);
+        throw new Error(
+          `pg simulation failed: seed=${seed} step=${result.step} (replay: PG_SEED=${seed} npx vitest run test/pg/simulation.test.ts)\n${result.failure}`,
+        );
       }
       for (const [k, v] of Object.entries(result.counters)) totals[k] = (totals[k] ?? 0) + v;
     }
     // The slice must actually exercise the hard paths, or it proves little.
     if (only === undefined) {
-      for (const path of ['restart', 'partition', 'replay-old', 'exit', 'monitor', 'demonitor', 'join-dead-refused', 'join-remote-refused', 'join-limit-refused', 'silent-loss', 'flap']) {
+      for (const path of [
+        'restart',
+        'partition',
+        'replay-old',
+        'exit',
+        'monitor',
+        'demonitor',
+        'join-dead-refused',
+        'join-remote-refused',
+        'join-limit-refused',
+        'silent-loss',
+        'flap',
+      ]) {
         expect(totals[path] ?? 0, path).toBeGreaterThan(0);
       }
-      for (const stat of ['peerQueueFull', 'droppedDuplicate', 'droppedNotUp', 'droppedGap', 'droppedSyncPart', 'syncsReceived']) {
+      for (const stat of [
+        'peerQueueFull',
+        'droppedDuplicate',
+        'droppedNotUp',
+        'droppedGap',
+        'droppedSyncPart',
+        'syncsReceived',
+      ]) {
         expect(totals[`stats.${stat}`] ?? 0, stat).toBeGreaterThan(0);
       }
     }

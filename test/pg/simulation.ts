@@ -91,10 +91,12 @@ function checkLocal(cluster: Cluster, model: Model, node: string): void {
   const expected = model.groups(node);
   const actualGroups = [...scope.whichLocalGroups()].sort();
   const expectedGroups = [...expected.keys()].sort();
-  if (actualGroups.join() !== expectedGroups.join()) fail(`${node}: local groups ${actualGroups.join()} != model ${expectedGroups.join()}`);
+  if (actualGroups.join() !== expectedGroups.join())
+    fail(`${node}: local groups ${actualGroups.join()} != model ${expectedGroups.join()}`);
   for (const [g, pids] of expected) {
     const actual = scope.localMembers(g).map(String).join();
-    if (actual !== pids.map(String).join()) fail(`${node}: localMembers(${g}) = [${actual}] != model [${pids.map(String).join()}]`);
+    if (actual !== pids.map(String).join())
+      fail(`${node}: localMembers(${g}) = [${actual}] != model [${pids.map(String).join()}]`);
   }
 }
 
@@ -107,7 +109,8 @@ function checkConverged(cluster: Cluster, model: Model): void {
     const scope = cluster.scope(n);
     checkLocal(cluster, model, n);
     const known = [...scope.whichGroups()].sort().join();
-    if (known !== [...allGroups].sort().join()) fail(`${n}: whichGroups ${known} != union ${[...allGroups].sort().join()}`);
+    if (known !== [...allGroups].sort().join())
+      fail(`${n}: whichGroups ${known} != union ${[...allGroups].sort().join()}`);
     for (const g of allGroups) {
       const union = names.flatMap((m) => cluster.scope(m).localMembers(g));
       if (!sameCounts(multiset(scope.members(g)), multiset(union))) {
@@ -116,7 +119,8 @@ function checkConverged(cluster: Cluster, model: Model): void {
       for (const m of names) {
         const block = scope.members(g).filter((p) => p.node === m);
         const own = cluster.scope(m).localMembers(g);
-        if (block.map(String).join() !== own.map(String).join()) fail(`${n}: block of ${m} in ${g} is out of ${m}'s order`);
+        if (block.map(String).join() !== own.map(String).join())
+          fail(`${n}: block of ${m} in ${g} is out of ${m}'s order`);
       }
     }
   }
@@ -243,10 +247,16 @@ export function runSeed(seed: number, options: SimOptions = { steps: 400, nodes:
       } else if (roll < 0.57) {
         const live = livePids(cluster, node);
         const owner = live.length > 0 && random.chance(0.5) ? random.pick(live) : undefined;
-        monitors.push(random.chance(0.5) ? cluster.monitorScope(node, owner) : cluster.monitorGroup(node, random.pick(GROUPS), owner));
+        monitors.push(
+          random.chance(0.5)
+            ? cluster.monitorScope(node, owner)
+            : cluster.monitorGroup(node, random.pick(GROUPS), owner),
+        );
         count('monitor');
       } else if (roll < 0.6) {
-        const active = monitors.filter((m) => m.active && m.node === node && m.incarnation === cluster.node(node).incarnation);
+        const active = monitors.filter(
+          (m) => m.active && m.node === node && m.incarnation === cluster.node(node).incarnation,
+        );
         if (active.length === 0) continue;
         const m = random.pick(active);
         if (!cluster.demonitor(m)) fail('demonitor of an active monitor returned false');
@@ -313,11 +323,12 @@ export function runSeed(seed: number, options: SimOptions = { steps: 400, nodes:
     checkConverged(cluster, model);
     checkMonitors(cluster, true);
   } catch (err) {
-    return { seed, failure: err instanceof Error ? err.stack ?? err.message : String(err), step, counters };
+    return { seed, failure: err instanceof Error ? (err.stack ?? err.message) : String(err), step, counters };
   }
   for (const name of names) {
     const stats = cluster.scope(name).stats();
-    for (const [key, value] of Object.entries(stats)) counters[`stats.${key}`] = (counters[`stats.${key}`] ?? 0) + value;
+    for (const [key, value] of Object.entries(stats))
+      counters[`stats.${key}`] = (counters[`stats.${key}`] ?? 0) + value;
   }
   return { seed, failure: undefined, step, counters };
 }

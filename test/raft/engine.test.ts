@@ -31,8 +31,10 @@ describe('limits', () => {
     }
   });
 
-  test("lease reads require check-quorum (their safety rests on it)", () => {
-    expect(() => new RaftNode({ id: 'a', random: seededRandom(1), readMode: 'lease', checkQuorum: false })).toThrow(/checkQuorum/);
+  test('lease reads require check-quorum (their safety rests on it)', () => {
+    expect(() => new RaftNode({ id: 'a', random: seededRandom(1), readMode: 'lease', checkQuorum: false })).toThrow(
+      /checkQuorum/,
+    );
   });
 
   test('beyond maxUncommittedBytes a leader refuses proposals with a typed error, and accepts again after commit', () => {
@@ -69,8 +71,26 @@ describe('untrusted input', () => {
       { type: 'heartbeat', from: '1', to: '3', term: 1, commit: 0, readSeq: 0 },
       { type: 'heartbeat', from: '2', to: '2', term: 1, commit: 0, readSeq: 0 },
       { type: 'heartbeat', from: '1', to: '2', term: -1, commit: 0, readSeq: 0 },
-      { type: 'append', from: '1', to: '2', term: 1, prevIndex: 1, prevTerm: 1, commit: 0, entries: [{ kind: 'noop', term: 1, index: 5 }] },
-      { type: 'append', from: '1', to: '2', term: 1, prevIndex: 1, prevTerm: 1, commit: 0, entries: [{ kind: 'noop', term: 9, index: 2 }] },
+      {
+        type: 'append',
+        from: '1',
+        to: '2',
+        term: 1,
+        prevIndex: 1,
+        prevTerm: 1,
+        commit: 0,
+        entries: [{ kind: 'noop', term: 1, index: 5 }],
+      },
+      {
+        type: 'append',
+        from: '1',
+        to: '2',
+        term: 1,
+        prevIndex: 1,
+        prevTerm: 1,
+        commit: 0,
+        entries: [{ kind: 'noop', term: 9, index: 2 }],
+      },
       null,
     ];
     for (const m of bad) {
@@ -84,7 +104,19 @@ describe('untrusted input', () => {
 
   test('fuzzed messages never crash the engine: every step returns ok or a typed error', () => {
     const h = cluster();
-    const types = ['append', 'appendResp', 'heartbeat', 'heartbeatResp', 'vote', 'voteResp', 'snapshot', 'timeoutNow', 'readIndex', 'readIndexResp', 'bogus'];
+    const types = [
+      'append',
+      'appendResp',
+      'heartbeat',
+      'heartbeatResp',
+      'vote',
+      'voteResp',
+      'snapshot',
+      'timeoutNow',
+      'readIndex',
+      'readIndexResp',
+      'bogus',
+    ];
     const junk = fc.oneof(fc.anything(), fc.integer({ min: -3, max: 5 }), fc.constant(new Uint8Array(2)), fc.string());
     const message = fc.record({
       type: fc.constantFrom(...types),
@@ -95,7 +127,17 @@ describe('untrusted input', () => {
       prevTerm: fc.oneof(fc.integer({ min: 0, max: 4 }), junk),
       commit: fc.oneof(fc.integer({ min: 0, max: 4 }), junk),
       index: fc.oneof(fc.integer({ min: 0, max: 4 }), junk),
-      entries: fc.oneof(fc.array(fc.record({ kind: fc.constantFrom('normal', 'noop', 'config', 'x'), term: fc.nat(4), index: fc.nat(6), data: junk })), junk),
+      entries: fc.oneof(
+        fc.array(
+          fc.record({
+            kind: fc.constantFrom('normal', 'noop', 'config', 'x'),
+            term: fc.nat(4),
+            index: fc.nat(6),
+            data: junk,
+          }),
+        ),
+        junk,
+      ),
       snapshot: junk,
       readSeq: fc.oneof(fc.nat(5), junk),
       pre: fc.oneof(fc.boolean(), junk),
@@ -134,9 +176,14 @@ describe('replication flow control', () => {
     h.cuts.add('3>1');
     h.propose('1', ...Array.from({ length: 20 }, (_, i) => `c${i}`));
     h.process('1');
-    const appends = h.queue.filter((m): m is AppendMessage => m.type === 'append' && m.to === '2' && m.entries.length > 0);
+    const appends = h.queue.filter(
+      (m): m is AppendMessage => m.type === 'append' && m.to === '2' && m.entries.length > 0,
+    );
     expect(appends.map((m) => m.entries.length)).toEqual([3, 3]);
-    const peer = h.engine('1').status().peers.find((p) => p.id === '2');
+    const peer = h
+      .engine('1')
+      .status()
+      .peers.find((p) => p.id === '2');
     expect(peer?.inflightMessages).toBe(2);
     expect(peer?.state).toBe('replicate');
     // Once acknowledgements flow, the backlog drains in full batches and everything commits.
@@ -146,13 +193,26 @@ describe('replication flow control', () => {
   });
 
   test('the in-flight window is also bounded in bytes', () => {
-    const h = cluster({ limits: { maxAppendEntries: 1, maxAppendBytes: 200, maxInflightBytes: 300, maxInflightMessages: 100, maxEntryBytes: 150 } });
+    const h = cluster({
+      limits: {
+        maxAppendEntries: 1,
+        maxAppendBytes: 200,
+        maxInflightBytes: 300,
+        maxInflightMessages: 100,
+        maxEntryBytes: 150,
+      },
+    });
     h.cuts.add('2>1');
     for (let i = 0; i < 10; i++) h.propose('1', 'y'.repeat(100));
     h.process('1');
     const sent = h.queue.filter((m) => m.type === 'append' && m.to === '2' && m.entries.length > 0);
     expect(sent).toHaveLength(3); // 3 x 124 bytes reaches 300
-    expect(h.engine('1').status().peers.find((p) => p.id === '2')?.inflightBytes).toBeLessThanOrEqual(300 + 124);
+    expect(
+      h
+        .engine('1')
+        .status()
+        .peers.find((p) => p.id === '2')?.inflightBytes,
+    ).toBeLessThanOrEqual(300 + 124);
   });
 
   test('fast backtracking: a long divergent tail is skipped a term at a time, not an entry at a time', () => {
@@ -172,7 +232,12 @@ describe('replication flow control', () => {
     h.propose('1', 'a');
     h.stabilize();
     h.engine('1').step({ type: 'unreachable', peer: '2' });
-    expect(h.engine('1').status().peers.find((p) => p.id === '2')?.state).toBe('probe');
+    expect(
+      h
+        .engine('1')
+        .status()
+        .peers.find((p) => p.id === '2')?.state,
+    ).toBe('probe');
   });
 });
 
@@ -279,7 +344,11 @@ describe('status and trace', () => {
     const events = [...n.ready().events];
     n.step({ type: 'persisted', writeId: 1 });
     events.push(...n.ready().events);
-    expect(events.filter((e) => e.type === 'role').map((e) => (e.type === 'role' ? e.role : ''))).toEqual(['preCandidate', 'candidate', 'leader']);
+    expect(events.filter((e) => e.type === 'role').map((e) => (e.type === 'role' ? e.role : ''))).toEqual([
+      'preCandidate',
+      'candidate',
+      'leader',
+    ]);
   });
 });
 
@@ -309,23 +378,28 @@ describe('building blocks (properties)', () => {
 
   test('findConflictByTerm returns the largest index <= i whose term is <= t', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 40 }), fc.nat(50), fc.nat(12), (steps, i, t) => {
-        const log = new RaftLog(0, 0, { voters: ['a'], learners: [] });
-        let term = 1;
-        steps.forEach((s, k) => {
-          term += s;
-          log.append([{ kind: 'noop', term, index: k + 1 }]);
-        });
-        const got = log.findConflictByTerm(i, t);
-        let want = 0;
-        for (let j = Math.min(i, log.lastIndex()); j > 0; j--) {
-          if (log.term(j) <= t) {
-            want = j;
-            break;
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 40 }),
+        fc.nat(50),
+        fc.nat(12),
+        (steps, i, t) => {
+          const log = new RaftLog(0, 0, { voters: ['a'], learners: [] });
+          let term = 1;
+          steps.forEach((s, k) => {
+            term += s;
+            log.append([{ kind: 'noop', term, index: k + 1 }]);
+          });
+          const got = log.findConflictByTerm(i, t);
+          let want = 0;
+          for (let j = Math.min(i, log.lastIndex()); j > 0; j--) {
+            if (log.term(j) <= t) {
+              want = j;
+              break;
+            }
           }
-        }
-        expect(got).toBe(want);
-      }),
+          expect(got).toBe(want);
+        },
+      ),
     );
   });
 });

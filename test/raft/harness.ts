@@ -55,14 +55,25 @@ export class Harness {
 
   /** Add a node whose durable log holds one entry per given term (data "t<term>i<index>"). */
   addWithLog(id: string, voters: string[], terms: number[], term: number, opts: Partial<RaftOptions> = {}): void {
-    const entries: Entry[] = terms.map((t, i) => ({ kind: 'normal', term: t, index: i + 1, data: enc(`t${t}i${i + 1}`) }));
+    const entries: Entry[] = terms.map((t, i) => ({
+      kind: 'normal',
+      term: t,
+      index: i + 1,
+      data: enc(`t${t}i${i + 1}`),
+    }));
     const store = new MemLogStore();
     store.entries = entries;
     store.hardState = { term, vote: null, commit: 0 };
     const o = { ...this.defaults, ...opts };
     this.nodes.set(id, {
       id,
-      node: new RaftNode({ id, random: seededRandom(this.seed++), bootstrap: { voters, learners: [] }, initial: store.initialState(0), ...o }),
+      node: new RaftNode({
+        id,
+        random: seededRandom(this.seed++),
+        bootstrap: { voters, learners: [] },
+        initial: store.initialState(0),
+        ...o,
+      }),
       store,
       applied: [],
       appliedIndex: 0,
@@ -217,7 +228,13 @@ export class Harness {
     const snap = n.store.snapshot;
     n.applied = snap !== null ? (JSON.parse(dec(snap.data)) as string[]) : [];
     n.appliedIndex = snap?.meta.index ?? 0;
-    n.node = new RaftNode({ id, random: seededRandom(this.seed++), ...n.opts, bootstrap: n.bootstrap, initial: n.store.initialState(n.appliedIndex) });
+    n.node = new RaftNode({
+      id,
+      random: seededRandom(this.seed++),
+      ...n.opts,
+      bootstrap: n.bootstrap,
+      initial: n.store.initialState(n.appliedIndex),
+    });
     n.up = true;
   }
 }

@@ -10,7 +10,9 @@ import { parseScript, renderScript, runScriptFile } from './script-runner.js';
 const dir = join(dirname(fileURLToPath(import.meta.url)), 'testdata');
 const rewrite = process.env.REWRITE === '1';
 
-for (const file of readdirSync(dir).filter((f) => f.endsWith('.txt')).sort()) {
+for (const file of readdirSync(dir)
+  .filter((f) => f.endsWith('.txt'))
+  .sort()) {
   test(`script ${file}`, () => {
     const { expected, actual } = runScriptFile(join(dir, file), rewrite);
     if (!rewrite) expect(actual).toBe(expected);
@@ -20,5 +22,10 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.txt')).sort()) {
 test('the script format round-trips', () => {
   const text = '# c\nstatus 1\n----\nline\n\n# trailing\n';
   const p = parseScript(text);
-  expect(renderScript(p.blocks.map((b) => ({ pre: b.pre, command: b.command, output: b.expected })), p.trailer)).toBe(text);
+  expect(
+    renderScript(
+      p.blocks.map((b) => ({ pre: b.pre, command: b.command, output: b.expected })),
+      p.trailer,
+    ),
+  ).toBe(text);
 });

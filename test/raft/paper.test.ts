@@ -45,7 +45,16 @@ describe('§5.1 terms', () => {
     const before = h.engine('2').lastIndex;
     h.engine('2').step({
       type: 'message',
-      message: { type: 'append', from: '3', to: '2', term: 0, prevIndex: before, prevTerm: 1, commit: 0, entries: [{ kind: 'noop', term: 0, index: before + 1 }] },
+      message: {
+        type: 'append',
+        from: '3',
+        to: '2',
+        term: 0,
+        prevIndex: before,
+        prevTerm: 1,
+        commit: 0,
+        entries: [{ kind: 'noop', term: 0, index: before + 1 }],
+      },
     });
     const out = sent(h, '2');
     expect(h.engine('2').lastIndex).toBe(before);
@@ -61,13 +70,23 @@ describe('§5.2 leader election', () => {
     expect(h.engine('1').currentRole).toBe('candidate');
     expect(h.engine('1').currentTerm).toBe(1);
     expect(h.engine('1').status().vote).toBe('1');
-    expect(out.filter((m) => m.type === 'vote').map((m) => m.to).sort()).toEqual(['2', '3']);
+    expect(
+      out
+        .filter((m) => m.type === 'vote')
+        .map((m) => m.to)
+        .sort(),
+    ).toEqual(['2', '3']);
   });
 
   test('election timeouts are randomized in [electionTicks, 2 * electionTicks)', () => {
     const seen = new Set<number>();
     for (let seed = 1; seed <= 60; seed++) {
-      const n = new RaftNode({ id: 'a', random: seededRandom(seed), preVote: false, bootstrap: { voters: ['a', 'b', 'c'], learners: [] } });
+      const n = new RaftNode({
+        id: 'a',
+        random: seededRandom(seed),
+        preVote: false,
+        bootstrap: { voters: ['a', 'b', 'c'], learners: [] },
+      });
       let ticks = 0;
       while (n.currentRole === 'follower') {
         n.step({ type: 'tick' });
@@ -126,7 +145,10 @@ describe('§5.2 leader election', () => {
   test('a vote request with a stale term is refused', () => {
     const h = new Harness({ preVote: false });
     h.addWithLog('3', three, [1], 4);
-    h.engine('3').step({ type: 'message', message: { type: 'vote', from: '1', to: '3', term: 3, pre: false, transfer: false, lastIndex: 9, lastTerm: 3 } });
+    h.engine('3').step({
+      type: 'message',
+      message: { type: 'vote', from: '1', to: '3', term: 3, pre: false, transfer: false, lastIndex: 9, lastTerm: 3 },
+    });
     h.flush('3');
     expect(h.queue.filter((m) => m.type === 'voteResp' && m.granted)).toEqual([]);
     expect(h.engine('3').currentTerm).toBe(4);
@@ -136,7 +158,10 @@ describe('§5.2 leader election', () => {
   test('a node votes at most once per term, and the vote survives a restart', () => {
     const h = cluster(three, { preVote: false });
     const ask = (from: string): void => {
-      h.engine('3').step({ type: 'message', message: { type: 'vote', from, to: '3', term: 1, pre: false, transfer: false, lastIndex: 0, lastTerm: 0 } });
+      h.engine('3').step({
+        type: 'message',
+        message: { type: 'vote', from, to: '3', term: 1, pre: false, transfer: false, lastIndex: 0, lastTerm: 0 },
+      });
     };
     ask('1');
     h.flush('3');
@@ -187,7 +212,16 @@ describe('§5.3 log replication', () => {
     h.addWithLog('2', three, [1, 1], 2);
     h.engine('2').step({
       type: 'message',
-      message: { type: 'append', from: '1', to: '2', term: 3, prevIndex: 2, prevTerm: 2, commit: 0, entries: [{ kind: 'noop', term: 3, index: 3 }] },
+      message: {
+        type: 'append',
+        from: '1',
+        to: '2',
+        term: 3,
+        prevIndex: 2,
+        prevTerm: 2,
+        commit: 0,
+        entries: [{ kind: 'noop', term: 3, index: 3 }],
+      },
     });
     const out = sent(h, '2');
     expect(h.engine('2').lastIndex).toBe(2);
@@ -251,7 +285,16 @@ describe('§5.3 log replication', () => {
     // Node 2's conflicting tail must not reach the leader.
     h.engine('1').step({
       type: 'message',
-      message: { type: 'append', from: '2', to: '1', term: 1, prevIndex: 1, prevTerm: 1, commit: 0, entries: [{ kind: 'noop', term: 1, index: 2 }] },
+      message: {
+        type: 'append',
+        from: '2',
+        to: '1',
+        term: 1,
+        prevIndex: 1,
+        prevTerm: 1,
+        commit: 0,
+        entries: [{ kind: 'noop', term: 1, index: 2 }],
+      },
     });
     h.stabilize();
     expect([1, 2].map((i) => h.engine('1').entryAt(i))).toEqual(mine);
@@ -263,7 +306,16 @@ describe('§5.3 log replication', () => {
     h.addWithLog('2', three, [1, 1, 1, 1, 1], 1);
     h.engine('2').step({
       type: 'message',
-      message: { type: 'append', from: '1', to: '2', term: 1, prevIndex: 1, prevTerm: 1, commit: 5, entries: [{ kind: 'noop', term: 1, index: 2 }] },
+      message: {
+        type: 'append',
+        from: '1',
+        to: '2',
+        term: 1,
+        prevIndex: 1,
+        prevTerm: 1,
+        commit: 5,
+        entries: [{ kind: 'noop', term: 1, index: 2 }],
+      },
     });
     // Entries 3..5 may not match the leader's: only what this append proved is committed.
     expect(h.engine('2').commitIndex).toBe(2);
@@ -297,7 +349,19 @@ describe('§5.4 safety', () => {
     for (const [log, candLast, candTerm, granted] of cases) {
       const h = new Harness({ preVote: false });
       h.addWithLog('3', three, log, 3);
-      h.engine('3').step({ type: 'message', message: { type: 'vote', from: '1', to: '3', term: 4, pre: false, transfer: false, lastIndex: candLast, lastTerm: candTerm } });
+      h.engine('3').step({
+        type: 'message',
+        message: {
+          type: 'vote',
+          from: '1',
+          to: '3',
+          term: 4,
+          pre: false,
+          transfer: false,
+          lastIndex: candLast,
+          lastTerm: candTerm,
+        },
+      });
       const out = sent(h, '3');
       expect(out).toContainEqual(expect.objectContaining({ type: 'voteResp', granted }));
     }
@@ -317,7 +381,11 @@ describe('§5.4 safety', () => {
     h.isolate('4');
     h.isolate('5');
     h.engine('1').step({ type: 'campaign' });
-    const match = (id: string): number => h.engine('1').status().peers.find((p) => p.id === id)?.match ?? 0;
+    const match = (id: string): number =>
+      h
+        .engine('1')
+        .status()
+        .peers.find((p) => p.id === id)?.match ?? 0;
     for (let i = 0; i < 100 && !(match('2') >= 2 && match('3') >= 2); i++) {
       for (const id of ids) h.process(id);
       h.deliver();

@@ -97,7 +97,10 @@ describe('single-server change across a leader change', () => {
     for (let i = 0; i < 20; i++) {
       h.flush('2');
       h.flush('3');
-      if (h.engine('2').currentRole === 'leader' && h.engine('2').termAt(h.engine('2').commitIndex) !== h.engine('2').currentTerm) {
+      if (
+        h.engine('2').currentRole === 'leader' &&
+        h.engine('2').termAt(h.engine('2').commitIndex) !== h.engine('2').currentTerm
+      ) {
         const r = h.engine('2').step({ type: 'changeConfig', change: { type: 'removeNode', id: '3' } });
         expect(r.ok).toBe(false);
         if (!r.ok) expect(r.error.code).toBe('ERR_RAFT_NOT_READY');
@@ -178,7 +181,12 @@ describe('single-node cluster durability', () => {
   });
 
   test('the broken ackBeforeDurable variant commits before the write is durable', () => {
-    const n = new RaftNode({ id: 'a', random: seededRandom(1), bootstrap: { voters: ['a'], learners: [] }, unsafeTestOnly: { ackBeforeDurable: true } });
+    const n = new RaftNode({
+      id: 'a',
+      random: seededRandom(1),
+      bootstrap: { voters: ['a'], learners: [] },
+      unsafeTestOnly: { ackBeforeDurable: true },
+    });
     n.step({ type: 'campaign' });
     n.ready();
     expect(n.currentRole).toBe('leader');

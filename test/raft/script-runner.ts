@@ -55,7 +55,10 @@ export function parseScript(text: string): ParsedScript {
   return { blocks, trailer: pre };
 }
 
-export function renderScript(blocks: ReadonlyArray<{ pre: string[]; command: string; output: string[] }>, trailer: string[]): string {
+export function renderScript(
+  blocks: ReadonlyArray<{ pre: string[]; command: string; output: string[] }>,
+  trailer: string[],
+): string {
   const out: string[] = [];
   for (const b of blocks) {
     out.push(...b.pre, b.command, '----', ...(b.output.length > 0 ? b.output : ['ok']));
@@ -96,7 +99,8 @@ export class ScriptRunner {
   run(command: string): string[] {
     const [cmd, ...args] = command.trim().split(/\s+/);
     const out: string[] = [];
-    const ids = (s: string | undefined): string[] => (s === undefined || s === 'all' ? [...this.h.nodes.keys()] : s.split(','));
+    const ids = (s: string | undefined): string[] =>
+      s === undefined || s === 'all' ? [...this.h.nodes.keys()] : s.split(',');
     const need = (s: string | undefined, what: string): string => {
       if (s === undefined) throw new Error(`${cmd}: missing ${what}`);
       return s;
@@ -139,7 +143,11 @@ export class ScriptRunner {
       }
       case 'propose': {
         const r = this.h.propose(need(args[0], 'id'), ...args.slice(1));
-        out.push(r.ok ? `proposed at ${r.term}/${r.index}` : `refused ${r.error.code}${r.error.leader ? ` leader=${r.error.leader}` : ''}`);
+        out.push(
+          r.ok
+            ? `proposed at ${r.term}/${r.index}`
+            : `refused ${r.error.code}${r.error.leader ? ` leader=${r.error.leader}` : ''}`,
+        );
         break;
       }
       case 'read-index': {
@@ -184,7 +192,8 @@ export class ScriptRunner {
       case 'partition': {
         this.h.heal();
         const groups = args.map((g) => g.split(','));
-        for (const a of groups) for (const b of groups) if (a !== b) for (const x of a) for (const y of b) this.h.cuts.add(`${x}>${y}`);
+        for (const a of groups)
+          for (const b of groups) if (a !== b) for (const x of a) for (const y of b) this.h.cuts.add(`${x}>${y}`);
         break;
       }
       case 'cut':
@@ -221,7 +230,8 @@ export class ScriptRunner {
       case 'log': {
         const e = this.h.engine(need(args[0], 'id'));
         const parts: string[] = [];
-        for (let i = e.firstIndex; i <= e.lastIndex; i++) parts.push(fmtEntry(e.entryAt(i) as NonNullable<ReturnType<typeof e.entryAt>>));
+        for (let i = e.firstIndex; i <= e.lastIndex; i++)
+          parts.push(fmtEntry(e.entryAt(i) as NonNullable<ReturnType<typeof e.entryAt>>));
         out.push(parts.length > 0 ? parts.join(', ') : '(empty)');
         break;
       }
@@ -303,7 +313,9 @@ export class ScriptRunner {
       `${id}: ${s.role} term=${s.term} leader=${s.leader ?? '-'} commit=${s.commit} applied=${n.appliedIndex} log=${s.firstIndex}..${s.lastIndex} durable=${s.durableIndex} voters=${s.membership.voters.join(',')} learners=${s.membership.learners.join(',')}${s.transferee ? ` transferee=${s.transferee}` : ''}`,
     ];
     for (const p of s.peers) {
-      lines.push(`  ${p.id}: ${p.state} match=${p.match} next=${p.next} inflight=${p.inflightMessages}${p.voter ? '' : ' learner'}`);
+      lines.push(
+        `  ${p.id}: ${p.state} match=${p.match} next=${p.next} inflight=${p.inflightMessages}${p.voter ? '' : ' learner'}`,
+      );
     }
     lines.push(`  applied: ${n.applied.length > 0 ? n.applied.join(' ') : '-'}`);
     return lines;

@@ -16,7 +16,11 @@ describe('raft simulation, CI slice (thousands more in sim/run-seeds.ts)', () =>
     ['7 nodes, mixed faults', { nodes: 7 }, 15],
     ['3 nodes, leader churn', { nodes: 3, profile: 'leaderChurn', churn: false }, 40],
     ['5 nodes, leader churn', { nodes: 5, profile: 'leaderChurn', churn: false }, 20],
-    ['3 nodes, opt-in lease reads, tick drift within the stated 2x bound', { nodes: 3, readMode: 'lease', maxDrift: 0.3 }, 20],
+    [
+      '3 nodes, opt-in lease reads, tick drift within the stated 2x bound',
+      { nodes: 3, readMode: 'lease', maxDrift: 0.3 },
+      20,
+    ],
   ];
   for (const [name, opts, seeds] of slices) {
     test(`${name}: safety holds and the cluster recovers after healing (${seeds} seeds)`, () => {
@@ -65,7 +69,11 @@ describe('determinism', () => {
 });
 
 describe('the simulation catches deliberately broken engines', () => {
-  function firstFailure(broken: UnsafeTestOnlyBreakage, opts: Partial<RaftSimOptions>, maxSeeds: number): RaftSimResult | null {
+  function firstFailure(
+    broken: UnsafeTestOnlyBreakage,
+    opts: Partial<RaftSimOptions>,
+    maxSeeds: number,
+  ): RaftSimResult | null {
     for (let seed = 1; seed <= maxSeeds; seed++) {
       const r = runRaftSimulation({ nodes: 5, ...opts, seed, broken });
       if (!r.ok) return r;
@@ -73,7 +81,12 @@ describe('the simulation catches deliberately broken engines', () => {
     return null;
   }
 
-  function expectCaught(broken: UnsafeTestOnlyBreakage, opts: Partial<RaftSimOptions>, maxSeeds: number, kinds: string[]): void {
+  function expectCaught(
+    broken: UnsafeTestOnlyBreakage,
+    opts: Partial<RaftSimOptions>,
+    maxSeeds: number,
+    kinds: string[],
+  ): void {
     const r = firstFailure(broken, opts, maxSeeds);
     expect(r, `not caught within ${maxSeeds} seeds`).not.toBeNull();
     const failed = r as RaftSimResult;
@@ -83,11 +96,21 @@ describe('the simulation catches deliberately broken engines', () => {
   }
 
   test('votes granted without the up-to-date log check', () => {
-    expectCaught({ voteWithoutLogCheck: true }, {}, 30, ['leaderCompleteness', 'committedEntryChanged', 'stateMachineSafety', 'logMatching']);
+    expectCaught({ voteWithoutLogCheck: true }, {}, 30, [
+      'leaderCompleteness',
+      'committedEntryChanged',
+      'stateMachineSafety',
+      'logMatching',
+    ]);
   });
 
   test('acknowledging (and counting itself) before writes are durable', () => {
-    expectCaught({ ackBeforeDurable: true }, {}, 60, ['leaderCompleteness', 'committedEntryChanged', 'stateMachineSafety', 'logMatching']);
+    expectCaught({ ackBeforeDurable: true }, {}, 60, [
+      'leaderCompleteness',
+      'committedEntryChanged',
+      'stateMachineSafety',
+      'logMatching',
+    ]);
   });
 
   test('committing by counting replicas of old-term entries (Figure 8)', () => {

@@ -22,8 +22,19 @@ import { seededRandom } from '../../sim/random.js';
 
 const GRACE = 1000;
 
-function core(node: string, incarnation = 1, extra: Partial<ConstructorParameters<typeof EventualRegistryCore>[0]> = {}): EventualRegistryCore {
-  return new EventualRegistryCore({ node, incarnation, random: seededRandom(7), nodeDownGraceMs: GRACE, antiEntropyIntervalMs: 500, ...extra });
+function core(
+  node: string,
+  incarnation = 1,
+  extra: Partial<ConstructorParameters<typeof EventualRegistryCore>[0]> = {},
+): EventualRegistryCore {
+  return new EventualRegistryCore({
+    node,
+    incarnation,
+    random: seededRandom(7),
+    nodeDownGraceMs: GRACE,
+    antiEntropyIntervalMs: 500,
+    ...extra,
+  });
 }
 
 function messagesTo(outputs: readonly RegistryOutput[], to: string): RegistryMessage[] {
@@ -36,15 +47,23 @@ function messagesTo(outputs: readonly RegistryOutput[], to: string): RegistryMes
 }
 
 function watchEvents(outputs: readonly RegistryOutput[]): string[] {
-  return outputs.flatMap((o) => (o.type === 'watch' ? [`${o.event.kind} ${o.event.name}=${o.event.pid.toString()}`] : []));
+  return outputs.flatMap((o) =>
+    o.type === 'watch' ? [`${o.event.kind} ${o.event.name}=${o.event.pid.toString()}`] : [],
+  );
 }
 
 function lostNotices(outputs: readonly RegistryOutput[]): string[] {
-  return outputs.flatMap((o) => (o.type === 'lost' ? [`${o.pid.toString()} lost ${o.name} to ${o.winner.toString()}`] : []));
+  return outputs.flatMap((o) =>
+    o.type === 'lost' ? [`${o.pid.toString()} lost ${o.name} to ${o.winner.toString()}`] : [],
+  );
 }
 
 /** Deliver every message among `cores` (through msgpack) until quiet; returns every output seen. */
-function pump(cores: EventualRegistryCore[], initial: Map<EventualRegistryCore, RegistryOutput[]>, maxRounds = 50): RegistryOutput[] {
+function pump(
+  cores: EventualRegistryCore[],
+  initial: Map<EventualRegistryCore, RegistryOutput[]>,
+  maxRounds = 50,
+): RegistryOutput[] {
   const seen: RegistryOutput[] = [];
   let pending = initial;
   for (let round = 0; round < maxRounds && pending.size > 0; round++) {
@@ -66,7 +85,9 @@ function pump(cores: EventualRegistryCore[], initial: Map<EventualRegistryCore, 
 
 function connect(cores: EventualRegistryCore[], now = 0): RegistryOutput[] {
   const initial = new Map<EventualRegistryCore, RegistryOutput[]>();
-  for (const a of cores) for (const b of cores) if (a !== b) initial.set(a, [...(initial.get(a) ?? []), ...a.nodeUp(b.node, b.incarnation, now)]);
+  for (const a of cores)
+    for (const b of cores)
+      if (a !== b) initial.set(a, [...(initial.get(a) ?? []), ...a.nodeUp(b.node, b.incarnation, now)]);
   return pump(cores, initial);
 }
 
@@ -168,17 +189,23 @@ describe('eventual registry core: conflicts', () => {
 
   it('orders claims totally, by the claims alone', () => {
     fc.assert(
-      fc.property(fc.string({ minLength: 1, maxLength: 10 }), fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c'), fc.nat(50), fc.nat(3)), { minLength: 2, maxLength: 6 }), (name, raw) => {
-        const pids = raw.map(([n, id, inc]) => new Pid(n, id, inc));
-        for (const x of pids) {
-          expect(compareClaims(name, x, x)).toBe(0);
-          for (const y of pids) {
-            expect(Math.sign(compareClaims(name, x, y)) + Math.sign(compareClaims(name, y, x))).toBe(0);
-            if (compareClaims(name, x, y) === 0) expect(x.equals(y)).toBe(true);
-            for (const z of pids) if (compareClaims(name, x, y) < 0 && compareClaims(name, y, z) < 0) expect(compareClaims(name, x, z)).toBeLessThan(0);
+      fc.property(
+        fc.string({ minLength: 1, maxLength: 10 }),
+        fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c'), fc.nat(50), fc.nat(3)), { minLength: 2, maxLength: 6 }),
+        (name, raw) => {
+          const pids = raw.map(([n, id, inc]) => new Pid(n, id, inc));
+          for (const x of pids) {
+            expect(compareClaims(name, x, x)).toBe(0);
+            for (const y of pids) {
+              expect(Math.sign(compareClaims(name, x, y)) + Math.sign(compareClaims(name, y, x))).toBe(0);
+              if (compareClaims(name, x, y) === 0) expect(x.equals(y)).toBe(true);
+              for (const z of pids)
+                if (compareClaims(name, x, y) < 0 && compareClaims(name, y, z) < 0)
+                  expect(compareClaims(name, x, z)).toBeLessThan(0);
+            }
           }
-        }
-      }),
+        },
+      ),
     );
   });
 });
@@ -278,7 +305,16 @@ describe('eventual registry core: untrusted input', () => {
     const before = a.digests().join();
     const shapes = fc.oneof(
       fc.anything({ maxDepth: 4 }),
-      fc.record({ t: fc.constantFrom('delta', 'ae-digest', 'ae-shards', 'nope'), a: fc.anything({ maxDepth: 2 }), d: fc.anything({ maxDepth: 3 }), g: fc.anything({ maxDepth: 1 }), h: fc.integer(), c: fc.anything({ maxDepth: 3 }), p: fc.anything({ maxDepth: 2 }), n: fc.anything({ maxDepth: 2 }) }),
+      fc.record({
+        t: fc.constantFrom('delta', 'ae-digest', 'ae-shards', 'nope'),
+        a: fc.anything({ maxDepth: 2 }),
+        d: fc.anything({ maxDepth: 3 }),
+        g: fc.anything({ maxDepth: 1 }),
+        h: fc.integer(),
+        c: fc.anything({ maxDepth: 3 }),
+        p: fc.anything({ maxDepth: 2 }),
+        n: fc.anything({ maxDepth: 2 }),
+      }),
     );
     let dropped = 0;
     fc.assert(
@@ -381,7 +417,10 @@ describe('eventual registry core: outbox and anti-entropy budgets', () => {
     a.tick(1); // every delta is lost
     expect(b.size).toBe(0);
     // One exchange, started by b, every message measured on the wire.
-    let inFlight: { to: EventualRegistryCore; from: string; msg: RegistryMessage }[] = messagesTo(b.nodeUp('a', 1, 10), 'a').map((msg) => ({ to: a, from: 'b', msg }));
+    let inFlight: { to: EventualRegistryCore; from: string; msg: RegistryMessage }[] = messagesTo(
+      b.nodeUp('a', 1, 10),
+      'a',
+    ).map((msg) => ({ to: a, from: 'b', msg }));
     let messages = 0;
     while (inFlight.length > 0) {
       const next: typeof inFlight = [];

@@ -12,7 +12,13 @@ const started: Member[] = [];
 async function member(name: string, seeds: string[] = []): Promise<Member> {
   const node = await Node.start({ name, incarnation: 1 });
   const net = await Internode.start({ node, cluster: 'reg', secret: SECRET, listen: '127.0.0.1:0', seeds });
-  const reg = EventualRegistry.start({ node, internode: net, seed: name.charCodeAt(0), nodeDownGraceMs: 300, antiEntropyIntervalMs: 200 });
+  const reg = EventualRegistry.start({
+    node,
+    internode: net,
+    seed: name.charCodeAt(0),
+    nodeDownGraceMs: 300,
+    antiEntropyIntervalMs: 200,
+  });
   const m = { node, net, reg };
   started.push(m);
   return m;
@@ -25,7 +31,6 @@ async function cluster(): Promise<[Member, Member, Member]> {
   await until(() => [a, b, c].every((m) => m.net.upNodes().length === 2));
   return [a, b, c];
 }
-
 
 const idle = (node: Node): Pid => node.spawn(async (ctx) => void (await ctx.receive((m) => m === 'stop')));
 
@@ -68,7 +73,13 @@ describe('eventual registry host', () => {
     // Both claims are made before either node hears of the other's.
     b.reg.register('leader', pb);
     c.reg.register('leader', pc);
-    await until(() => lost.length === 1 && [a, b, c].every((m) => m.reg.whereis('leader') !== undefined && m.reg.whereis('leader')!.equals(a.reg.whereis('leader')!)));
+    await until(
+      () =>
+        lost.length === 1 &&
+        [a, b, c].every(
+          (m) => m.reg.whereis('leader') !== undefined && m.reg.whereis('leader')!.equals(a.reg.whereis('leader')!),
+        ),
+    );
     const winner = a.reg.whereis('leader')!;
     const loser = winner.equals(pb) ? pc : pb;
     expect(lost[0]!.name).toBe('leader');
@@ -77,7 +88,7 @@ describe('eventual registry host', () => {
     expect(loser.equals(winner)).toBe(false);
   });
 
-  it("a name dies with its process, and with its node after the grace; watchers see it in order", async () => {
+  it('a name dies with its process, and with its node after the grace; watchers see it in order', async () => {
     const [a, b, c] = await cluster();
     const events: string[] = [];
     const ac = new AbortController();
@@ -101,6 +112,11 @@ describe('eventual registry host', () => {
     ac.abort();
     await watching;
     expect(events).toEqual(['register worker', 'unregister worker', 'register cache', 'unregister cache']);
-    expect(() => a.reg.register('x', b.node.spawn(() => {}))).toThrow();
+    expect(() =>
+      a.reg.register(
+        'x',
+        b.node.spawn(() => {}),
+      ),
+    ).toThrow();
   });
 });

@@ -20,5 +20,7 @@ for (let seed = first; seed < first + count; seed++) {
     console.log(JSON.stringify(r));
   }
 }
-console.log(`${count - failed}/${count} seeds passed in ${Date.now() - started} ms; slowest heal ${maxHeal} virtual ms`);
+console.log(
+  `${count - failed}/${count} seeds passed in ${Date.now() - started} ms; slowest heal ${maxHeal} virtual ms`,
+);
 process.exitCode = failed > 0 ? 1 : 0;

@@ -43,11 +43,14 @@ export function runScenario(seed: number, options: ScenarioOptions = {}): Scenar
     antiEntropyIntervalMs: SIM_AE_INTERVAL_MS,
     nodeDownGraceMs: SIM_GRACE_MS,
     faults: { loss: 0.1, duplicate: 0.05, maxDelayMs: 40 },
-    ...(options.budgetBytes === undefined ? {} : { maxDeltaBatchBytes: options.budgetBytes, maxAeMessageBytes: options.budgetBytes }),
+    ...(options.budgetBytes === undefined
+      ? {}
+      : { maxDeltaBatchBytes: options.budgetBytes, maxAeMessageBytes: options.budgetBytes }),
   });
   const rng = sim.rng.fork();
   for (const node of sim.nodes) {
-    for (let i = 0; i < (options.bulkNamesPerNode ?? 0); i++) sim.register(node, `bulk-${node.name}-${i}`, sim.spawn(node));
+    for (let i = 0; i < (options.bulkNamesPerNode ?? 0); i++)
+      sim.register(node, `bulk-${node.name}-${i}`, sim.spawn(node));
   }
   const names = Array.from({ length: 16 }, (_, i) => `svc-${i}`);
   let restarts = 0;

@@ -5,7 +5,13 @@
 // It records what the checks need: the processes alive, each live registration, every "lost"
 // notification, and each node's watch stream.
 import type { RegistryMessage, RegistryOutput } from '../../registry/index.js';
-import { EventualRegistryCore, MAX_AE_MESSAGE_BYTES, MAX_DELTA_BATCH_BYTES, NameTakenError, RegistryLimitError } from '../../registry/index.js';
+import {
+  EventualRegistryCore,
+  MAX_AE_MESSAGE_BYTES,
+  MAX_DELTA_BATCH_BYTES,
+  NameTakenError,
+  RegistryLimitError,
+} from '../../registry/index.js';
 import { decode, encode } from '../../runtime/codec.js';
 import { Pid } from '../../runtime/pid.js';
 import type { Random } from '../../sim/random.js';
@@ -91,9 +97,18 @@ export class SimCluster {
     for (let i = 0; i < n; i++) {
       const name = `n${i}`;
       this.group.set(name, 0);
-      this.nodes.push({ name, incarnation: 1, core: this.makeCore(name, 1), nextPid: 1, alive: new Set(), watch: new Map(), crashed: false });
+      this.nodes.push({
+        name,
+        incarnation: 1,
+        core: this.makeCore(name, 1),
+        nextPid: 1,
+        alive: new Set(),
+        watch: new Map(),
+        crashed: false,
+      });
     }
-    for (const a of this.nodes) for (const b of this.nodes) if (a !== b) this.route(a, a.core.nodeUp(b.name, b.incarnation, this.now));
+    for (const a of this.nodes)
+      for (const b of this.nodes) if (a !== b) this.route(a, a.core.nodeUp(b.name, b.incarnation, this.now));
   }
 
   private makeCore(name: string, incarnation: number): EventualRegistryCore {
@@ -126,7 +141,10 @@ export class SimCluster {
     else this.cutLinks.add(key);
     const after = this.connected(a.name, b.name);
     if (before === after) return;
-    for (const [x, y] of [[a, b], [b, a]] as const) {
+    for (const [x, y] of [
+      [a, b],
+      [b, a],
+    ] as const) {
       if (after) this.route(x, x.core.nodeUp(y.name, y.incarnation, this.now));
       else this.route(x, x.core.nodeDown(y.name, this.now));
     }
@@ -195,7 +213,8 @@ export class SimCluster {
   /** Move nodes into partition groups; membership tells both sides of every changed link. */
   partition(groups: ReadonlyMap<string, number>): void {
     const was = new Map<string, boolean>();
-    for (const a of this.nodes) for (const b of this.nodes) if (a !== b) was.set(`${a.name}|${b.name}`, this.connected(a.name, b.name));
+    for (const a of this.nodes)
+      for (const b of this.nodes) if (a !== b) was.set(`${a.name}|${b.name}`, this.connected(a.name, b.name));
     for (const [n, g] of groups) if (!this.node(n).crashed || g < 0) this.group.set(n, g);
     for (const a of this.nodes) {
       for (const b of this.nodes) {
@@ -254,7 +273,8 @@ export class SimCluster {
           break;
         case 'lost': {
           this.lostNotices++;
-          if (o.pid.node !== node.name || o.pid.incarnation !== node.incarnation) this.violations.push(`${node.name} told non-local ${o.pid.toString()} it lost ${o.name}`);
+          if (o.pid.node !== node.name || o.pid.incarnation !== node.incarnation)
+            this.violations.push(`${node.name} told non-local ${o.pid.toString()} it lost ${o.name}`);
           const entry = this.ledger.get(`${o.pid.toString()}|${o.name}`);
           if (entry === undefined) this.violations.push(`${o.pid.toString()} told it lost ${o.name} it did not hold`);
           else if (++entry.told > 1) this.violations.push(`${o.pid.toString()} told twice it lost ${o.name}`);
@@ -267,8 +287,12 @@ export class SimCluster {
 
   private send(from: string, to: string, message: RegistryMessage): void {
     const bytes = encode(message);
-    const budget = message.t === 'delta' ? (this.options.maxDeltaBatchBytes ?? MAX_DELTA_BATCH_BYTES) : (this.options.maxAeMessageBytes ?? MAX_AE_MESSAGE_BYTES);
-    if (bytes.length > budget) this.violations.push(`${from} sent a ${message.t} of ${bytes.length} bytes over its ${budget} byte budget`);
+    const budget =
+      message.t === 'delta'
+        ? (this.options.maxDeltaBatchBytes ?? MAX_DELTA_BATCH_BYTES)
+        : (this.options.maxAeMessageBytes ?? MAX_AE_MESSAGE_BYTES);
+    if (bytes.length > budget)
+      this.violations.push(`${from} sent a ${message.t} of ${bytes.length} bytes over its ${budget} byte budget`);
     this.messagesSent++;
     this.bytesSent += bytes.length;
     if (!this.connected(from, to)) return;
@@ -284,10 +308,12 @@ export class SimCluster {
   private checkWatch(node: SimNode, kind: 'register' | 'unregister', name: string, pid: Pid): void {
     const last = node.watch.get(name);
     if (kind === 'register') {
-      if (last !== undefined) this.violations.push(`${node.name} watch: register ${name}=${pid.toString()} while showing ${last.toString()}`);
+      if (last !== undefined)
+        this.violations.push(`${node.name} watch: register ${name}=${pid.toString()} while showing ${last.toString()}`);
       node.watch.set(name, pid);
     } else {
-      if (last === undefined || !last.equals(pid)) this.violations.push(`${node.name} watch: unregister ${name}=${pid.toString()} while showing ${String(last)}`);
+      if (last === undefined || !last.equals(pid))
+        this.violations.push(`${node.name} watch: unregister ${name}=${pid.toString()} while showing ${String(last)}`);
       node.watch.set(name, undefined);
     }
   }
@@ -309,18 +335,28 @@ export class SimCluster {
     const out = [...this.violations];
     const first = this.live[0] as SimNode;
     const view = first.core.view();
-    for (const n of this.nodes) if (n.core.counters.malformedDropped > 0) out.push(`${n.name} dropped ${n.core.counters.malformedDropped} of our own messages as malformed`);
+    for (const n of this.nodes)
+      if (n.core.counters.malformedDropped > 0)
+        out.push(`${n.name} dropped ${n.core.counters.malformedDropped} of our own messages as malformed`);
     for (const n of this.live) {
       const v = n.core.view();
-      if (v.size !== view.size || [...v].some(([name, pid]) => !view.get(name)?.equals(pid))) out.push(`${n.name} view differs from ${first.name}`);
-      for (const name of v.keys()) if (n.core.claims(name).length > 1) out.push(`${n.name}: ${name} still has ${n.core.claims(name).length} claims`);
+      if (v.size !== view.size || [...v].some(([name, pid]) => !view.get(name)?.equals(pid)))
+        out.push(`${n.name} view differs from ${first.name}`);
+      for (const name of v.keys())
+        if (n.core.claims(name).length > 1)
+          out.push(`${n.name}: ${name} still has ${n.core.claims(name).length} claims`);
       // The watch stream replays to the view.
-      for (const [name, pid] of n.watch) if (pid !== undefined && !v.get(name)?.equals(pid)) out.push(`${n.name} watch shows ${name}=${pid.toString()}, view ${String(v.get(name))}`);
-      for (const [name, pid] of v) if (!n.watch.get(name)?.equals(pid)) out.push(`${n.name} view has ${name}=${pid.toString()} never announced to watchers`);
+      for (const [name, pid] of n.watch)
+        if (pid !== undefined && !v.get(name)?.equals(pid))
+          out.push(`${n.name} watch shows ${name}=${pid.toString()}, view ${String(v.get(name))}`);
+      for (const [name, pid] of v)
+        if (!n.watch.get(name)?.equals(pid))
+          out.push(`${n.name} view has ${name}=${pid.toString()} never announced to watchers`);
     }
     for (const [name, pid] of view) {
       const owner = this.node(pid.node);
-      if (owner.crashed || owner.incarnation !== pid.incarnation || !owner.alive.has(pid.id)) out.push(`${name} owned by dead ${pid.toString()}`);
+      if (owner.crashed || owner.incarnation !== pid.incarnation || !owner.alive.has(pid.id))
+        out.push(`${name} owned by dead ${pid.toString()}`);
     }
     for (const entry of this.ledger.values()) {
       const owner = this.node(entry.pid.node);

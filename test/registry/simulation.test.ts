@@ -18,7 +18,8 @@ describe('eventual registry simulation (5 replicas, faults, partitions, restarts
     let restarts = 0;
     for (const seed of SEEDS) {
       const r = runScenario(seed);
-      if (r.violations.length > 0) console.error(`registry sim seed ${seed} failed:\n  ${r.violations.slice(0, 10).join('\n  ')}`);
+      if (r.violations.length > 0)
+        console.error(`registry sim seed ${seed} failed:\n  ${r.violations.slice(0, 10).join('\n  ')}`);
       expect(r.violations, `seed ${seed}`).toEqual([]);
       conflicts += r.lostNotices;
       crashes += r.crashes;
@@ -33,7 +34,8 @@ describe('eventual registry simulation (5 replicas, faults, partitions, restarts
   it('converges with bulk state and 4 KiB budgets (shards split over many messages)', () => {
     for (const seed of [1, 2, 3]) {
       const r = runScenario(seed, { bulkNamesPerNode: 1000, budgetBytes: 4096 });
-      if (r.violations.length > 0) console.error(`registry bulk sim seed ${seed} failed:\n  ${r.violations.slice(0, 10).join('\n  ')}`);
+      if (r.violations.length > 0)
+        console.error(`registry bulk sim seed ${seed} failed:\n  ${r.violations.slice(0, 10).join('\n  ')}`);
       expect(r.violations, `bulk seed ${seed}`).toEqual([]);
       expect(r.names).toBeGreaterThan(1000); // of the 5000 bulk names, restarts and the crash drop some
     }

@@ -24,7 +24,7 @@ describe('call', () => {
     expect(await node.call(echo, 5)).toBe(10);
   });
 
-  it("a dead callee rejects with ERR_NOPROC; an unknown name too", async () => {
+  it('a dead callee rejects with ERR_NOPROC; an unknown name too', async () => {
     const { node } = await virtualNode();
     const dead = node.spawn(() => {});
     await node.exited(dead);

@@ -168,10 +168,12 @@ describe('exit signals and links', () => {
     const pids = [node.spawn(forever)];
     for (let i = 1; i < n; i++) {
       const prev = pids[i - 1]!;
-      pids.push(node.spawn(async (ctx) => {
-        ctx.link(prev);
-        await ctx.receive();
-      }));
+      pids.push(
+        node.spawn(async (ctx) => {
+          ctx.link(prev);
+          await ctx.receive();
+        }),
+      );
     }
     await Promise.resolve();
     await Promise.resolve();

@@ -25,7 +25,8 @@ export function spawnProbe(node: Node): Probe {
   return {
     pid,
     pending,
-    next: () => (pending.length > 0 ? Promise.resolve(pending.shift()) : new Promise((resolve) => waiters.push(resolve))),
+    next: () =>
+      pending.length > 0 ? Promise.resolve(pending.shift()) : new Promise((resolve) => waiters.push(resolve)),
   };
 }
 
@@ -38,14 +39,18 @@ export function captureLogs(): LogCapture {
   const lines: Record<string, unknown>[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString().split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString().split('\n'))
+        if (line.trim() !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
       cb();
     },
   });
   return { lines, logger: pino({ level: 'info' }, stream) };
 }
 
-export async function virtualNode(name = 'n1', extra: Partial<NodeOptions> = {}): Promise<{ node: Node; clock: VirtualClock }> {
+export async function virtualNode(
+  name = 'n1',
+  extra: Partial<NodeOptions> = {},
+): Promise<{ node: Node; clock: VirtualClock }> {
   const clock = new VirtualClock();
   const node = await Node.start({ name, clock, incarnation: 1, ...extra });
   return { node, clock };

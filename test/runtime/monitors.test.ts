@@ -14,7 +14,11 @@ describe('monitors', () => {
       const ref = ctx.monitor(target);
       ctx.send(target, 'stop');
       const down = (await ctx.receive(isDown)) as DownMessage;
-      ctx.send(probe.pid, { sameRef: down.ref === ref, pid: down.pid.equals(target), reason: (down.reason as Error).message });
+      ctx.send(probe.pid, {
+        sameRef: down.ref === ref,
+        pid: down.pid.equals(target),
+        reason: (down.reason as Error).message,
+      });
       try {
         await ctx.receive(isDown, { timeout: 100 });
         ctx.send(probe.pid, 'second DOWN');
@@ -45,21 +49,23 @@ describe('monitors', () => {
   it('demonitor stops delivery; with flush it also removes a DOWN already queued', async () => {
     const { node } = await virtualNode();
     const probe = spawnProbe(node);
-    node.spawn(async (ctx) => {
-      const t1 = ctx.spawn(async (c) => void (await c.receive()));
-      const t2 = ctx.spawn(async (c) => void (await c.receive()));
-      const r1 = ctx.monitor(t1);
-      const r2 = ctx.monitor(t2);
-      const first = ctx.demonitor(r1);
-      const again = ctx.demonitor(r1);
-      ctx.send(t1, 'go');
-      ctx.send(t2, 'go');
-      await ctx.receive((m) => m === 'check');
-      const queued = ctx.node.processInfo(ctx.self)!.mailboxLength;
-      const flushed = ctx.demonitor(r2, { flush: true });
-      const after = ctx.node.processInfo(ctx.self)!.mailboxLength;
-      ctx.send(probe.pid, { first, again, queued, flushed, after });
-    }).toString();
+    node
+      .spawn(async (ctx) => {
+        const t1 = ctx.spawn(async (c) => void (await c.receive()));
+        const t2 = ctx.spawn(async (c) => void (await c.receive()));
+        const r1 = ctx.monitor(t1);
+        const r2 = ctx.monitor(t2);
+        const first = ctx.demonitor(r1);
+        const again = ctx.demonitor(r1);
+        ctx.send(t1, 'go');
+        ctx.send(t2, 'go');
+        await ctx.receive((m) => m === 'check');
+        const queued = ctx.node.processInfo(ctx.self)!.mailboxLength;
+        const flushed = ctx.demonitor(r2, { flush: true });
+        const after = ctx.node.processInfo(ctx.self)!.mailboxLength;
+        ctx.send(probe.pid, { first, again, queued, flushed, after });
+      })
+      .toString();
     // Let the targets exit, then ask the watcher to look.
     await new Promise((r) => setImmediate(r));
     for (const pid of node.processes()) if (!pid.equals(probe.pid)) node.send(pid, 'check');

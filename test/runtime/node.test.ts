@@ -60,7 +60,13 @@ describe('node lifecycle and introspection', () => {
     node.send(a, 'queued-1');
     node.send(a, 'queued-2');
     const infoA = node.processInfo(a)!;
-    expect(infoA).toMatchObject({ status: 'waiting', mailboxLength: 2, registeredName: 'a', trapExit: true, monitoredBy: 1 });
+    expect(infoA).toMatchObject({
+      status: 'waiting',
+      mailboxLength: 2,
+      registeredName: 'a',
+      trapExit: true,
+      monitoredBy: 1,
+    });
     expect(infoA.links.map(String)).toEqual([b.toString()]);
     const infoB = node.processInfo(b)!;
     expect(infoB.monitors.map((m) => m.pid.toString())).toEqual([a.toString()]);

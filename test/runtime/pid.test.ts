@@ -19,7 +19,18 @@ describe('Pid', () => {
   });
 
   it('rejects malformed text with ERR_BAD_PID, never a default pid', () => {
-    for (const bad of ['', '<>', '<a.1>', 'a.1.2', '<a.x.1>', '<a.1.-2>', '<.1.2>', '<a b.1.2>', '<a.1.2', `<${'a'.repeat(300)}.1.2>`]) {
+    for (const bad of [
+      '',
+      '<>',
+      '<a.1>',
+      'a.1.2',
+      '<a.x.1>',
+      '<a.1.-2>',
+      '<.1.2>',
+      '<a b.1.2>',
+      '<a.1.2',
+      `<${'a'.repeat(300)}.1.2>`,
+    ]) {
       let caught: unknown;
       try {
         Pid.parse(bad);
@@ -62,7 +73,10 @@ describe('Pid', () => {
       } catch (err) {
         caught = err;
       }
-      expect(isTroupeError(caught, 'ERR_BAD_PID') || isTroupeError(caught, 'ERR_BAD_NAME'), JSON.stringify(fields)).toBe(true);
+      expect(
+        isTroupeError(caught, 'ERR_BAD_PID') || isTroupeError(caught, 'ERR_BAD_NAME'),
+        JSON.stringify(fields),
+      ).toBe(true);
     }
   });
 
@@ -73,7 +87,9 @@ describe('Pid', () => {
           decode(bytes);
           return true;
         } catch (err) {
-          return isTroupeError(err, 'ERR_DECODE') || isTroupeError(err, 'ERR_BAD_PID') || isTroupeError(err, 'ERR_BAD_NAME');
+          return (
+            isTroupeError(err, 'ERR_DECODE') || isTroupeError(err, 'ERR_BAD_PID') || isTroupeError(err, 'ERR_BAD_NAME')
+          );
         }
       }),
       { numRuns: 2000 },

@@ -32,7 +32,9 @@ describe('receive', () => {
     const { node } = await virtualNode();
     const probe = spawnProbe(node);
     const pid = node.spawn(async (ctx) => {
-      const m = await ctx.receive((x): x is { k: 'go' } => typeof x === 'object' && x !== null && (x as { k?: unknown }).k === 'go');
+      const m = await ctx.receive(
+        (x): x is { k: 'go' } => typeof x === 'object' && x !== null && (x as { k?: unknown }).k === 'go',
+      );
       ctx.send(probe.pid, { matched: m, queued: ctx.node.processInfo(ctx.self)?.mailboxLength });
     });
     node.send(pid, 'noise');

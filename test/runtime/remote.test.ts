@@ -1,7 +1,17 @@
 // The remote seam, exercised by two nodes joined through an in-memory router (the shape the
 // internode layer implements over WebSocket).
 import { describe, expect, it } from 'vitest';
-import { Node, isDown, isExit, type DownMessage, type ExitMessage, type RemoteInbound, type RemoteRouter, type TroupeError, type From } from '../../runtime/index.js';
+import {
+  Node,
+  isDown,
+  isExit,
+  type DownMessage,
+  type ExitMessage,
+  type RemoteInbound,
+  type RemoteRouter,
+  type TroupeError,
+  type From,
+} from '../../runtime/index.js';
 import { spawnProbe } from './helpers.js';
 
 class Loopback {
@@ -155,10 +165,13 @@ describe('remote seam', () => {
 
   it('a remote exit signal follows the same rules as a local one', async () => {
     const { a, b } = await pair();
-    const trapper = b.spawn(async (ctx) => {
-      const m = (await ctx.receive(isExit)) as ExitMessage;
-      ctx.exitSelf(`got ${String(m.reason)}`);
-    }, { trapExit: true });
+    const trapper = b.spawn(
+      async (ctx) => {
+        const m = (await ctx.receive(isExit)) as ExitMessage;
+        ctx.exitSelf(`got ${String(m.reason)}`);
+      },
+      { trapExit: true },
+    );
     const trapExitP = b.exited(trapper);
     a.exit(trapper, 'stop please');
     expect(await trapExitP).toBe('got stop please');

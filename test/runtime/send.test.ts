@@ -66,7 +66,10 @@ describe('send and mailbox bounds', () => {
 
   it("overflow 'exit' ends the flooded process with reason mailbox_overflow", async () => {
     const { node } = await virtualNode();
-    const pid = node.spawn(async (ctx) => void (await ctx.receive((m) => m === 'never')), { mailboxLimit: 2, overflow: 'exit' });
+    const pid = node.spawn(async (ctx) => void (await ctx.receive((m) => m === 'never')), {
+      mailboxLimit: 2,
+      overflow: 'exit',
+    });
     const exited = node.exited(pid);
     for (let i = 0; i < 3; i++) node.send(pid, i);
     expect(await exited).toBe('mailbox_overflow');
@@ -75,6 +78,8 @@ describe('send and mailbox bounds', () => {
 
   it('rejects a mailbox bound outside the allowed range', async () => {
     const { node } = await virtualNode();
-    expect(() => node.spawn(() => {}, { mailboxLimit: 0 })).toThrow(expect.objectContaining({ code: 'ERR_BAD_ARGUMENT' }));
+    expect(() => node.spawn(() => {}, { mailboxLimit: 0 })).toThrow(
+      expect.objectContaining({ code: 'ERR_BAD_ARGUMENT' }),
+    );
   });
 });

@@ -58,7 +58,9 @@ describe('server behaviour', () => {
 
   it('a failing init rejects startServer with its error', async () => {
     const { node } = await virtualNode();
-    const err = await startServer(node, { init: () => Promise.reject(new Error('no config')) }, undefined).catch((e: unknown) => e);
+    const err = await startServer(node, { init: () => Promise.reject(new Error('no config')) }, undefined).catch(
+      (e: unknown) => e,
+    );
     expect((err as Error).message).toBe('no config');
   });
 
@@ -102,7 +104,9 @@ describe('server behaviour', () => {
 
   it('link: true from outside a process is refused', async () => {
     const { node } = await virtualNode();
-    const err = (await startServer(node, { init: () => 0 }, undefined, { link: true }).catch((e: unknown) => e)) as TroupeError;
+    const err = (await startServer(node, { init: () => 0 }, undefined, { link: true }).catch(
+      (e: unknown) => e,
+    )) as TroupeError;
     expect(err.code).toBe('ERR_BAD_ARGUMENT');
   });
 });

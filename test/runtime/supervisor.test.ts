@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { startSupervisor, whichChildren, type ChildSpec, type Node, type Pid, type ProcessContext, type TroupeError } from '../../runtime/index.js';
+import {
+  startSupervisor,
+  whichChildren,
+  type ChildSpec,
+  type Node,
+  type Pid,
+  type ProcessContext,
+  type TroupeError,
+} from '../../runtime/index.js';
 import { virtualNode } from './helpers.js';
 
 /** A child that records its starts and stops, and crashes or exits on request. */
@@ -46,7 +54,10 @@ describe('supervisor', () => {
   it('one_for_one restarts only the crashed child', async () => {
     const { node } = await virtualNode();
     const log: string[] = [];
-    const sup = await startSupervisor(node, { strategy: 'one_for_one', children: [worker('a', log), worker('b', log)] });
+    const sup = await startSupervisor(node, {
+      strategy: 'one_for_one',
+      children: [worker('a', log), worker('b', log)],
+    });
     const a = await childPid(node, sup, 'a');
     const b = await childPid(node, sup, 'b');
     node.send(a, 'crash');
@@ -59,7 +70,10 @@ describe('supervisor', () => {
   it('one_for_all stops the others in reverse order and restarts all in order', async () => {
     const { node } = await virtualNode();
     const log: string[] = [];
-    const sup = await startSupervisor(node, { strategy: 'one_for_all', children: [worker('a', log), worker('b', log), worker('c', log)] });
+    const sup = await startSupervisor(node, {
+      strategy: 'one_for_all',
+      children: [worker('a', log), worker('b', log), worker('c', log)],
+    });
     const b = await childPid(node, sup, 'b');
     log.length = 0;
     node.send(b, 'crash');
@@ -71,7 +85,10 @@ describe('supervisor', () => {
   it('rest_for_one restarts the crashed child and those started after it', async () => {
     const { node } = await virtualNode();
     const log: string[] = [];
-    const sup = await startSupervisor(node, { strategy: 'rest_for_one', children: [worker('a', log), worker('b', log), worker('c', log)] });
+    const sup = await startSupervisor(node, {
+      strategy: 'rest_for_one',
+      children: [worker('a', log), worker('b', log), worker('c', log)],
+    });
     const b = await childPid(node, sup, 'b');
     log.length = 0;
     node.send(b, 'crash');
@@ -108,7 +125,12 @@ describe('supervisor', () => {
   it("exits with 'shutdown' once restarts exceed the intensity within the period, stopping its children", async () => {
     const { node, clock } = await virtualNode();
     const log: string[] = [];
-    const sup = await startSupervisor(node, { strategy: 'one_for_one', intensity: 2, periodMs: 1000, children: [worker('a', log), worker('b', log)] });
+    const sup = await startSupervisor(node, {
+      strategy: 'one_for_one',
+      intensity: 2,
+      periodMs: 1000,
+      children: [worker('a', log), worker('b', log)],
+    });
     const supExit = node.exited(sup);
     // Two crashes spread over more than the period are fine...
     let a = await childPid(node, sup, 'a');
@@ -136,7 +158,9 @@ describe('supervisor', () => {
         throw new Error('cannot start');
       },
     };
-    const err = (await startSupervisor(node, { strategy: 'one_for_one', children: [worker('a', log), bad] }).catch((e: unknown) => e)) as TroupeError;
+    const err = (await startSupervisor(node, { strategy: 'one_for_one', children: [worker('a', log), bad] }).catch(
+      (e: unknown) => e,
+    )) as TroupeError;
     expect(err.code).toBe('ERR_SUPERVISOR');
     await new Promise((r) => setImmediate(r));
     expect(log).toEqual(['start a', 'stop a']);
@@ -146,7 +170,10 @@ describe('supervisor', () => {
   it('shuts children down in reverse start order when the node stops', async () => {
     const { node } = await virtualNode();
     const log: string[] = [];
-    await startSupervisor(node, { strategy: 'one_for_one', children: [worker('a', log), worker('b', log), worker('c', log)] });
+    await startSupervisor(node, {
+      strategy: 'one_for_one',
+      children: [worker('a', log), worker('b', log), worker('c', log)],
+    });
     log.length = 0;
     await node.stop();
     expect(log).toEqual(['stop c', 'stop b', 'stop a']);
@@ -172,9 +199,10 @@ describe('supervisor', () => {
   it('rejects a spec with duplicate child ids', async () => {
     const { node } = await virtualNode();
     const log: string[] = [];
-    const err = (await startSupervisor(node, { strategy: 'one_for_one', children: [worker('x', log), worker('x', log)] }).catch(
-      (e: unknown) => e,
-    )) as TroupeError;
+    const err = (await startSupervisor(node, {
+      strategy: 'one_for_one',
+      children: [worker('x', log), worker('x', log)],
+    }).catch((e: unknown) => e)) as TroupeError;
     expect(err.code).toBe('ERR_SUPERVISOR');
   });
 });

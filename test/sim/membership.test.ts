@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { MembershipSim, runMembershipSeed, type MembershipSimOptions } from '../../sim/internode/cluster.js';
 
-const base: Omit<MembershipSimOptions, 'seed'> = { nodes: 5, chaosMs: 30_000, settleMs: 20_000, lossRate: 0.02, maxDelayMs: 40 };
+const base: Omit<MembershipSimOptions, 'seed'> = {
+  nodes: 5,
+  chaosMs: 30_000,
+  settleMs: 20_000,
+  lossRate: 0.02,
+  maxDelayMs: 40,
+};
 
 describe('internode membership in simulation', () => {
   it('a quiet cluster forms a full mesh through its seeds', async () => {
@@ -31,7 +37,10 @@ describe('internode membership in simulation', () => {
   it('converges after random loss, delay, partitions, crashes and restarts (seeds 1..30)', async () => {
     for (let seed = 1; seed <= 30; seed++) {
       const { failure } = await runMembershipSeed({ ...base, seed });
-      expect(failure, `seed ${seed} (replay: runMembershipSeed({ seed: ${seed}, ... }) in sim/internode/cluster.ts)`).toBeUndefined();
+      expect(
+        failure,
+        `seed ${seed} (replay: runMembershipSeed({ seed: ${seed}, ... }) in sim/internode/cluster.ts)`,
+      ).toBeUndefined();
     }
   });
 
