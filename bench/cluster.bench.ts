@@ -296,7 +296,9 @@ async function erlangPgPropagation(rounds: number, warmup: number): Promise<Erla
     if (ready !== null) return { skipped: ready };
     const cookie = randomBytes(12).toString('hex');
     const source = join(ROOT, 'bench', 'erlang', 'pg_cross.erl');
-    const evalCode = `{ok,M,B}=compile:file(${JSON.stringify(source)},[binary,report]), {module,M}=code:load_binary(M,"pg_cross.erl",B), M:main(B,["${rounds}","${warmup}"]).`;
+    const evalCode =
+      `{ok,M,B}=compile:file(${JSON.stringify(source)},[binary,report]), ` +
+      `{module,M}=code:load_binary(M,"pg_cross.erl",B), M:main(B,["${rounds}","${warmup}"]).`;
     const args = [
       '-name',
       'pgbench_a@127.0.0.1',
@@ -680,18 +682,25 @@ const bench: BenchModule = async ({ quick }) => {
     pgPropagation: {
       layout: {
         troupe:
-          'node A here (Node+Internode+ProcessGroups), node B a `troupe node` child process; ws on 127.0.0.1; seen = a watcher process on B takes the monitor event from its mailbox (members() checked), its time on the shared monotonic clock',
+          'node A here (Node+Internode+ProcessGroups), node B a `troupe node` child process; ws on 127.0.0.1; ' +
+          'seen = a watcher process on B takes the monitor event from its mailbox (members() checked), ' +
+          'its time on the shared monotonic clock',
         troupeInProcessPair:
-          'both nodes in this process (one event loop), real ws on 127.0.0.1; seen = B’s monitor iterator yields (members() checked)',
+          'both nodes in this process (one event loop), real ws on 127.0.0.1; ' +
+          'seen = B’s monitor iterator yields (members() checked)',
         erlang:
-          'two Erlang nodes (OS processes), distribution over TCP on 127.0.0.1, private epmd; seen = a watcher process on B gets the pg:monitor message (get_members checked), os:system_time on both',
+          'two Erlang nodes (OS processes), distribution over TCP on 127.0.0.1, private epmd; ' +
+          'seen = a watcher process on B gets the pg:monitor message (get_members checked), os:system_time on both',
         rounds: 'one join then one leave at a time, the next only after B saw the previous',
       },
       repetitions: pgReps,
       rounds: pgRounds,
       warmup: pgWarmup,
       coldRounds: COLD_ROUNDS,
-      note: 'join/leave: the last `rounds` rounds after `warmup` rounds (V8 optimises the path after ~1500), median over repetitions; coldJoin: the first `coldRounds` rounds of the first repetition (troupe unoptimised; Erlang code is compiled ahead)',
+      note:
+        'join/leave: the last `rounds` rounds after `warmup` rounds (V8 optimises the path after ~1500), ' +
+        'median over repetitions; coldJoin: the first `coldRounds` rounds of the first repetition ' +
+        '(troupe unoptimised; Erlang code is compiled ahead)',
       troupe,
       troupeInProcessPair: pair,
       erlang,
@@ -710,7 +719,8 @@ const bench: BenchModule = async ({ quick }) => {
     },
     registryConvergence: {
       layout:
-        '3 troupe node processes (cli/main.ts --expose-gc) + an observer node in this process driving their admin process; the observer is a 4th internode peer and receives (decodes, ignores) every registry delta too',
+        '3 troupe node processes (cli/main.ts --expose-gc) + an observer node in this process driving their ' +
+        'admin process; the observer is a 4th internode peer and receives (decodes, ignores) every registry delta too',
       names: total,
       repetitions,
       median: mid,
@@ -720,9 +730,15 @@ const bench: BenchModule = async ({ quick }) => {
       bytesPerRegistrationRuns: runs.map((r) => r.wire.bytesPerRegistration),
       aims: { convergenceMs: '< 2000', memoryBytesPerNamePerReplica: '<= 200' },
       notes: [
-        'convergenceMs: last registration (max over nodes of its own clock at the end of its register-many) to the first poll at which the slowest node saw all names; the true value is at most pollGapMs.beforeConvergedPerNode below (a long gap means the node was busy, e.g. joining an anti-entropy chunk)',
-        'bytesPerRegistration: total internode bytesSent of the 3 nodes / names / up peers per node (observer included) × 2 receivers, i.e. as if the 3 nodes were alone; includes heartbeats, admin replies and anti-entropy in the window',
-        'memory: heapUsed after global.gc(), after convergence minus before registration, / names; each node also holds its own third as own claims',
+        'convergenceMs: last registration (max over nodes of its own clock at the end of its register-many) ' +
+          'to the first poll at which the slowest node saw all names; the true value is at most ' +
+          'pollGapMs.beforeConvergedPerNode below ' +
+          '(a long gap means the node was busy, e.g. joining an anti-entropy chunk)',
+        'bytesPerRegistration: total internode bytesSent of the 3 nodes / names / up peers per node ' +
+          '(observer included) × 2 receivers, i.e. as if the 3 nodes were alone; ' +
+          'includes heartbeats, admin replies and anti-entropy in the window',
+        'memory: heapUsed after global.gc(), after convergence minus before registration, / names; ' +
+          'each node also holds its own third as own claims',
       ],
     },
     loadAverage1m: { before: round(loadBefore, 2), after: round(loadavg()[0]!, 2), cpus: availableParallelism() },

@@ -11,7 +11,7 @@ import type { BenchModule } from './run.js';
 import { EventualRegistryCore } from '../registry/index.js';
 import { decode, encode } from '../runtime/codec.js';
 import { Pid } from '../runtime/pid.js';
-import { seededRandom } from '../sim/random.js';
+import { seededRandom } from '../runtime/base.js';
 import { SimCluster } from '../test/registry/sim-cluster.js';
 
 const MEMORY_CHILD_FLAG = '--crdt-memory-child';
@@ -155,7 +155,9 @@ function memoryChild(total: number): Record<string, unknown> {
     bytesPerNameRemoteClaims: Math.round((after - before) / names),
     bytesPerNameOwnClaims: Math.round((afterOwn - beforeOwn) / ownCount),
     baselinePlainMapBytesPerName: Math.round((afterMap - beforeMap) / mapCount),
-    note: 'remote: names and pids decoded from the wire, included; own: pids allocated outside the measured window (a runtime holds them anyway)',
+    note:
+      'remote: names and pids decoded from the wire, included; ' +
+      'own: pids allocated outside the measured window (a runtime holds them anyway)',
   };
 }
 

@@ -35,7 +35,10 @@ const rawLength = (data: RawData): number =>
 const node = await Node.start({ name: 'bench-peer', incarnation: 1 });
 const net = await Internode.start({ node, cluster: 'bench', secret, listen: '127.0.0.1:0' });
 
-/** Waits for room; a bench node gone down meanwhile loses the reply (its run fails and says so) — the process lives on. */
+/**
+ * Waits for room; a bench node gone down meanwhile loses the reply (its run fails and says so) —
+ * the process lives on.
+ */
 async function replyTo(to: Pid, message: unknown, self: Pid): Promise<void> {
   try {
     await net.sendAwait(self, to, message);

@@ -136,7 +136,9 @@ function runErlang(quick: boolean): ErlangFigures | { skipped: string } {
   const result = spawnSync('escript', quick ? [script, 'quick'] : [script], { encoding: 'utf8', timeout: 300_000 });
   if (result.error !== undefined)
     return {
-      skipped: `escript not available (${(result.error as NodeJS.ErrnoException).code ?? result.error.message}); apt-get install erlang-base`,
+      skipped:
+        `escript not available (${(result.error as NodeJS.ErrnoException).code ?? result.error.message}); ` +
+        'apt-get install erlang-base',
     };
   if (result.status !== 0) return { skipped: `escript failed (${result.status}): ${result.stderr.slice(0, 300)}` };
   const line = result.stdout.trim().split('\n').pop() ?? '';
@@ -176,7 +178,9 @@ export default async function pgBench(opts: BenchOptions): Promise<Record<string
           join1000Each: round(erlang.join1000EachMs / troupe.join1000EachMs),
         };
   return {
-    note: 'core only, in-process; members figures are ns per call; ratios > 1 mean troupe is faster than Erlang pg on this machine',
+    note:
+      'core only, in-process; members figures are ns per call; ' +
+      'ratios > 1 mean troupe is faster than Erlang pg on this machine',
     troupe,
     erlang,
     ratios,

@@ -5,7 +5,7 @@
 // in under 10 ms in a unit test (100k rounds/s).
 import type { BenchModule } from './run.js';
 import { RaftNode, type Message } from '../raft/index.js';
-import { seededRandom } from '../sim/random.js';
+import { seededRandom } from '../runtime/base.js';
 import { runRaftSimulation } from '../sim/raft/index.js';
 
 interface Cluster {
@@ -162,7 +162,8 @@ const bench: BenchModule = async ({ quick }) => {
     chaos: { ...ch, aim: 10_000, ratioToAim: Number((ch.stepsPerSec / 10_000).toFixed(2)) },
     anchor: 'a pure engine elsewhere: 1,000 rounds in < 10 ms (100k rounds/s) in a unit test',
     notes:
-      'round = propose one command on the leader, replicate to 2 followers, commit and apply on the leader; writes are durable at once; 5-node chaos runs of sim/raft',
+      'round = propose one command on the leader, replicate to 2 followers, commit and apply on the leader; ' +
+      'writes are durable at once; 5-node chaos runs of sim/raft',
   };
 };
 

@@ -175,7 +175,8 @@ async function clusterTour(out: (line: string) => void): Promise<void> {
     const monitor = a.pg.monitor('workers');
     await eventually('group propagation', () => all.every((m) => m.pg.members('workers').length === 6));
     out(
-      `pg: 'workers' has ${c.pg.members('workers').length} members seen from c; ${c.pg.localMembers('workers').length} of them are local to c`,
+      `pg: 'workers' has ${c.pg.members('workers').length} members seen from c; ` +
+        `${c.pg.localMembers('workers').length} of them are local to c`,
     );
     const sent = b.pg.broadcast('workers', { job: 'job-1', replyTo: collector });
     await eventually('the broadcast answers', () => answers.length === 6);
@@ -197,7 +198,8 @@ async function clusterTour(out: (line: string) => void): Promise<void> {
     c.names.send('leader', 'hello from c');
     await eventually('the named send', () => answers.includes('leader got hello from c'));
     out(
-      `registry: 'leader' registered on b is ${c.names.whereis('leader')?.toString()} as seen from c; c sent it a message by name`,
+      `registry: 'leader' registered on b is ${c.names.whereis('leader')?.toString()} as seen from c; ` +
+        'c sent it a message by name',
     );
 
     // Two nodes claim one name at once: every node settles on the same owner; the loser is told.
@@ -213,7 +215,8 @@ async function clusterTour(out: (line: string) => void): Promise<void> {
       () => lost.length === 1 && all.every((m) => m.names.whereis('config')?.equals(a.names.whereis('config')!)),
     );
     out(
-      `registry: a and c both claimed 'config'; all nodes agree on ${a.names.whereis('config')?.toString()}, and the other claimant was told it lost`,
+      `registry: a and c both claimed 'config'; all nodes agree on ${a.names.whereis('config')?.toString()}, ` +
+        'and the other claimant was told it lost',
     );
 
     // c leaves: its workers leave the group (one event for its whole block), its names go after the grace.
@@ -227,7 +230,8 @@ async function clusterTour(out: (line: string) => void): Promise<void> {
     monitor.demonitor();
     await reading;
     out(
-      `c left: a and b see ${a.net.upNodes().length} peer each; 'workers' lost c's block (${events.join(', ')}); ${a.pg.members('workers').length} members remain`,
+      `c left: a and b see ${a.net.upNodes().length} peer each; 'workers' lost c's block (${events.join(', ')}); ` +
+        `${a.pg.members('workers').length} members remain`,
     );
   } finally {
     for (const m of all) await stopMember(m);

@@ -1,5 +1,5 @@
 // Typed errors of the CRDT layer (TroupeErrors with a stable code).
-import { TroupeError } from '../runtime/errors.js';
+import { TroupeError } from '../runtime/base.js';
 
 /** Wire input that does not have the shape or bounds of a CRDT message part. */
 export class CrdtMalformedError extends TroupeError {

@@ -145,7 +145,10 @@ export class OrswotMap<E> {
     return [(this.sum1 + mix32(c1 ^ this.entryCount)) >>> 0, (this.sum2 + mix32(c2 + this.entryCount)) >>> 0];
   }
 
-  /** Add `value` under `key` with a fresh dot of `actor`; replaces the value's older dots. Throws CrdtInvariantError past MAX_ENTRIES_PER_KEY. */
+  /**
+   * Add `value` under `key` with a fresh dot of `actor`; replaces the value's older dots.
+   * Throws CrdtInvariantError past MAX_ENTRIES_PER_KEY.
+   */
   add(key: string, value: E, actor: Actor): KeyDelta<E> {
     const current = this.entries(key);
     const removed: Dot[] = [];

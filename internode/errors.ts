@@ -1,5 +1,7 @@
 // Typed errors of the internode layer.
 
+import { TroupeError } from '../runtime/base.js';
+
 export type InternodeErrorCode =
   | 'ERR_FRAME'
   | 'ERR_HANDSHAKE'
@@ -12,11 +14,10 @@ export type InternodeErrorCode =
   | 'ERR_ABORTED'
   | 'ERR_TRANSPORT';
 
-export class InternodeError extends Error {
-  readonly code: InternodeErrorCode;
+export class InternodeError extends TroupeError {
+  declare readonly code: InternodeErrorCode;
   constructor(code: InternodeErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
+    super(code, message, options);
     this.name = 'InternodeError';
   }
 }

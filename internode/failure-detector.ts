@@ -14,8 +14,8 @@
 //   an up between, never an event for a stale incarnation, a newer incarnation is a down of the
 //   old one (if it was not down already) before any up of the new one.
 // - Time going backwards is a typed error and changes nothing.
-import { TroupeError } from '../runtime/errors.js';
-import { validateNodeName } from '../runtime/pid.js';
+import { TroupeError } from '../runtime/base.js';
+import { validateNodeName } from '../runtime/base.js';
 
 /** How often the host should send a heartbeat to each connected peer, by default. */
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 1_000;
@@ -159,7 +159,8 @@ export function resolveFailureDetectorConfig(options: FailureDetectorOptions = {
   if (suspectAfterMs <= heartbeatIntervalMs) {
     throw new FailureDetectorError(
       'bad-config',
-      `suspectAfterMs (${suspectAfterMs}) must exceed heartbeatIntervalMs (${heartbeatIntervalMs}), or every node is suspect between two heartbeats`,
+      `suspectAfterMs (${suspectAfterMs}) must exceed heartbeatIntervalMs (${heartbeatIntervalMs}), ` +
+        'or every node is suspect between two heartbeats',
     );
   }
   if (downAfterMs <= suspectAfterMs) {
@@ -240,7 +241,8 @@ export class FailureDetector {
     if (rec.connections >= MAX_CONNECTIONS_PER_PEER) {
       throw new FailureDetectorError(
         'too-many-connections',
-        `${node} already has ${rec.connections} connections counted (MAX_CONNECTIONS_PER_PEER = ${MAX_CONNECTIONS_PER_PEER}); is the host reporting disconnects?`,
+        `${node} already has ${rec.connections} connections counted ` +
+          `(MAX_CONNECTIONS_PER_PEER = ${MAX_CONNECTIONS_PER_PEER}); is the host reporting disconnects?`,
       );
     }
     this.#now = now;

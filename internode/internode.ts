@@ -85,7 +85,10 @@ export interface InternodeOptions {
   readonly transport?: Transport;
   readonly tls?: TlsOptions;
   readonly heartbeatIntervalMs?: number;
-  /** A peer silent this long is down (heartbeats keep a live peer from it); losing its last connection is down at once. */
+  /**
+   * A peer silent this long is down (heartbeats keep a live peer from it); losing its last connection
+   * is down at once.
+   */
   readonly downAfterMs?: number;
   /** Source of jitter for reconnect backoff; the simulation passes a seeded one. */
   readonly random?: () => number;

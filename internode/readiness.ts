@@ -2,7 +2,7 @@
 // cluster to bootstrap (e.g. a Raft group), or has it given up? No timers, no clock reads, no
 // I/O: the host passes `now` (ms, monotonic) into every input and reads the transitions back.
 //
-//   Initial ──start──▶ Pinging ──first response──▶ Collecting ──quorum met──▶ Bootstrapped
+//   Initial ──start──▶ Pinging ──first response──▶ Collecting ─quorum met─▶ Bootstrapped
 //                         │                            │
 //                         └──ping deadline──▶ TimedOut ◀──collect deadline──┘
 //
@@ -18,8 +18,8 @@
 // - Bootstrapped and TimedOut are terminal: every input is a no-op there (never an error).
 // - Responses and losses before `start` are remembered, so nothing accepted is lost.
 // - Time going backwards (before a terminal state) is a typed error and changes nothing.
-import { TroupeError } from '../runtime/errors.js';
-import { MAX_NODE_NAME_LENGTH, validateNodeName } from '../runtime/pid.js';
+import { TroupeError } from '../runtime/base.js';
+import { MAX_NODE_NAME_LENGTH, validateNodeName } from '../runtime/base.js';
 
 /** Default time to reach a first peer. */
 export const DEFAULT_PING_TIMEOUT_MS = 10_000;
@@ -176,7 +176,8 @@ export function resolveReadinessConfig(options: ReadinessOptions): ReadinessConf
     if (typeof atLeast !== 'number' || !Number.isInteger(atLeast) || atLeast < 1 || atLeast > members) {
       throw new ReadinessError(
         'bad-config',
-        `quorum must be 'all', 'majority' or { atLeast: n } with n an integer in 1..${members}, got ${JSON.stringify(quorum)}`,
+        `quorum must be 'all', 'majority' or { atLeast: n } with n an integer in 1..${members}, ` +
+          `got ${JSON.stringify(quorum)}`,
       );
     }
   }

@@ -1,7 +1,7 @@
 // Typed errors of the pg core. They are TroupeErrors (stable `code`), with the offending value
 // attached so a caller can report it without parsing the message.
-import { TroupeError } from '../runtime/errors.js';
-import type { Pid } from '../runtime/pid.js';
+import { TroupeError } from '../runtime/base.js';
+import type { Pid } from '../runtime/base.js';
 
 /** A join/leave named a pid of another node (or of this node's earlier incarnation). */
 export class PgNotLocalError extends TroupeError {

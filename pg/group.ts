@@ -1,6 +1,6 @@
 // One group in one node's view of a scope: its members as a multiset with order, and the
 // immutable arrays handed to readers, rebuilt lazily and only after this group changed.
-import type { Pid } from '../runtime/pid.js';
+import type { Pid } from '../runtime/base.js';
 import type { Group } from './types.js';
 
 const EMPTY: readonly Pid[] = Object.freeze([]);

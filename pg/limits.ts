@@ -1,6 +1,6 @@
 // Every bound of the pg core, as named constants in one place. A scope may lower (or raise) them
 // through `PgScopeOptions.limits`; overrides are validated so a typo cannot disable a bound.
-import { TroupeError } from '../runtime/errors.js';
+import { TroupeError } from '../runtime/base.js';
 
 export interface PgLimits {
   /** Groups this node's view of one scope may hold (local and remote). */

@@ -1,6 +1,6 @@
 // Validation of peer messages. Everything from the wire is untrusted: a message is accepted
 // only if its whole shape is right and every pid in it belongs to the sending node incarnation.
-import { Pid } from '../runtime/pid.js';
+import { Pid } from '../runtime/base.js';
 import type { PgLimits } from './limits.js';
 import type { Group, PgDeltaOp, PgMessage } from './types.js';
 

@@ -2,9 +2,9 @@
 // leave, process exit, peer up/down, peer messages, queue-full signals, ticks with `now`);
 // outputs are drained with `takeOutputs()` (messages for peers, monitors with new events) and
 // `takeEvents(ref)`. No I/O, no timers, no clock, no randomness: the host drives everything.
-import { isPid, validateNodeName } from '../runtime/pid.js';
-import type { Pid } from '../runtime/pid.js';
-import { TroupeError } from '../runtime/errors.js';
+import { isPid, validateNodeName } from '../runtime/base.js';
+import type { Pid } from '../runtime/base.js';
+import { TroupeError } from '../runtime/base.js';
 import { PgLimitError, PgNoProcError, PgNotLocalError } from './errors.js';
 import { GroupState, multisetDiff, samePidSequence } from './group.js';
 import { clampedBackoff, resolveLimits, resolveTimings } from './limits.js';

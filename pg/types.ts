@@ -1,6 +1,6 @@
 // Public types of the pg core: membership events, monitor handles, peer messages and the
 // outputs a host drains after each input.
-import type { Pid } from '../runtime/pid.js';
+import type { Pid } from '../runtime/base.js';
 
 /** A group name. Any string (bounded by `maxGroupNameLength`). */
 export type Group = string;

@@ -6,7 +6,7 @@ import { metrics, type BatchObservableResult, type Meter } from '@opentelemetry/
 import pino, { type Logger } from 'pino';
 import { Pid, TroupeError, type Node } from '../runtime/index.js';
 import type { Internode, NodeEvent } from '../internode/index.js';
-import { seededRandom } from '../sim/random.js';
+import { seededRandom } from '../runtime/base.js';
 import { EventualRegistryCore } from './eventual/core.js';
 import { GOSSIP_INTERVAL_MS } from './eventual/limits.js';
 import {

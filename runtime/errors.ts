@@ -1,7 +1,10 @@
 // Typed errors. Every error troupe raises on purpose is a TroupeError with a stable `code`,
 // so callers can branch on `err.code` rather than on message text.
 
+// One union for every folder, each in its own section (add a code to your folder's section,
+// and a row to docs/errors.md: a test checks that every code here is documented there).
 export type ErrorCode =
+  // ---- runtime/
   | 'ERR_BAD_PID'
   | 'ERR_BAD_NAME'
   | 'ERR_NAME_TAKEN'
@@ -11,11 +14,8 @@ export type ErrorCode =
   | 'ERR_TIMEOUT'
   | 'ERR_ABORTED'
   | 'ERR_EXITED'
-  | 'ERR_NOT_IN_PROCESS'
   | 'ERR_NODE_STOPPED'
-  | 'ERR_MAILBOX_FULL'
   | 'ERR_LIMIT'
-  | 'ERR_CALL_FAILED'
   | 'ERR_BAD_ARGUMENT'
   | 'ERR_SUPERVISOR'
   | 'ERR_NO_ROUTE'
@@ -24,7 +24,52 @@ export type ErrorCode =
   | 'ERR_RECEIVE_PENDING'
   | 'ERR_ALREADY_NAMED'
   | 'ERR_BACKPRESSURE'
-  | 'ERR_DECODE';
+  | 'ERR_DECODE'
+  | 'ERR_STREAM_OVERFLOW'
+  // ---- internode/
+  | 'ERR_FRAME'
+  | 'ERR_HANDSHAKE'
+  | 'ERR_BAD_CONFIG'
+  | 'ERR_PROTOCOL'
+  | 'ERR_STOPPED'
+  | 'ERR_TRANSPORT'
+  // ---- raft/
+  | RaftErrorCode;
+
+/** The raft engine's codes (its own section: the engine returns these, it does not throw them). */
+export type RaftErrorCode =
+  /** Proposals, config changes and transfers go to the leader; `leader` names it if known. */
+  | 'ERR_RAFT_NOT_LEADER'
+  /** No leader is known (read index on a follower, or a forwarded request). */
+  | 'ERR_RAFT_NO_LEADER'
+  /** Leader holds more uncommitted bytes than `maxUncommittedBytes`; retry later. */
+  | 'ERR_RAFT_TOO_MUCH_UNCOMMITTED'
+  /** A leadership transfer is in progress; proposals and changes wait for it. */
+  | 'ERR_RAFT_TRANSFERRING'
+  /** A configuration change is appended but not yet committed: one at a time. */
+  | 'ERR_RAFT_CONFIG_PENDING'
+  /** The leader has not yet committed an entry of its own term. */
+  | 'ERR_RAFT_NOT_READY'
+  /** The change makes no sense for the current membership. */
+  | 'ERR_RAFT_BAD_CONFIG_CHANGE'
+  /** A learner is promoted only once it has caught up with the commit index. */
+  | 'ERR_RAFT_NOT_CAUGHT_UP'
+  /** Too many reads wait for confirmation (`maxPendingReads`). */
+  | 'ERR_RAFT_TOO_MANY_READS'
+  /** A proposal batch breaks a limit (entries per batch, bytes per entry) or is empty. */
+  | 'ERR_RAFT_BAD_PROPOSAL'
+  /** The target of a transfer is not a voter, or is this node. */
+  | 'ERR_RAFT_BAD_TRANSFER'
+  /** A message that is malformed or addressed to someone else. */
+  | 'ERR_RAFT_BAD_MESSAGE'
+  /** A snapshot at or below the current one, or beyond what was applied. */
+  | 'ERR_RAFT_BAD_SNAPSHOT'
+  /** Limits or options that do not fit together. */
+  | 'ERR_RAFT_BAD_OPTIONS'
+  /** The host broke the protocol (persisted a write never issued, applied beyond handed out). */
+  | 'ERR_RAFT_HOST_PROTOCOL'
+  /** A committed entry would be overwritten: the host or the cluster broke an invariant. */
+  | 'ERR_RAFT_INVARIANT';
 
 export class TroupeError extends Error {
   readonly code: ErrorCode;

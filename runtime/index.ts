@@ -1,6 +1,6 @@
 // The runtime's public face: processes, mailboxes, signals, names, call, server, supervisor, clocks.
 export { Pid, isPid, validateNodeName, MAX_NODE_NAME_LENGTH } from './pid.js';
-export { TroupeError, isTroupeError, type ErrorCode } from './errors.js';
+export { TroupeError, isTroupeError, type ErrorCode, type RaftErrorCode } from './errors.js';
 export { encode, decode, createPackr, PID_EXTENSION_TYPE } from './codec.js';
 export { RealClock, VirtualClock, settle, type Clock, type TimerHandle } from './clock.js';
 export {
@@ -64,4 +64,6 @@ export {
   type RestartType,
   type StartSupervisorOptions,
 } from './supervisor.js';
+export { seededRandom, type Random } from './random.js';
+export * from './kit/index.js';
 export * as limits from './limits.js';

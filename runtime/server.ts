@@ -23,7 +23,10 @@ export interface ServerBehaviour<S, Args = void, Req = unknown, Res = unknown, C
   handleCast?(message: Cast, state: S, ctx: ProcessContext): Awaitable<CastResult<S>>;
   /** Any other message: DOWN, EXIT (when trapping, except the parent's), plain sends. */
   handleInfo?(message: unknown, state: S, ctx: ProcessContext): Awaitable<CastResult<S>>;
-  /** Called when the server stops by its own choice, by an error in a callback, or on its parent's exit while trapping. */
+  /**
+   * Called when the server stops by its own choice, by an error in a callback, or on its parent's exit
+   * while trapping.
+   */
   terminate?(reason: ExitReason, state: S, ctx: ProcessContext): Awaitable<void>;
 }
 

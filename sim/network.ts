@@ -2,7 +2,7 @@
 // symmetric and one-way partitions, and nodes that are down. Deliveries are events on a
 // Scheduler, so a run is a function of its seed. Every drop is counted by cause.
 
-import type { Random } from './random.js';
+import type { Random } from '../runtime/base.js';
 import type { Scheduler } from './scheduler.js';
 
 export interface NetworkFaults {

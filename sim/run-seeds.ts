@@ -41,7 +41,10 @@ function options(seed: number, nodes: number, profile: 'mixed' | 'leaderChurn', 
 }
 
 function replayCommand(seed: number, nodes: number, profile: string): string {
-  return `npx tsx sim/run-seeds.ts --seed ${seed} --nodes ${nodes} --profile ${profile} --read ${readMode}${broken ? ` --broken ${broken}` : ''} --trace`;
+  return (
+    `npx tsx sim/run-seeds.ts --seed ${seed} --nodes ${nodes} --profile ${profile} --read ${readMode}` +
+    `${broken ? ` --broken ${broken}` : ''} --trace`
+  );
 }
 
 if (single !== undefined) {

@@ -3,7 +3,7 @@
 // differs between nodes. The order: lowest hash of (name, pid) wins, ties broken by node name,
 // incarnation and id. Hashing the name in spreads wins evenly over nodes (no node always wins).
 import { FNV_OFFSET, fnvNumber, fnvString, mix32 } from '../../crdt/index.js';
-import type { Pid } from '../../runtime/pid.js';
+import type { Pid } from '../../runtime/base.js';
 
 function rank(name: string, pid: Pid): number {
   return mix32(fnvNumber(pid.incarnation, fnvNumber(pid.id, fnvString(pid.node, fnvString(name, FNV_OFFSET)))));

@@ -30,8 +30,8 @@ import {
   differingShards,
   encodeChunk,
 } from '../../crdt/index.js';
-import { Pid } from '../../runtime/pid.js';
-import type { Random } from '../../sim/random.js';
+import { Pid } from '../../runtime/base.js';
+import type { Random } from '../../runtime/base.js';
 import { winningClaim } from './claim-order.js';
 import {
   BadRegistryNameError,
@@ -263,7 +263,8 @@ export class EventualRegistryCore {
     const peer = this.peerOf(node);
     if (incarnation < peer.incarnation) return [];
     if (incarnation > peer.incarnation) this.learnIncarnation(node, incarnation);
-    else this.reapJobs = this.reapJobs.filter((j) => !(j.node === node && j.below > incarnation)); // same life: cancel a grace reap
+    // same life: cancel a grace reap
+    else this.reapJobs = this.reapJobs.filter((j) => !(j.node === node && j.below > incarnation));
     peer.up = true;
     peer.graceDeadline = undefined;
     const out: RegistryOutput[] = [{ type: 'send', to: node, message: { t: 'ae-digest', g: this.state.digests() } }];

@@ -1,6 +1,6 @@
 // Typed errors of the eventual registry (TroupeErrors with a stable code).
-import { TroupeError } from '../../runtime/errors.js';
-import type { Pid } from '../../runtime/pid.js';
+import { TroupeError } from '../../runtime/base.js';
+import type { Pid } from '../../runtime/base.js';
 
 /** The name is already held (in this replica's view) by another process. */
 export class NameTakenError extends TroupeError {
@@ -30,7 +30,8 @@ export class BadRegistryNameError extends TroupeError {
   constructor(name: unknown, max: number) {
     super(
       'ERR_BAD_NAME',
-      `eventual registry: name must be a string of 1..${max} chars, got ${typeof name === 'string' ? `${name.length} chars` : typeof name}`,
+      `eventual registry: name must be a string of 1..${max} chars, ` +
+        `got ${typeof name === 'string' ? `${name.length} chars` : typeof name}`,
     );
   }
 }

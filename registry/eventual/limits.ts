@@ -20,10 +20,16 @@ export const MAX_DELTA_BATCH_BYTES = 256 * 1024;
 /** Byte budget of one anti-entropy message (chunks of shard state). */
 export const MAX_AE_MESSAGE_BYTES = 1024 * 1024;
 
-/** Smallest budget accepted for either. A single name bigger than the budget still goes, alone in its message (progress over the byte bound). */
+/**
+ * Smallest budget accepted for either. A single name bigger than the budget still goes, alone in its
+ * message (progress over the byte bound).
+ */
 export const MIN_MESSAGE_BUDGET_BYTES = 4 * 1024;
 
-/** Most names with a pending (not yet broadcast) delta; past it a change is dropped from the outbox, counted, and repaired by anti-entropy. */
+/**
+ * Most names with a pending (not yet broadcast) delta; past it a change is dropped from the outbox,
+ * counted, and repaired by anti-entropy.
+ */
 export const MAX_OUTBOX_NAMES = 1_000_000;
 
 /** Suggested period of `tick()` (one gossip round). */

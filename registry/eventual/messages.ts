@@ -20,8 +20,8 @@ import {
   decodeDigests,
   decodeKeyDeltas,
 } from '../../crdt/index.js';
-import { isTroupeError } from '../../runtime/errors.js';
-import type { Pid } from '../../runtime/pid.js';
+import { isTroupeError } from '../../runtime/base.js';
+import type { Pid } from '../../runtime/base.js';
 import { RegistryMalformedError } from './errors.js';
 import { MAX_AE_HOPS } from './limits.js';
 import { pidElement } from './pid-element.js';

@@ -14,7 +14,7 @@ import {
   keyDeltaWireSize,
   shardOf,
 } from '../../crdt/index.js';
-import type { Pid } from '../../runtime/pid.js';
+import type { Pid } from '../../runtime/base.js';
 import type { DeltaMessage } from './messages.js';
 import { pidElement } from './pid-element.js';
 

@@ -2,7 +2,7 @@
 // Pid extension (runtime/codec.ts decodes and validates it into a Pid instance).
 import type { ElementOps } from '../../crdt/index.js';
 import { CrdtMalformedError, actorOf, flatString, fnvNumber, fnvString } from '../../crdt/index.js';
-import { Pid } from '../../runtime/pid.js';
+import { Pid } from '../../runtime/base.js';
 
 /** Most distinct node names kept canonical (past it, pids keep their own string). */
 const MAX_INTERNED_NODES = 10_000;

@@ -1,6 +1,6 @@
 // Public types of the eventual registry core: options, outputs, events, counters.
-import type { Pid } from '../../runtime/pid.js';
-import type { Random } from '../../sim/random.js';
+import type { Pid } from '../../runtime/base.js';
+import type { Random } from '../../runtime/base.js';
 import type { RegistryMessage } from './messages.js';
 
 export interface EventualRegistryOptions {

@@ -6,7 +6,7 @@
 import pino from 'pino';
 import { Node, VirtualClock } from '../../runtime/index.js';
 import { Internode, MemoryNetwork, type NodeEvent } from '../../internode/index.js';
-import { seededRandom, type Random } from '../random.js';
+import { seededRandom, type Random } from '../../runtime/base.js';
 
 export const SIM_SECRET = 'simulated-cluster-secret';
 

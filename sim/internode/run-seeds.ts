@@ -21,6 +21,7 @@ for (let seed = first; seed < first + count; seed++) {
   }
 }
 process.stdout.write(
-  `${count} seeds, ${failing.length} failing${failing.length > 0 ? `: ${failing.join(' ')}` : ''} (${Date.now() - started} ms)\n`,
+  `${count} seeds, ${failing.length} failing${failing.length > 0 ? `: ${failing.join(' ')}` : ''} ` +
+    `(${Date.now() - started} ms)\n`,
 );
 process.exitCode = failing.length > 0 ? 1 : 0;

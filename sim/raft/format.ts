@@ -18,7 +18,10 @@ export function formatMessage(m: Message): string {
   const h = `${m.from}->${m.to} ${m.type} term=${m.term}`;
   switch (m.type) {
     case 'append':
-      return `${h} prev=${m.prevTerm}/${m.prevIndex} commit=${m.commit}${m.entries.length ? ` entries=[${m.entries.map(formatEntry).join(', ')}]` : ''}`;
+      return (
+        `${h} prev=${m.prevTerm}/${m.prevIndex} commit=${m.commit}` +
+        `${m.entries.length ? ` entries=[${m.entries.map(formatEntry).join(', ')}]` : ''}`
+      );
     case 'appendResp':
       return m.reject ? `${h} reject index=${m.index} hint=${m.hintTerm}/${m.hintIndex}` : `${h} index=${m.index}`;
     case 'heartbeat':
@@ -30,7 +33,11 @@ export function formatMessage(m: Message): string {
     case 'voteResp':
       return `${h}${m.pre ? ' pre' : ''} ${m.granted ? 'granted' : 'rejected'}`;
     case 'snapshot':
-      return `${h} snap=${m.snapshot.meta.term}/${m.snapshot.meta.index} voters=${m.snapshot.meta.membership.voters.join(',')} learners=${m.snapshot.meta.membership.learners.join(',')}`;
+      return (
+        `${h} snap=${m.snapshot.meta.term}/${m.snapshot.meta.index} ` +
+        `voters=${m.snapshot.meta.membership.voters.join(',')} ` +
+        `learners=${m.snapshot.meta.membership.learners.join(',')}`
+      );
     case 'timeoutNow':
       return h;
     case 'readIndex':

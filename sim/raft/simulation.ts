@@ -7,7 +7,7 @@
 
 import { RaftNode, type Message, type RaftLimits, type Ready, type UnsafeTestOnlyBreakage } from '../../raft/index.js';
 import { SimNetwork, type Delivery, type NetworkFaults } from '../network.js';
-import { seededRandom, type Random } from '../random.js';
+import { seededRandom, type Random } from '../../runtime/base.js';
 import { Scheduler } from '../scheduler.js';
 import { mixEntry, RaftChecker, SimViolation, type ViolationKind } from './checker.js';
 import { formatMessage } from './format.js';
@@ -206,7 +206,8 @@ export class RaftSimulation {
         if (at > deadline) {
           throw new SimViolation(
             'liveness',
-            `no leader committed a new entry within ${this.opts.livenessMs}ms after healing (${this.describeCluster()})`,
+            `no leader committed a new entry within ${this.opts.livenessMs}ms after healing ` +
+              `(${this.describeCluster()})`,
           );
         }
         const ev = this.scheduler.next();
@@ -289,7 +290,8 @@ export class RaftSimulation {
     this.crashes++;
     const survivors = this.random.chance(0.5) ? 0 : this.random.int(node.store.pending.length + 1);
     this.note(
-      `crash ${node.id} (loses ${node.store.pending.length - survivors} of ${node.store.pending.length} unsynced writes)`,
+      `crash ${node.id} (loses ${node.store.pending.length - survivors} of ` +
+        `${node.store.pending.length} unsynced writes)`,
     );
     node.store.crash(survivors);
     node.engine = null;
@@ -715,7 +717,10 @@ export class RaftSimulation {
         const e = n.engine;
         if (e === null) return `${id}:down`;
         const s = e.status();
-        return `${id}:${s.role}@${s.term} commit=${s.commit} last=${s.lastIndex} applied=${n.smIndex} voters=${s.membership.voters.join('/')}`;
+        return (
+          `${id}:${s.role}@${s.term} commit=${s.commit} last=${s.lastIndex} ` +
+          `applied=${n.smIndex} voters=${s.membership.voters.join('/')}`
+        );
       })
       .join('; ');
   }

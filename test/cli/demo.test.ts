@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runDemo } from '../../cli/demo.js';
 
 describe('troupe demo', () => {
-  it('tours the runtime on one node, then a three-node cluster: groups, broadcast, names, a conflict, a node leaving', async () => {
+  it('tours one node, then a three-node cluster: groups, broadcast, names, a conflict, a node leaving', async () => {
     const lines: string[] = [];
     await runDemo((l) => lines.push(l));
     const text = lines.join('\n');

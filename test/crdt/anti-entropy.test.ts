@@ -16,7 +16,7 @@ import {
   shardOf,
 } from '../../crdt/index.js';
 import { decode, encode } from '../../runtime/codec.js';
-import { seededRandom } from '../../sim/random.js';
+import { seededRandom } from '../../runtime/base.js';
 import { canonicalSharded, stringOps } from './helpers.js';
 
 type Replica = ShardedOrswotMap<string>;

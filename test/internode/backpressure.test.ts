@@ -18,7 +18,7 @@ function withLimits(over: Partial<Limits>): Limits {
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 describe('full queues over the in-memory transport, with the write loop held', () => {
-  it('user sends raise ERR_BACKPRESSURE, awaitable sends wait and complete in order, lossy classes drop by policy with counters, pg rejects', async () => {
+  it('user sends raise ERR_BACKPRESSURE, awaitables wait in order, lossy drops are counted, pg rejects', async () => {
     const net = new MemoryNetwork();
     // b's write loop runs only when released: as if its socket were over the high-water mark.
     const held: (() => void)[] = [];
@@ -174,7 +174,7 @@ function liveBytes(gc: (() => void) | undefined): number {
 }
 
 describe('a flood to a receiver that stopped reading, over real WebSocket', () => {
-  it('fills the bounded queue (then ERR_BACKPRESSURE), keeps memory bounded, and loses nothing once the receiver reads again', async () => {
+  it('fills the bounded queue (then ERR_BACKPRESSURE) in bounded memory, loses nothing once read again', async () => {
     const userBytes = 256 * 1024;
     let sink: RawPeer | undefined;
     const server = await rawServer((peer) => {
@@ -224,7 +224,8 @@ describe('a flood to a receiver that stopped reading, over real WebSocket', () =
       const bound = userBytes + limits.HIGH_WATER_MARK_BYTES + limits.COALESCE_TARGET_BYTES + margin;
       expect(refused).toBeGreaterThan(0);
       expect(accepted + refused).toBe(total);
-      expect(accepted * payload.length).toBeLessThan((total * payload.length) / 2); // most of the flood was refused, not buffered
+      // most of the flood was refused, not buffered
+      expect(accepted * payload.length).toBeLessThan((total * payload.length) / 2);
       expect(growth).toBeLessThan(bound);
       expect(s.net.stats().queues.dropped.user).toEqual({ overflow: 0, discarded: 0 });
 

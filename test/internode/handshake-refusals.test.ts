@@ -266,7 +266,7 @@ describe('handshake refusals between real nodes over WebSocket', () => {
 });
 
 describe('handshake timeout at a real node', () => {
-  it('a raw client that never speaks is closed with "handshake timeout" (4004) once the node clock passes the limit', async () => {
+  it('a silent raw client is closed with "handshake timeout" (4004) once the node clock passes the limit', async () => {
     const clock = new VirtualClock();
     const node = await Node.start({ name: 'v', incarnation: 1, clock });
     const net = await Internode.start({ node, cluster: 'test', secret: SECRET, listen: '127.0.0.1:0' });

@@ -23,7 +23,10 @@ export async function startMember(
   return { node, net };
 }
 
-/** Resolves when `predicate` holds for the member's events (checked on every event), or rejects after `ms` of real time. */
+/**
+ * Resolves when `predicate` holds for the member's events (checked on every event), or rejects after
+ * `ms` of real time.
+ */
 export function waitFor(net: Internode, predicate: () => boolean, ms = 10_000): Promise<void> {
   if (predicate()) return Promise.resolve();
   return new Promise((resolve, reject) => {

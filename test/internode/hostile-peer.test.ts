@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLOSE, CLASS_ID, dialerHandshake, encodeFrame, limits, signalToWire } from '../../internode/index.js';
 import { Pid, RealClock, encode, isDown, type DownMessage } from '../../runtime/index.js';
-import { seededRandom } from '../../sim/random.js';
+import { seededRandom } from '../../runtime/base.js';
 import { startMember, stopAll, until, waitFor, type Member } from './helpers.js';
 import { crosses, identity, noEscapes, rawConnect, type RawPeer } from './raw-peer.js';
 
@@ -132,7 +132,7 @@ describe('a bad body in a good frame is counted and dropped; the connection live
     return { pid, got };
   }
 
-  it('bad pids, spoofed senders, pids of other nodes, bad control and unhandled classes: each counted, none acted on', async () => {
+  it('bad pids, spoofed senders, foreign pids, bad control, unhandled classes: counted, none acted on', async () => {
     const { raw, name } = await mallory();
     const victim = inboxOnA();
     const bPid = b.node.spawn(async (ctx) => void (await ctx.receive()));

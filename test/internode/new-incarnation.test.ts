@@ -27,7 +27,7 @@ function observe(
 }
 
 describe('a node restarted under the same name with a higher incarnation', () => {
-  it('is seen as down (new-incarnation) then up, in order; its old pids are dead; the old incarnation is refused', async () => {
+  it('is seen down (new-incarnation) then up, in order; old pids dead; the old incarnation is refused', async () => {
     const net = new MemoryNetwork();
     const a = await startMember('a', { transport: net.transport('a'), listen: 'a', ...quiet });
     const b1 = await startMember('b', {

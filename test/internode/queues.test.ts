@@ -149,7 +149,7 @@ describe('overflow policies', () => {
 });
 
 describe('deficit round robin drain', () => {
-  it('serves control first, then every class in each round, even with the real limits and the write loop budget', () => {
+  it('serves control first, then every class each round, even with the real limits and the write loop budget', () => {
     const q = new OutboundQueues(newQueueCounters());
     const size = 1_024;
     const per = 2_000; // about 2 MiB per class: far more than one drain or one round takes
@@ -176,7 +176,7 @@ describe('deficit round robin drain', () => {
     expect(bytes.raft).toBeGreaterThan(bytes.registry);
   });
 
-  it('never starves a class: with every class saturated, each drain sequence of a round serves every class (any quanta of at least a frame, any budget)', () => {
+  it('never starves a class: all saturated, each round serves every class (any quanta >= a frame, any budget)', () => {
     fc.assert(
       fc.property(
         fc.record(

@@ -64,7 +64,7 @@ describe('a cluster over real WebSocket connections (in one process)', () => {
     }
   });
 
-  it('a node that stops is seen as down at once (it says so when leaving), and its monitors fire noconnection', async () => {
+  it('a stopping node is seen down at once (it says so when leaving); its monitors fire noconnection', async () => {
     const a = await startMember('a');
     const b = await startMember('b', { seeds: [a.net.address] });
     try {

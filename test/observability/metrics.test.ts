@@ -50,7 +50,7 @@ class RecordingMeter {
 }
 
 describe('metrics', () => {
-  it('runtime, internode, pg and the eventual registry report their counters when collected, and stop on stop', async () => {
+  it('runtime, internode, pg and the eventual registry report counters when collected, and stop on stop', async () => {
     const rec = new RecordingMeter();
     const meter = rec.asMeter();
     const node = await Node.start({ name: 'm', incarnation: 1, meter });

@@ -323,7 +323,8 @@ export class Cluster {
         const current = multiset(scope.members(group));
         if (!sameCounts(replayed, current)) {
           problems.push(
-            `monitor ${m.ref} on ${m.node}, group ${group}: replay ${JSON.stringify([...replayed])} != view ${JSON.stringify([...current])}`,
+            `monitor ${m.ref} on ${m.node}, group ${group}: ` +
+              `replay ${JSON.stringify([...replayed])} != view ${JSON.stringify([...current])}`,
           );
         }
       }

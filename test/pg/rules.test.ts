@@ -84,7 +84,7 @@ for (const size of [1, 3] as const) {
       everywhere(cluster, (n) => expect(cluster.scope(n).members('h')).toEqual([p1, p2]));
     });
 
-    it('rule 5: a remote pid (alone or in a list) is a typed error naming it and nothing changes; a non-pid is a TypeError', () => {
+    it('rule 5: a remote pid (alone or in a list) is a typed error naming it, no change; a non-pid: TypeError', () => {
       const cluster = setup();
       const p = cluster.spawn('a');
       const remote = new Pid('elsewhere', 7, 1);
@@ -192,7 +192,7 @@ for (const size of [1, 3] as const) {
       cluster.expectMonitorsReplay();
     });
 
-    it('rule 17: monitorScope gives a snapshot in members order, then every later change; monitor(g) gives [] for an empty group', () => {
+    it('rule 17: monitorScope: snapshot in members order, then every later change; monitor(g) of empty g: []', () => {
       const cluster = setup();
       const [p1, p2] = [cluster.spawn('a'), cluster.spawn('a')];
       cluster.on('a', (s) => s.join('g', [p1, p2]));
@@ -264,7 +264,7 @@ for (const size of [1, 3] as const) {
         expect(describeEvents(scope.takeEvents(ref))).toEqual([`join g [${p.toString()}]`]);
     });
 
-    it('rule 21: demonitor stops at once, discards queued events, and is false the second time; owner exit ends a monitor', () => {
+    it('rule 21: demonitor stops at once, drops queued events, false the 2nd time; owner exit ends a monitor', () => {
       const cluster = setup();
       const owner = cluster.spawn('a');
       const p = cluster.spawn('a');
@@ -330,7 +330,7 @@ describe('pg rules across three nodes', () => {
     expect(describeEvents(monitor.events)).toEqual([`leave h [${P}]`, `leave g [${P}]`, `leave g [${P}]`]);
   });
 
-  it('rule 11: node down gives one leave per group with all its pids and multiplicity; a group monitor gets only its group', () => {
+  it('rule 11: node down: one leave per group, all its pids and multiplicity; a group monitor: only its group', () => {
     const cluster = setup();
     const [p1, p2] = [cluster.spawn('b'), cluster.spawn('b')];
     const local = cluster.spawn('a');
@@ -371,7 +371,7 @@ describe('pg rules across three nodes', () => {
     for (const n of ['a', 'b', 'c']) expect(multiset(cluster.scope(n).members('g'))).toEqual(expected);
   });
 
-  it('rule 13: a sync gives one join per group with the peer block in its own order; a re-sync notifies only real differences', () => {
+  it('rule 13: a sync: one join per group, peer block in its own order; a re-sync notifies only real changes', () => {
     const cluster = new Cluster(['a', 'b']);
     cluster.settle();
     cluster.disconnect('a', 'b');
@@ -411,7 +411,7 @@ describe('pg rules across three nodes', () => {
     expect(cluster.scope('c').whichLocalGroups()).toEqual([]);
   });
 
-  it('rule 15: a change is visible locally at once and remotely after delivery; sequential joins give one order everywhere', () => {
+  it('rule 15: a change is local at once, remote after delivery; sequential joins give one order everywhere', () => {
     const cluster = setup();
     const [pa, pb, pc] = [cluster.spawn('a'), cluster.spawn('b'), cluster.spawn('c')];
     cluster.on('a', (s) => s.join('g', pa));
@@ -445,7 +445,7 @@ describe('pg rules across three nodes', () => {
     expect(describeEvents(m.events)).toEqual([`join g [${p.toString()}]`]);
   });
 
-  it('rule 22 across nodes: the exit of a monitoring joiner does not disturb the memberships of its node elsewhere', () => {
+  it("rule 22 across nodes: a monitoring joiner's exit does not disturb the memberships of its node elsewhere", () => {
     const cluster = setup();
     const [w, keep] = [cluster.spawn('b'), cluster.spawn('b')];
     cluster.on('b', (s) => s.join('g', keep));

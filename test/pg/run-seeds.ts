@@ -13,7 +13,8 @@ for (let seed = from; seed < to; seed++) {
     failed++;
     console.log(`seed ${seed} failed at step ${result.step}: ${result.failure.split('\n')[0]}`);
     console.log(
-      `  replay: PG_SEED=${seed} npx vitest run test/pg/simulation.test.ts  (steps/nodes may differ: runSeed(${seed}, { steps: ${steps}, nodes: ${3 + (seed % 2)} }))`,
+      `  replay: PG_SEED=${seed} npx vitest run test/pg/simulation.test.ts  ` +
+        `(steps/nodes may differ: runSeed(${seed}, { steps: ${steps}, nodes: ${3 + (seed % 2)} }))`,
     );
   }
   for (const [k, v] of Object.entries(result.counters)) totals[k] = (totals[k] ?? 0) + v;

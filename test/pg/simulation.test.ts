@@ -14,7 +14,8 @@ describe('pg seeded simulation', () => {
       const result = runSeed(seed, { steps: 400, nodes: 3 });
       if (result.failure !== undefined) {
         throw new Error(
-          `pg simulation failed: seed=${seed} step=${result.step} (replay: PG_SEED=${seed} npx vitest run test/pg/simulation.test.ts)\n${result.failure}`,
+          `pg simulation failed: seed=${seed} step=${result.step} ` +
+            `(replay: PG_SEED=${seed} npx vitest run test/pg/simulation.test.ts)\n${result.failure}`,
         );
       }
       for (const [k, v] of Object.entries(result.counters)) totals[k] = (totals[k] ?? 0) + v;

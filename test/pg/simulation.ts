@@ -14,8 +14,8 @@ import { PgLimitError, PgNoProcError, PgNotLocalError } from '../../pg/index.js'
 import { entryBytes, pidBytes } from '../../pg/size.js';
 import type { Group } from '../../pg/index.js';
 import { Pid } from '../../runtime/pid.js';
-import { seededRandom } from '../../sim/random.js';
-import type { Random } from '../../sim/random.js';
+import { seededRandom } from '../../runtime/base.js';
+import type { Random } from '../../runtime/base.js';
 import { Cluster, multiset, sameCounts } from './harness.js';
 import type { RecordedMonitor } from './harness.js';
 

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { RaftError, RaftNode, validateLimits, type AppendMessage, type Message } from '../../raft/index.js';
 import { Inflights } from '../../raft/progress.js';
 import { RaftLog } from '../../raft/log.js';
-import { seededRandom } from '../../sim/random.js';
+import { seededRandom } from '../../runtime/base.js';
 import { Harness, enc } from './harness.js';
 
 const three = ['1', '2', '3'];
@@ -37,7 +37,7 @@ describe('limits', () => {
     );
   });
 
-  test('beyond maxUncommittedBytes a leader refuses proposals with a typed error, and accepts again after commit', () => {
+  test('beyond maxUncommittedBytes a leader refuses proposals with a typed error, accepts again after commit', () => {
     const h = cluster({ limits: { maxUncommittedBytes: 300, maxEntryBytes: 100 } });
     h.isolate('1');
     const big = 'x'.repeat(100);

@@ -5,7 +5,7 @@
 import { RaftNode, type Entry, type Message, type RaftOptions, type Ready, type Snapshot } from '../../raft/index.js';
 import { MemLogStore } from '../../sim/raft/mem-store.js';
 import { formatEntry, formatMessage } from '../../sim/raft/format.js';
-import { seededRandom } from '../../sim/random.js';
+import { seededRandom } from '../../runtime/base.js';
 
 export interface HarnessNode {
   id: string;

@@ -1,7 +1,7 @@
 // One test per claim of the Raft paper's §5 and Figure 2, against the engine driven by hand.
 import { describe, expect, test } from 'vitest';
 import { RaftNode, type AppendMessage, type Message } from '../../raft/index.js';
-import { seededRandom } from '../../sim/random.js';
+import { seededRandom } from '../../runtime/base.js';
 import { Harness, enc } from './harness.js';
 
 const three = ['1', '2', '3'];

@@ -1,7 +1,7 @@
 // Regression tests named after failures other raft engines shipped.
 import { describe, expect, test } from 'vitest';
 import { RaftNode, type Message } from '../../raft/index.js';
-import { seededRandom } from '../../sim/random.js';
+import { seededRandom } from '../../runtime/base.js';
 import { Harness, enc } from './harness.js';
 
 const three = ['1', '2', '3'];
@@ -218,7 +218,7 @@ describe('leading before the own term is durable', () => {
 });
 
 describe('losing un-synced writes on several nodes', () => {
-  test('followers do not acknowledge before their write is durable, so a crash of all of them loses nothing committed', () => {
+  test('followers do not acknowledge before their write is durable, so a crash of all loses nothing committed', () => {
     const h = new Harness();
     h.add(three, three);
     h.elect('1');

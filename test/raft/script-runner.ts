@@ -72,7 +72,10 @@ function fmtEvent(ev: RaftEvent): string | null {
     case 'role':
       return `becomes ${ev.role} term=${ev.term}`;
     case 'membership':
-      return `membership@${ev.index} voters=${ev.membership.voters.join(',')} learners=${ev.membership.learners.join(',')}`;
+      return (
+        `membership@${ev.index} voters=${ev.membership.voters.join(',')} ` +
+        `learners=${ev.membership.learners.join(',')}`
+      );
     case 'stepDown':
       return `steps down: ${ev.reason}`;
     case 'transfer':
@@ -310,11 +313,15 @@ export class ScriptRunner {
     if (!n.up) return [`${id}: down`];
     const s = n.node.status();
     const lines = [
-      `${id}: ${s.role} term=${s.term} leader=${s.leader ?? '-'} commit=${s.commit} applied=${n.appliedIndex} log=${s.firstIndex}..${s.lastIndex} durable=${s.durableIndex} voters=${s.membership.voters.join(',')} learners=${s.membership.learners.join(',')}${s.transferee ? ` transferee=${s.transferee}` : ''}`,
+      `${id}: ${s.role} term=${s.term} leader=${s.leader ?? '-'} commit=${s.commit} applied=${n.appliedIndex} ` +
+        `log=${s.firstIndex}..${s.lastIndex} durable=${s.durableIndex} ` +
+        `voters=${s.membership.voters.join(',')} learners=${s.membership.learners.join(',')}` +
+        `${s.transferee ? ` transferee=${s.transferee}` : ''}`,
     ];
     for (const p of s.peers) {
       lines.push(
-        `  ${p.id}: ${p.state} match=${p.match} next=${p.next} inflight=${p.inflightMessages}${p.voter ? '' : ' learner'}`,
+        `  ${p.id}: ${p.state} match=${p.match} next=${p.next} inflight=${p.inflightMessages}` +
+          `${p.voter ? '' : ' learner'}`,
       );
     }
     lines.push(`  applied: ${n.applied.length > 0 ? n.applied.join(' ') : '-'}`);

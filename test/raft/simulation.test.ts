@@ -6,7 +6,11 @@ import type { UnsafeTestOnlyBreakage } from '../../raft/index.js';
 import { runRaftSimulation, type RaftSimOptions, type RaftSimResult } from '../../sim/raft/index.js';
 
 function explain(r: RaftSimResult, o: Partial<RaftSimOptions>): string {
-  return `seed ${r.seed}: ${r.violation?.kind} ${r.violation?.detail}\nreplay: npx tsx sim/run-seeds.ts --seed ${r.seed} --nodes ${o.nodes ?? 3} --profile ${o.profile ?? 'mixed'} --trace`;
+  return (
+    `seed ${r.seed}: ${r.violation?.kind} ${r.violation?.detail}\n` +
+    `replay: npx tsx sim/run-seeds.ts --seed ${r.seed} --nodes ${o.nodes ?? 3} ` +
+    `--profile ${o.profile ?? 'mixed'} --trace`
+  );
 }
 
 describe('raft simulation, CI slice (thousands more in sim/run-seeds.ts)', () => {

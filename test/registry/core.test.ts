@@ -18,7 +18,7 @@ import {
 } from '../../registry/index.js';
 import { decode, encode } from '../../runtime/codec.js';
 import { Pid } from '../../runtime/pid.js';
-import { seededRandom } from '../../sim/random.js';
+import { seededRandom } from '../../runtime/base.js';
 
 const GRACE = 1000;
 

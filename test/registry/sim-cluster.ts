@@ -14,8 +14,8 @@ import {
 } from '../../registry/index.js';
 import { decode, encode } from '../../runtime/codec.js';
 import { Pid } from '../../runtime/pid.js';
-import type { Random } from '../../sim/random.js';
-import { seededRandom } from '../../sim/random.js';
+import type { Random } from '../../runtime/base.js';
+import { seededRandom } from '../../runtime/base.js';
 
 function isRegistryUserError(err: unknown): boolean {
   return err instanceof NameTakenError || err instanceof RegistryLimitError;

@@ -70,7 +70,8 @@ describe('monitors', () => {
     await new Promise((r) => setImmediate(r));
     for (const pid of node.processes()) if (!pid.equals(probe.pid)) node.send(pid, 'check');
     const r = await probe.next();
-    // t2's DOWN was queued (1 message); demonitor after DOWN returns false (monitor already fired) and flush removes it.
+    // t2's DOWN was queued (1 message); demonitor after DOWN returns false (monitor already fired)
+    // and flush removes it.
     expect(r).toEqual({ first: true, again: false, queued: 1, flushed: false, after: 0 });
   });
 
