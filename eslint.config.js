@@ -18,7 +18,7 @@ export default tseslint.config(
   },
   {
     // The CLI, benchmarks and examples talk to a terminal; tests may too.
-    files: ['cli/**', 'bench/**', 'examples/**', 'test/**', 'sim/run-seeds.ts', '*.config.*'],
+    files: ['cli/**', 'bench/**', 'examples/**', 'test/**', '*.config.*'],
     rules: { 'no-console': 'off' },
   },
   {

@@ -36,7 +36,7 @@ import { Node, type Pid } from '../runtime/index.js';
 import { Internode, type InternodeStats } from '../internode/index.js';
 import { ProcessGroups, type PgEvent } from '../pg/index.js';
 import type { RegistryCounters } from '../registry/index.js';
-import type { PgSeen } from '../cli/node-admin.js';
+import type { PgSeen } from '../cli/bench-admin.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const now = (): number => performance.now();
@@ -355,6 +355,7 @@ class NodeProcess {
       cookieFile,
       '--log-level',
       'warn',
+      '--bench-admin',
     ];
     if (seed !== undefined) args.push('--join', seed);
     this.child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,47 +1,74 @@
 #!/usr/bin/env node
-// The `troupe` command.
-import { parseArgs } from 'node:util';
+// The `troupe` command. Setup mistakes print one line `troupe <command>: <what is wrong>` and
+// exit 2, never a stack trace; --help and -h exit 0 everywhere; --version prints the version.
+import { readFileSync } from 'node:fs';
 import { runDemo } from './demo.js';
-import { NODE_USAGE, UsageError, parseNodeArgs, runNode } from './node.js';
+import { UsageError, nodeUsage, parseNodeArgs, runNode } from './node.js';
 
-const USAGE = `usage: troupe <command>
+const USAGE = `usage: troupe <command> [options]
 
 commands:
-  demo        run a local demo: spawn, names, call, monitors, links, a supervisor restart
-  node        run one node of a cluster (see troupe node --help)
+  node        run one node of a cluster (troupe node --help)
+  demo        a local demo: processes, then a 3-node cluster on loopback
   help        show this text
+
+  --version   print the version
 `;
 
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+const wantsHelp = (args: readonly string[]): boolean => args.includes('--help') || args.includes('-h');
+
+/** A setup error that is the user's to fix: a UsageError, or a typed config error from the library. */
+function setupMessage(err: unknown): string | null {
+  if (err instanceof UsageError) return err.message;
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === 'ERR_BAD_CONFIG' || code === 'ERR_BAD_NAME') return (err as Error).message;
+  return null;
+}
+
 async function main(argv: string[]): Promise<number> {
-  const { positionals } = parseArgs({ args: argv, allowPositionals: true, strict: false });
-  const [command] = positionals;
+  const [command, ...rest] = argv;
   switch (command) {
     case 'node': {
-      const rest = argv.slice(argv.indexOf('node') + 1);
-      if (rest.includes('--help')) {
-        process.stdout.write(NODE_USAGE);
+      if (wantsHelp(rest)) {
+        process.stdout.write(nodeUsage());
         return 0;
       }
       try {
         await runNode(parseNodeArgs(rest, process.env));
+        return 0;
       } catch (err) {
-        if (err instanceof UsageError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-          process.stderr.write(`troupe node: ${(err as Error).message}\n${NODE_USAGE}`);
-          return 2;
-        }
-        throw err;
+        const message = setupMessage(err);
+        if (message === null) throw err;
+        process.stderr.write(`troupe node: ${message}\n`);
+        return 2;
       }
-      return 0;
     }
     case 'demo':
+      if (wantsHelp(rest)) {
+        process.stdout.write('usage: troupe demo\n\nA local tour: processes on one node, then a 3-node cluster.\n');
+        return 0;
+      }
       await runDemo();
       return 0;
-    case undefined:
+    case '--version':
+    case '-v':
+      process.stdout.write(`${version()}\n`);
+      return 0;
     case 'help':
+    case '--help':
+    case '-h':
       process.stdout.write(USAGE);
-      return command === undefined ? 2 : 0;
+      return 0;
+    case undefined:
+      process.stderr.write(USAGE);
+      return 2;
     default:
-      process.stderr.write(`troupe: unknown command ${command}\n${USAGE}`);
+      process.stderr.write(`troupe: unknown command ${JSON.stringify(command)} (troupe --help lists them)\n`);
       return 2;
   }
 }

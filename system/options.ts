@@ -6,7 +6,7 @@ import { TroupeError, validateNodeName, type Clock } from '../runtime/index.js';
 import type { TlsOptions, Transport } from '../internode/index.js';
 import type { ProcessGroupsOptions } from '../pg/index.js';
 import type { EventualRegistryHostOptions } from '../registry/index.js';
-import { DEFAULT_CLUSTER_NAME, DEFAULT_STOP_TIMEOUT_MS, MAX_STOP_TIMEOUT_MS, MIN_SECRET_BYTES } from './limits.js';
+import { DEFAULT_CLUSTER_NAME, CLUSTER_STOP_TIMEOUT_MS, MAX_STOP_TIMEOUT_MS, MIN_SECRET_BYTES } from './limits.js';
 
 export interface ClusterOptions {
   /** This node's name, unique in the cluster: [A-Za-z0-9_@.:-], at most 255 characters. */
@@ -82,7 +82,7 @@ export function resolveClusterOptions(options: ClusterOptions): ResolvedClusterO
     if (secret.length < MIN_SECRET_BYTES)
       throw bad('secret', `the cluster secret must be at least ${MIN_SECRET_BYTES} bytes (got ${secret.length})`);
   }
-  const stopTimeoutMs = options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
+  const stopTimeoutMs = options.stopTimeoutMs ?? CLUSTER_STOP_TIMEOUT_MS;
   if (!Number.isFinite(stopTimeoutMs) || stopTimeoutMs <= 0 || stopTimeoutMs > MAX_STOP_TIMEOUT_MS)
     throw bad('stopTimeoutMs', `a stop bound is 1..${MAX_STOP_TIMEOUT_MS} ms`);
   const { secret: _given, ...rest } = options;

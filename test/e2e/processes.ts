@@ -21,11 +21,22 @@ export class NodeProcess {
   #waiters: { match: (l: string) => boolean; resolve: (l: string) => void }[] = [];
   readonly exited: Promise<number | null>;
 
-  constructor(name: string, args: string[]) {
+  constructor(name: string, args: string[], options: { benchAdmin?: boolean } = {}) {
     this.name = name;
     this.child = spawn(
       process.execPath,
-      ['--import', 'tsx', join(ROOT, 'cli/main.ts'), 'node', '--name', name, '--log-level', 'warn', ...args],
+      [
+        '--import',
+        'tsx',
+        join(ROOT, 'cli/main.ts'),
+        'node',
+        '--name',
+        name,
+        '--log-level',
+        'warn',
+        ...(options.benchAdmin === false ? [] : ['--bench-admin']),
+        ...args,
+      ],
       {
         cwd: ROOT,
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -59,7 +59,8 @@ describe('nothing is left running', () => {
         await new Promise((r) => blocker.listen(0, '127.0.0.1', r));
         const port = blocker.address().port;
         try {
-          await Cluster.start({ name: 'x', secret: 'no-leaks-secret-0123456789', listen: '127.0.0.1:' + port, logger: false });
+          const secret = 'no-leaks-secret-0123456789';
+          await Cluster.start({ name: 'x', secret, listen: '127.0.0.1:' + port, logger: false });
           console.log('started?!');
         } catch (e) {
           console.log('refused ' + e.code);
