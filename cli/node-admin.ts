@@ -125,7 +125,7 @@ export function startAdmin(node: Node, net: Internode, deps: AdminDeps = {}): Pr
         case 'whereis':
           return { reply: deps.names?.whereis(req.name) ?? null, state };
         case 'names-count':
-          return { reply: deps.names?.view().size ?? 0, state };
+          return { reply: deps.names?.size ?? 0, state };
         case 'register-many-timed': {
           const pid = idle(node);
           const n = count(req.count);

@@ -26,14 +26,14 @@ export interface PgLimits {
   /**
    * Estimated encoded size of one peer message (upper bound, see size.ts). Syncs are split into
    * parts and deltas into several messages to stay under it; one local op must fit in it, or the
-   * call is refused. Keep it well under internode's MAX_FRAME_BODY_BYTES (4 MiB).
+   * call is refused. Must stay below internode's frame body limit (4 MiB): checked when the host starts.
    */
   readonly maxMessageBytes: number;
   /**
    * Estimated size of a full sync of this node's local memberships (all its parts' content). A
-   * join that would push it past is refused, so a resync always fits an empty `pg` queue: keep it
-   * at most half of internode's pg queue bytes (16 MiB), and the same on every node (a receiver
-   * drops a multi-part sync bigger than this).
+   * join that would push it past is refused, so a resync always fits an empty `pg` queue: it must
+   * be at most half of internode's pg class bytes (16 MiB; checked when the host starts), and the
+   * same on every node (a receiver drops a multi-part sync bigger than this).
    */
   readonly maxSyncBytes: number;
   /** Peers one scope tracks at once. */
@@ -79,6 +79,15 @@ export const DEFAULT_PG_TIMINGS: PgTimings = Object.freeze({
   blockedRetryMaxMs: 30_000,
   antiEntropyIntervalMs: 10_000,
 });
+
+// ---- host constants (pg/host.ts)
+
+/** The scope every node runs. */
+export const DEFAULT_SCOPE = 'default';
+/** How often scopes get `tick` (discover retries, blocked-peer retries, anti-entropy). */
+export const PG_TICK_MS = 250;
+/** Scopes one node may run. */
+export const MAX_SCOPES = 64;
 
 /** Largest doubling exponent used by backoffs: 2^20 · base is already far past any max. */
 export const MAX_BACKOFF_EXPONENT = 20;

@@ -10,7 +10,7 @@ import { GroupState, multisetDiff, samePidSequence } from './group.js';
 import { clampedBackoff, resolveLimits, resolveTimings } from './limits.js';
 import type { PgLimits, PgTimings } from './limits.js';
 import { parsePeerMessage } from './messages.js';
-import { MESSAGE_OVERHEAD_BYTES, entryBytes, pidBytes } from './size.js';
+import { MESSAGE_OVERHEAD_BYTES, blockBytes, pidBytes } from './size.js';
 import { MonitorTable } from './monitors.js';
 import type {
   Group,
@@ -675,12 +675,12 @@ export class PgScope {
 
   #localGroupAppeared(group: Group): void {
     this.#whichLocalGroups = undefined;
-    this.#localGroupHeadBytes += entryBytes(group, 0, this.node);
+    this.#localGroupHeadBytes += blockBytes(group, 0, this.node);
   }
 
   #localGroupGone(group: Group): void {
     this.#whichLocalGroups = undefined;
-    this.#localGroupHeadBytes -= entryBytes(group, 0, this.node);
+    this.#localGroupHeadBytes -= blockBytes(group, 0, this.node);
   }
 
   /** Estimated content of a full sync now (without the per-part envelopes). */
@@ -690,7 +690,7 @@ export class PgScope {
 
   #checkSyncBytes(addedMemberships: number, newLocalGroups: Iterable<Group>): void {
     let bytes = this.syncBytes + addedMemberships * this.#pidBytes;
-    for (const group of newLocalGroups) bytes += entryBytes(group, 0, this.node);
+    for (const group of newLocalGroups) bytes += blockBytes(group, 0, this.node);
     if (bytes > this.limits.maxSyncBytes) {
       throw new PgLimitError(
         'maxSyncBytes',
@@ -702,7 +702,7 @@ export class PgScope {
 
   /** One local op must fit in one delta message. */
   #checkOpBytes(group: Group, pidCount: number): void {
-    const bytes = MESSAGE_OVERHEAD_BYTES + entryBytes(group, pidCount, this.node);
+    const bytes = MESSAGE_OVERHEAD_BYTES + blockBytes(group, pidCount, this.node);
     if (bytes > this.limits.maxMessageBytes) {
       throw new PgLimitError(
         'maxMessageBytes',
@@ -784,7 +784,7 @@ export class PgScope {
     let chunk: PgDeltaOp[] = [];
     let bytes = MESSAGE_OVERHEAD_BYTES;
     for (const op of log) {
-      const opBytes = entryBytes(op[1], op[2].length, this.node);
+      const opBytes = blockBytes(op[1], op[2].length, this.node);
       if (chunk.length > 0 && (chunk.length >= maxOps || bytes + opBytes > maxBytes)) {
         chunks.push(chunk);
         chunk = [];
@@ -817,12 +817,12 @@ export class PgScope {
       groups = [];
       bytes = MESSAGE_OVERHEAD_BYTES;
     };
-    const perPid = entryBytes('', 1, this.node) - entryBytes('', 0, this.node);
+    const perPid = blockBytes('', 1, this.node) - blockBytes('', 0, this.node);
     for (const group of this.whichLocalGroups()) {
       const members = (this.#groups.get(group) as GroupState).localMembers();
       let from = 0;
       while (from < members.length) {
-        const head = entryBytes(group, 0, this.node);
+        const head = blockBytes(group, 0, this.node);
         if (groups.length > 0 && bytes + head + perPid > maxBytes) cut(false);
         // One op always fits (checked at join), so a fresh part has room for at least one pid.
         const room = Math.max(1, Math.floor((maxBytes - bytes - head) / perPid));

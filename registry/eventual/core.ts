@@ -21,7 +21,7 @@
 // - If another replica dropped an own claim that is still alive (a partition longer than the
 //   grace), the owner's node re-adds it with a fresh dot — unless a better claim is present, in
 //   which case it lost.
-import type { DecodedChunk, Entry, KeyChangeListener, KeyDelta, WireChunk } from '../../crdt/index.js';
+import type { DecodedChunk, OrswotEntry, KeyChangeListener, KeyDelta, WireChunk } from '../../crdt/index.js';
 import {
   ActorTable,
   MAX_ENTRIES_PER_KEY,
@@ -114,7 +114,7 @@ export class EventualRegistryCore {
   private readonly reapScanPerTick: number;
 
   /** A claim of an older incarnation of its node (this node's included): dead. */
-  private readonly staleClaim = (e: Entry<Pid>): boolean => e.value.incarnation < this.floorOf(e.value.node);
+  private readonly staleClaim = (e: OrswotEntry<Pid>): boolean => e.value.incarnation < this.floorOf(e.value.node);
 
   // Names changed during the current input, with their owner before it (for watch events).
   private readonly touched = new Map<string, Pid | undefined>();
@@ -180,6 +180,17 @@ export class EventualRegistryCore {
       if (owner !== undefined) out.set(name, owner);
     }
     return out;
+  }
+
+  /**
+   * name -> owner, one name at a time, shard by shard (a lazy walk: O(1) a step, so a host can
+   * yield between batches). Names changed during the walk show as they are when reached.
+   */
+  *owners(): Generator<readonly [string, Pid]> {
+    for (const name of this.state.keys()) {
+      const owner = this.whereis(name);
+      if (owner !== undefined) yield [name, owner];
+    }
   }
 
   /** Names held by this node's processes. */
@@ -414,7 +425,7 @@ export class EventualRegistryCore {
     const chunks: WireChunk[] = [];
     const more: ShardCursor[] = [];
     // Fixed overhead: map header, tags, digests (when sent), pull list.
-    let used = 64 + (digests === null ? 0 : digests.length * 5) + pulls.length * (8 + 3 * 255);
+    let used = 64 + (digests === null ? 0 : digests.length * 5) + pulls.length * (8 + 3 * MAX_NAME_LENGTH);
     for (const [shard, from] of cursors) {
       const ctx = this.state.shard(shard).ctx;
       // Upper bound: 12 bytes per dot, plus each actor's name in the table.
