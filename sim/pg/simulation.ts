@@ -16,8 +16,8 @@ import type { Group } from '../../pg/index.js';
 import { Pid } from '../../runtime/pid.js';
 import { seededRandom } from '../../runtime/base.js';
 import type { Random } from '../../runtime/base.js';
-import { Cluster, multiset, sameCounts } from './harness.js';
-import type { RecordedMonitor } from './harness.js';
+import { Cluster, multiset, sameCounts } from './cluster.js';
+import type { RecordedMonitor } from './cluster.js';
 
 export interface SimOptions {
   readonly steps: number;
