@@ -24,6 +24,7 @@ export type {
   MonitorRef,
   PgDeltaMessage,
   PgDeltaOp,
+  PgDigestMessage,
   PgDiscoverMessage,
   PgEvent,
   PgMembershipEvent,

@@ -9,6 +9,14 @@ export interface PgLimits {
   readonly maxMembersPerGroup: number;
   /** Memberships one local pid may hold in one scope (its exit costs one event per membership). */
   readonly maxMembershipsPerPid: number;
+  /**
+   * Memberships one peer may hold in this node's view, and all peers together. Past either, that
+   * peer's deltas are refused (counted) and it is resynced after a backoff: a peer cannot grow
+   * this node's memory without bound. A well-behaved peer stays under maxSyncBytes of local
+   * memberships, i.e. under ~350 000 (a pid costs at least 24 bytes).
+   */
+  readonly maxMembershipsPerPeer: number;
+  readonly maxRemoteMemberships: number;
   /** Pids one join/leave call may name (counting duplicates), and groups it may name. */
   readonly maxPidsPerCall: number;
   readonly maxGroupsPerCall: number;
@@ -48,6 +56,8 @@ export const DEFAULT_PG_LIMITS: PgLimits = Object.freeze({
   maxGroupsPerScope: 100_000,
   maxMembersPerGroup: 200_000,
   maxMembershipsPerPid: 10_000,
+  maxMembershipsPerPeer: 400_000,
+  maxRemoteMemberships: 2_000_000,
   maxPidsPerCall: 100_000,
   maxGroupsPerCall: 10_000,
   maxGroupNameLength: 1_024,
