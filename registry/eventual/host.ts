@@ -10,6 +10,7 @@ import {
   Pid,
   TroupeError,
   assertLimitBelow,
+  encode,
   observeCounters,
   periodic,
   seededRandom,
@@ -255,12 +256,16 @@ export class EventualRegistry implements Startable, AsyncDisposable {
   #apply(outputs: readonly RegistryOutput[]): void {
     for (const o of outputs) {
       switch (o.type) {
-        case 'broadcast':
-          // A full registry queue drops the newest (counted by internode); anti-entropy repairs it.
-          for (const to of o.to) this.#net?.sendFrame(to, 'registry', o.message);
+        case 'broadcast': {
+          // Encoded once for every peer (the core decodes the bytes on arrival). A full registry
+          // queue drops the newest (counted by internode); anti-entropy repairs it.
+          if (this.#net === undefined || o.to.length === 0) break;
+          const bytes = encode(o.message);
+          for (const to of o.to) this.#net.sendFrame(to, 'registry', bytes);
           break;
+        }
         case 'send':
-          this.#net?.sendFrame(o.to, 'registry', o.message);
+          this.#net?.sendFrame(o.to, 'registry', encode(o.message));
           break;
         case 'watch': {
           const event = { ...o.event, pid: plain(o.event.pid) };

@@ -38,6 +38,15 @@ export const GOSSIP_INTERVAL_MS = 10;
 /** Period of anti-entropy rounds (digest exchange with one random peer). */
 export const ANTI_ENTROPY_INTERVAL_MS = 1_000;
 
+/**
+ * Anti-entropy leaves alone a shard changed by a delta within this window (its deltas are still
+ * bringing the replicas in line; shipping it whole would repeat them), for at most MAX_AE_DEFER_MS.
+ */
+export const AE_QUIET_MS = 500;
+
+/** Longest anti-entropy waits for a shard (or a round for our own outbox) before it runs anyway. */
+export const MAX_AE_DEFER_MS = 10_000;
+
 /** How long a node may be down before every node drops its names (so a blip unregisters nothing). */
 export const NODE_DOWN_GRACE_MS = 5_000;
 
