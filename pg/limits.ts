@@ -78,7 +78,7 @@ export interface PgTimings {
   /** Wait before retrying a resync to a peer whose queue was full and never reported room. */
   readonly blockedRetryMs: number;
   readonly blockedRetryMaxMs: number;
-  /** Period of the anti-entropy round: each round sends one full sync to the next peer in turn. */
+  /** Period of the anti-entropy round: each round sends one digest to the next streamed peer in turn. */
   readonly antiEntropyIntervalMs: number;
 }
 
