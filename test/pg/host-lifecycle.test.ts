@@ -2,7 +2,8 @@
 // reads), reads of a scope that does not run return [] as Erlang's do (whichGroups throws),
 // demonitor with a context removes every queued event of the monitor before it returns, and the
 // limits pg relies on are checked against internode's at start (ERR_BAD_CONFIG naming both).
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { codesOf, idle, stoppedAfterEach, thrown } from '../host-lifecycle.js';
 import {
   DEFAULT_PG_LIMITS,
   ProcessGroups,
@@ -10,32 +11,18 @@ import {
   isPgMessage,
   type PgScopeNotRunningError,
 } from '../../pg/index.js';
-import { Node, isTroupeError, type LimitConflictError, type Pid } from '../../runtime/index.js';
+import { Node, isTroupeError, type LimitConflictError } from '../../runtime/index.js';
 import { startMember, until } from '../internode/helpers.js';
 import type { Internode } from '../../internode/index.js';
 
 const MIB = 1024 * 1024;
-const toStop: { stop(): Promise<void> }[] = [];
-afterEach(async () => {
-  for (const s of toStop.splice(0).reverse()) await s.stop();
-});
+const toStop = stoppedAfterEach();
 
 async function solo(): Promise<{ node: Node; pg: ProcessGroups }> {
   const node = await Node.start({ name: 'solo', incarnation: 1 });
   const pg = ProcessGroups.start({ node });
   toStop.push(node, pg);
   return { node, pg };
-}
-
-const idle = (node: Node): Pid => node.spawn(async (ctx) => void (await ctx.receive((m) => m === 'stop')));
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  return undefined;
 }
 
 describe('pg host: after stop()', () => {
@@ -65,11 +52,7 @@ describe('pg host: after stop()', () => {
       ['scope.demonitor', () => scope.demonitor(1)],
       ['extra.whichGroups', () => extra.whichGroups()],
     ];
-    const codes = calls.map(([name, call]) => {
-      const err = thrown(call);
-      return `${name}: ${isTroupeError(err) ? err.code : String(err)}`;
-    });
-    expect(codes).toEqual(calls.map(([name]) => `${name}: ERR_STOPPED`));
+    expect(codesOf(calls)).toEqual(calls.map(([name]) => `${name}: ERR_STOPPED`));
     expect(scope.stats().messagesApplied).toBe(0); // counters stay readable for a last look
     await pg.stop(); // idempotent
   });

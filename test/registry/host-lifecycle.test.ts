@@ -1,7 +1,8 @@
 // The eventual registry host's edges: ERR_STOPPED after stop(), an O(1) size, a view streamed in
 // batches with yields to the event loop (never one blocking O(N) call), watch with { signal },
 // and its message budgets checked against internode's limits at start.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { codesOf, idle, stoppedAfterEach, thrown } from '../host-lifecycle.js';
 import {
   EventualRegistry,
   MAX_AE_MESSAGE_BYTES,
@@ -12,27 +13,13 @@ import { Node, isTroupeError, type LimitConflictError, type Pid } from '../../ru
 import { startMember } from '../internode/helpers.js';
 
 const MIB = 1024 * 1024;
-const toStop: { stop(): Promise<void> }[] = [];
-afterEach(async () => {
-  for (const s of toStop.splice(0).reverse()) await s.stop();
-});
+const toStop = stoppedAfterEach();
 
 async function solo(): Promise<{ node: Node; reg: EventualRegistry }> {
   const node = await Node.start({ name: 'solo', incarnation: 1 });
   const reg = EventualRegistry.start({ node, seed: 1 });
   toStop.push(node, reg);
   return { node, reg };
-}
-
-const idle = (node: Node): Pid => node.spawn(async (ctx) => void (await ctx.receive((m) => m === 'stop')));
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  return undefined;
 }
 
 describe('eventual registry host', () => {
@@ -51,12 +38,7 @@ describe('eventual registry host', () => {
       ['send', () => reg.send('svc', 'x')],
       ['watch', () => reg.watch()],
     ];
-    expect(
-      calls.map(([name, call]) => {
-        const err = thrown(call);
-        return `${name}: ${isTroupeError(err) ? err.code : String(err)}`;
-      }),
-    ).toEqual(calls.map(([name]) => `${name}: ERR_STOPPED`));
+    expect(codesOf(calls)).toEqual(calls.map(([name]) => `${name}: ERR_STOPPED`));
     const events = [];
     for await (const e of watcher) events.push(e);
     expect(events).toEqual([]);
