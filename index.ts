@@ -29,3 +29,11 @@ export {
   type WatchEvent,
   type EventualRegistryHostOptions,
 } from './registry/index.js';
+export {
+  Cluster,
+  ClusterNotReadyError,
+  trimSecret,
+  type ClusterOptions,
+  type ClusterPart,
+  type ReadyOptions,
+} from './system/index.js';
