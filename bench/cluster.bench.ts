@@ -750,3 +750,5 @@ const bench: BenchModule = async ({ quick }) => {
 };
 
 export default bench;
+// The parts on their own, for a focused run (e.g. only the registry figures while profiling).
+export { registryConvergence, troupePgTwoProcesses, troupePgPropagation, erlangPgPropagation };

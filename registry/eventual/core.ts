@@ -131,11 +131,17 @@ export class EventualRegistryCore {
   /** A claim of an older incarnation of its node (this node's included): dead. */
   private readonly staleClaim = (e: OrswotEntry<Pid>): boolean => e.value.incarnation < this.floorOf(e.value.node);
 
+  /**
+   * Whether inputs produce `watch` outputs. A host with no watcher turns it off, which spares two
+   * owner lookups and an event per changed name (a watcher sees changes from when it starts).
+   */
+  watchEvents = true;
+
   // Names changed during the current input, with their owner before it (for watch events).
   private readonly touched = new Map<string, Pid | undefined>();
   private readonly listener: KeyChangeListener = {
     before: (key) => {
-      if (!this.touched.has(key)) this.touched.set(key, this.whereis(key));
+      if (!this.touched.has(key)) this.touched.set(key, this.watchEvents ? this.whereis(key) : undefined);
     },
     after: () => undefined,
   };
@@ -639,7 +645,7 @@ export class EventualRegistryCore {
       if (stale !== undefined) this.counters.staleIncarnationDropped += stale.removed.length;
       this.resolveOwn(name, out);
     }
-    for (const [name, before] of this.touched) {
+    for (const [name, before] of this.watchEvents ? this.touched : []) {
       const after = this.whereis(name);
       if (before !== undefined && after !== undefined && before.equals(after)) continue;
       if (before !== undefined) out.push({ type: 'watch', event: { kind: 'unregister', name, pid: before } });

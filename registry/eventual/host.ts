@@ -126,6 +126,7 @@ export class EventualRegistry implements Startable, AsyncDisposable {
       incarnation: opts.node.incarnation,
       random: seededRandom(seed ?? randomInt(2 ** 31)),
     });
+    this.#core.watchEvents = false; // until someone watches
     this.#logger = (opts.logger ?? pino({ level: 'silent' })).child({ subsystem: 'registry', node: opts.node.name });
     this.#net?.handle('registry', (from, body) => {
       if (!this.#stopped) this.#apply(this.#core.receive(from, body));
@@ -232,9 +233,13 @@ export class EventualRegistry implements Startable, AsyncDisposable {
       overflow: 'error',
       overflowError: () => new TroupeError('ERR_LIMIT', `a watcher fell ${MAX_WATCH_BACKLOG} events behind`),
       ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
-      onClose: () => void this.#watchers.delete(stream),
+      onClose: () => {
+        this.#watchers.delete(stream);
+        this.#core.watchEvents = this.#watchers.size > 0;
+      },
     });
     if (!stream.closed) this.#watchers.add(stream);
+    this.#core.watchEvents = this.#watchers.size > 0;
     return stream;
   }
 

@@ -105,3 +105,15 @@ describe('messages as bytes', () => {
     expect(b.counters.malformedDropped).toBe(1);
   });
 });
+
+describe('watch events only when someone watches', () => {
+  it('with watchEvents off an input yields no watch output; on again, changes are watched from then', () => {
+    const a = replica('a');
+    a.watchEvents = false;
+    expect(a.register('x', new Pid('a', 1, 1)).filter((o) => o.type === 'watch')).toEqual([]);
+    a.watchEvents = true;
+    const out = a.register('y', new Pid('a', 2, 1)).filter((o) => o.type === 'watch');
+    expect(out.map((o) => (o.type === 'watch' ? `${o.event.kind} ${o.event.name}` : ''))).toEqual(['register y']);
+    expect(a.whereis('x')?.toString()).toBe('<a.1.1>');
+  });
+});
