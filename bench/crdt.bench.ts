@@ -12,7 +12,7 @@ import { EventualRegistryCore } from '../registry/index.js';
 import { decode, encode } from '../runtime/codec.js';
 import { Pid } from '../runtime/pid.js';
 import { seededRandom } from '../runtime/base.js';
-import { SimCluster } from '../test/registry/sim-cluster.js';
+import { SimCluster } from '../sim/registry/index.js';
 
 const MEMORY_CHILD_FLAG = '--crdt-memory-child';
 

@@ -75,7 +75,7 @@ function serve(
     case 'whereis':
       return deps.names?.whereis(stringField(req, 'name')) ?? null;
     case 'names-count':
-      return deps.names?.view().size ?? 0;
+      return deps.names?.size ?? 0;
     case 'stats':
       return {
         net: net.stats(),

@@ -2,7 +2,7 @@
 // join is the ORSWOT join restricted to what the deltas know: an entry survives unless the
 // other delta has seen its dot without holding it.
 import type { Dot } from './dot.js';
-import type { Entry, KeyDelta } from './orswot-map.js';
+import type { OrswotEntry, KeyDelta } from './orswot-map.js';
 
 function sameDot(a: Dot, b: Dot): boolean {
   return a.counter === b.counter && a.actor === b.actor;
@@ -14,7 +14,7 @@ function seenBy(delta: KeyDelta<unknown>, d: Dot): boolean {
 
 export function joinKeyDeltas<E>(a: KeyDelta<E>, b: KeyDelta<E>): KeyDelta<E> {
   if (a.key !== b.key) throw new RangeError(`joining deltas of different keys ${a.key} and ${b.key}`);
-  const entries: Entry<E>[] = [];
+  const entries: OrswotEntry<E>[] = [];
   for (const e of a.entries) if (b.entries.some((x) => sameDot(x, e)) || !seenBy(b, e)) entries.push(e);
   for (const e of b.entries) if (!entries.some((x) => sameDot(x, e)) && !seenBy(a, e)) entries.push(e);
   const removed: Dot[] = [];

@@ -14,7 +14,7 @@ export type { Actor, Dot, ActorParts } from './dot.js';
 export { actorOf, parseActor, internActor, isCounter } from './dot.js';
 export { CausalContext } from './causal-context.js';
 export type { ElementOps } from './element.js';
-export type { Entry, KeyDelta, KeyChangeListener, StateChunk } from './orswot-map.js';
+export type { OrswotEntry, KeyDelta, KeyChangeListener, StateChunk } from './orswot-map.js';
 export { OrswotMap } from './orswot-map.js';
 export { Orswot } from './orswot.js';
 export type { Digests } from './sharded-map.js';

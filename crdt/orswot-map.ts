@@ -13,7 +13,7 @@ import { FNV_OFFSET, FNV_OFFSET_ALT, flatString, fnvNumber, fnvString, mix32 } f
 import { MAX_ENTRIES_PER_KEY } from './limits.js';
 
 /** One (value, dot) pair of a key. A value held by several dots has several entries. */
-export interface Entry<E> extends Dot {
+export interface OrswotEntry<E> extends Dot {
   readonly value: E;
 }
 
@@ -23,7 +23,7 @@ export interface Entry<E> extends Dot {
  */
 export interface KeyDelta<E> {
   readonly key: string;
-  readonly entries: readonly Entry<E>[];
+  readonly entries: readonly OrswotEntry<E>[];
   readonly removed: readonly Dot[];
 }
 
@@ -39,12 +39,12 @@ export interface StateChunk<E> {
   /** Exclusive end; null means "to the end of the shard". */
   readonly to: string | null;
   readonly ctx: CausalContext;
-  readonly keys: ReadonlyMap<string, readonly Entry<E>[]>;
+  readonly keys: ReadonlyMap<string, readonly OrswotEntry<E>[]>;
   /** The sender's digest of all its entries in the shard when it cut this chunk. */
   readonly entriesDigest: readonly [number, number];
 }
 
-type Slot<E> = Entry<E> | Entry<E>[];
+type Slot<E> = OrswotEntry<E> | OrswotEntry<E>[];
 
 const NO_ENTRIES: readonly never[] = Object.freeze([]);
 
@@ -57,7 +57,7 @@ function inRange(key: string, from: string | null, to: string | null): boolean {
 }
 
 /** Builds a compact entry: value and counter, the actor derived from the value. */
-type CompactEntryClass<E> = new (value: E, counter: number) => Entry<E>;
+type CompactEntryClass<E> = new (value: E, counter: number) => OrswotEntry<E>;
 
 const compactClasses = new WeakMap<object, CompactEntryClass<never>>();
 
@@ -94,7 +94,7 @@ export class OrswotMap<E> {
   }
 
   /** The stored form of a newly stored entry: compact when the actor follows from the value. */
-  private stored(e: Entry<E>): Entry<E> {
+  private stored(e: OrswotEntry<E>): OrswotEntry<E> {
     const Compact = this.compact;
     if (Compact === undefined || this.ops.actorOf?.(e.value) !== e.actor) return e;
     return this.ops.compactEntry?.(e.value, e.counter) ?? new Compact(e.value, e.counter);
@@ -118,7 +118,7 @@ export class OrswotMap<E> {
     return this.slots.has(key);
   }
 
-  entries(key: string): readonly Entry<E>[] {
+  entries(key: string): readonly OrswotEntry<E>[] {
     const slot = this.slots.get(key);
     if (slot === undefined) return NO_ENTRIES;
     return Array.isArray(slot) ? slot : [slot];
@@ -152,7 +152,7 @@ export class OrswotMap<E> {
   add(key: string, value: E, actor: Actor): KeyDelta<E> {
     const current = this.entries(key);
     const removed: Dot[] = [];
-    const kept: Entry<E>[] = [];
+    const kept: OrswotEntry<E>[] = [];
     for (const e of current) {
       if (this.ops.equals(e.value, value)) removed.push({ actor: e.actor, counter: e.counter });
       else kept.push(e);
@@ -162,7 +162,7 @@ export class OrswotMap<E> {
     // Normally an actor's own dots are contiguous here. If the context holds dots of this actor
     // past a gap (two processes running as one incarnation: a misconfiguration), mint above all
     // of them so the new dot is still unique.
-    const entry: Entry<E> = { value, actor, counter: this.ctx.highest(actor) + 1 };
+    const entry: OrswotEntry<E> = { value, actor, counter: this.ctx.highest(actor) + 1 };
     this.ctx.add(actor, entry.counter);
     kept.push(entry);
     this.replace(key, current, kept);
@@ -179,18 +179,18 @@ export class OrswotMap<E> {
   }
 
   /** True when some entry of `key` matches `pred` (no allocation for a single entry). */
-  someEntry(key: string, pred: (entry: Entry<E>) => boolean): boolean {
+  someEntry(key: string, pred: (entry: OrswotEntry<E>) => boolean): boolean {
     const slot = this.slots.get(key);
     if (slot === undefined) return false;
     return Array.isArray(slot) ? slot.some(pred) : pred(slot);
   }
 
   /** Remove the entries of `key` matching `pred` (their dots stay in the context). */
-  removeWhere(key: string, pred: (entry: Entry<E>) => boolean): KeyDelta<E> | undefined {
+  removeWhere(key: string, pred: (entry: OrswotEntry<E>) => boolean): KeyDelta<E> | undefined {
     if (!this.someEntry(key, pred)) return undefined;
     const current = this.entries(key);
     const removed: Dot[] = [];
-    const kept: Entry<E>[] = [];
+    const kept: OrswotEntry<E>[] = [];
     for (const e of current) {
       if (pred(e)) removed.push({ actor: e.actor, counter: e.counter });
       else kept.push(e);
@@ -237,7 +237,7 @@ export class OrswotMap<E> {
    */
   cutChunk(from: string | null, budgetBytes: number): StateChunk<E> {
     const sorted = [...this.slots.keys()].filter((k) => from === null || k >= from).sort();
-    const keys = new Map<string, readonly Entry<E>[]>();
+    const keys = new Map<string, readonly OrswotEntry<E>[]>();
     let used = 0;
     let to: string | null = null;
     for (const key of sorted) {
@@ -262,12 +262,12 @@ export class OrswotMap<E> {
   // Join one key against remote entries; `remoteSeen` is the remote causal context.
   private joinKey(
     key: string,
-    remote: readonly Entry<E>[],
+    remote: readonly OrswotEntry<E>[],
     remoteSeen: (d: Dot) => boolean,
     listener?: KeyChangeListener,
   ): boolean {
     const local = this.entries(key);
-    const result: Entry<E>[] = [];
+    const result: OrswotEntry<E>[] = [];
     let changed = false;
     for (const l of local) {
       if (remote.some((r) => sameDot(r, l)) || !remoteSeen(l)) result.push(l);
@@ -289,19 +289,19 @@ export class OrswotMap<E> {
     return true;
   }
 
-  private replace(key: string, before: readonly Entry<E>[], after: Entry<E>[]): void {
+  private replace(key: string, before: readonly OrswotEntry<E>[], after: OrswotEntry<E>[]): void {
     for (const e of before) if (!after.includes(e)) this.account(key, e, -1);
     for (let i = 0; i < after.length; i++) {
-      const e = after[i] as Entry<E>;
+      const e = after[i] as OrswotEntry<E>;
       if (before.includes(e)) continue;
       this.account(key, e, 1);
       after[i] = this.stored(e);
     }
     if (after.length === 0) this.slots.delete(key);
-    else this.slots.set(key, after.length === 1 ? (after[0] as Entry<E>) : after);
+    else this.slots.set(key, after.length === 1 ? (after[0] as OrswotEntry<E>) : after);
   }
 
-  private account(key: string, e: Entry<E>, sign: 1 | -1): void {
+  private account(key: string, e: OrswotEntry<E>, sign: 1 | -1): void {
     const h1 = mix32(fnvNumber(e.counter, fnvString(e.actor, this.ops.hash(e.value, fnvString(key, FNV_OFFSET)))));
     const h2 = mix32(fnvNumber(e.counter, fnvString(e.actor, this.ops.hash(e.value, fnvString(key, FNV_OFFSET_ALT)))));
     this.sum1 = (this.sum1 + sign * h1) >>> 0;

@@ -6,7 +6,7 @@ import type { Actor } from './dot.js';
 import type { ElementOps } from './element.js';
 import { hashString } from './hash.js';
 import { SHARD_COUNT } from './limits.js';
-import type { Entry, KeyChangeListener, KeyDelta, StateChunk } from './orswot-map.js';
+import type { OrswotEntry, KeyChangeListener, KeyDelta, StateChunk } from './orswot-map.js';
 import { OrswotMap } from './orswot-map.js';
 
 /** Shard of a key: stable across processes and versions (changing it is a wire break). */
@@ -64,7 +64,7 @@ export class ShardedOrswotMap<E> {
     for (const s of this.shards) yield* s.keys();
   }
 
-  entries(key: string): readonly Entry<E>[] {
+  entries(key: string): readonly OrswotEntry<E>[] {
     return this.shardFor(key).entries(key);
   }
 
@@ -80,7 +80,7 @@ export class ShardedOrswotMap<E> {
     return this.shardFor(key).remove(key, value);
   }
 
-  removeWhere(key: string, pred: (entry: Entry<E>) => boolean): KeyDelta<E> | undefined {
+  removeWhere(key: string, pred: (entry: OrswotEntry<E>) => boolean): KeyDelta<E> | undefined {
     return this.shardFor(key).removeWhere(key, pred);
   }
 

@@ -15,7 +15,7 @@ import {
   MAX_KEYS_PER_MESSAGE,
   SHARD_COUNT,
 } from './limits.js';
-import type { Entry, KeyDelta, StateChunk } from './orswot-map.js';
+import type { OrswotEntry, KeyDelta, StateChunk } from './orswot-map.js';
 import type { Digests } from './sharded-map.js';
 import { shardOf } from './sharded-map.js';
 
@@ -124,7 +124,7 @@ export function decodeActors(value: unknown): Actor[] {
 
 function decodeKey(value: unknown): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_KEY_LENGTH)
-    fail('key is not a 1..255 char string');
+    fail(`key is not a 1..${MAX_KEY_LENGTH} char string`);
   return value;
 }
 
@@ -150,7 +150,7 @@ export function decodeKeyDelta<E>(value: unknown, actors: readonly Actor[], ops:
   if (!Array.isArray(rawValues) || rawValues.length > MAX_ENTRIES_PER_KEY) fail('values are not a bounded array');
   const dots = decodeDots(rawDots, actors, MAX_ENTRIES_PER_KEY);
   if (dots.length !== rawValues.length) fail('values and dots differ in length');
-  const entries: Entry<E>[] = rawValues.map((v: unknown, i) => {
+  const entries: OrswotEntry<E>[] = rawValues.map((v: unknown, i) => {
     const dot = dots[i] as Dot;
     return { value: ops.fromWire(v), actor: dot.actor, counter: dot.counter };
   });
@@ -193,7 +193,7 @@ export function decodeChunk<E>(value: unknown, actors: readonly Actor[], ops: El
   if (to !== null && (typeof to !== 'string' || to.length > MAX_KEY_LENGTH)) fail('chunk end is not a key or null');
   if (!isU32(d1) || !isU32(d2)) fail('chunk digest is not two u32');
   const ctx = decodeContext(rawCtx, actors);
-  const keys = new Map<string, readonly Entry<E>[]>();
+  const keys = new Map<string, readonly OrswotEntry<E>[]>();
   for (const kd of decodeKeyDeltas(rawKeys, actors, ops)) {
     if (kd.removed.length > 0) fail('chunk key carries removed dots');
     if (keys.has(kd.key)) fail('chunk repeats a key');

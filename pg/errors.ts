@@ -35,3 +35,12 @@ export class PgLimitError extends TroupeError {
     this.max = max;
   }
 }
+
+/** A call named a scope this node does not run (Erlang: badarg). Reads of members return [] instead. */
+export class PgScopeNotRunningError extends TroupeError {
+  readonly scope: string;
+  constructor(scope: string) {
+    super('ERR_BAD_ARGUMENT', `pg: scope ${JSON.stringify(scope)} is not running`);
+    this.scope = scope;
+  }
+}

@@ -1,21 +1,19 @@
-// Public face of pg/: the pure scope state machine and its types. The host that wires a scope
-// to the runtime (process exits, mailboxes) and to internode (the `pg` class) lives elsewhere
-// and drives this core as docs/pg.md describes.
-export {
-  ProcessGroups,
-  Scope,
-  DEFAULT_SCOPE,
-  PG_TICK_MS,
-  MAX_SCOPES,
-  isPgMessage,
-  type PgMailboxMessage,
-  type PgMonitor,
-  type ProcessGroupsOptions,
-} from './host.js';
+// Public face of pg/: the host (ProcessGroups, one Scope per running scope), the pure scope state
+// machine (PgScope) it drives as docs/pg.md describes, and their types and limits.
+export { ProcessGroups, checkPgFitsTransport, type ProcessGroupsOptions, type PgScopeOption } from './host.js';
+export { Scope, isPgMessage, type PgMailboxMessage, type PgMonitor, type PgMonitorOptions } from './running-scope.js';
 export { PgScope } from './scope.js';
 export type { PgScopeOptions } from './scope.js';
-export { PgLimitError, PgNoProcError, PgNotLocalError } from './errors.js';
-export { DEFAULT_PG_LIMITS, DEFAULT_PG_TIMINGS, MAX_BACKOFF_EXPONENT, clampedBackoff } from './limits.js';
+export { PgLimitError, PgNoProcError, PgNotLocalError, PgScopeNotRunningError } from './errors.js';
+export {
+  DEFAULT_PG_LIMITS,
+  DEFAULT_PG_TIMINGS,
+  DEFAULT_SCOPE,
+  MAX_BACKOFF_EXPONENT,
+  MAX_SCOPES,
+  PG_TICK_MS,
+  clampedBackoff,
+} from './limits.js';
 export type { PgLimits, PgTimings } from './limits.js';
 export { parsePeerMessage } from './messages.js';
 export type { ParseResult } from './messages.js';
@@ -26,6 +24,7 @@ export type {
   MonitorRef,
   PgDeltaMessage,
   PgDeltaOp,
+  PgDigestMessage,
   PgDiscoverMessage,
   PgEvent,
   PgMembershipEvent,

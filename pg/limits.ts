@@ -9,6 +9,14 @@ export interface PgLimits {
   readonly maxMembersPerGroup: number;
   /** Memberships one local pid may hold in one scope (its exit costs one event per membership). */
   readonly maxMembershipsPerPid: number;
+  /**
+   * Memberships one peer may hold in this node's view, and all peers together. Past either, that
+   * peer's deltas are refused (counted) and it is resynced after a backoff: a peer cannot grow
+   * this node's memory without bound. A well-behaved peer stays under maxSyncBytes of local
+   * memberships, i.e. under ~350 000 (a pid costs at least 24 bytes).
+   */
+  readonly maxMembershipsPerPeer: number;
+  readonly maxRemoteMemberships: number;
   /** Pids one join/leave call may name (counting duplicates), and groups it may name. */
   readonly maxPidsPerCall: number;
   readonly maxGroupsPerCall: number;
@@ -26,14 +34,14 @@ export interface PgLimits {
   /**
    * Estimated encoded size of one peer message (upper bound, see size.ts). Syncs are split into
    * parts and deltas into several messages to stay under it; one local op must fit in it, or the
-   * call is refused. Keep it well under internode's MAX_FRAME_BODY_BYTES (4 MiB).
+   * call is refused. Must stay below internode's frame body limit (4 MiB): checked when the host starts.
    */
   readonly maxMessageBytes: number;
   /**
    * Estimated size of a full sync of this node's local memberships (all its parts' content). A
-   * join that would push it past is refused, so a resync always fits an empty `pg` queue: keep it
-   * at most half of internode's pg queue bytes (16 MiB), and the same on every node (a receiver
-   * drops a multi-part sync bigger than this).
+   * join that would push it past is refused, so a resync always fits an empty `pg` queue: it must
+   * be at most half of internode's pg class bytes (16 MiB; checked when the host starts), and the
+   * same on every node (a receiver drops a multi-part sync bigger than this).
    */
   readonly maxSyncBytes: number;
   /** Peers one scope tracks at once. */
@@ -48,6 +56,8 @@ export const DEFAULT_PG_LIMITS: PgLimits = Object.freeze({
   maxGroupsPerScope: 100_000,
   maxMembersPerGroup: 200_000,
   maxMembershipsPerPid: 10_000,
+  maxMembershipsPerPeer: 400_000,
+  maxRemoteMemberships: 2_000_000,
   maxPidsPerCall: 100_000,
   maxGroupsPerCall: 10_000,
   maxGroupNameLength: 1_024,
@@ -68,7 +78,7 @@ export interface PgTimings {
   /** Wait before retrying a resync to a peer whose queue was full and never reported room. */
   readonly blockedRetryMs: number;
   readonly blockedRetryMaxMs: number;
-  /** Period of the anti-entropy round: each round sends one full sync to the next peer in turn. */
+  /** Period of the anti-entropy round: each round sends one digest to the next streamed peer in turn. */
   readonly antiEntropyIntervalMs: number;
 }
 
@@ -79,6 +89,15 @@ export const DEFAULT_PG_TIMINGS: PgTimings = Object.freeze({
   blockedRetryMaxMs: 30_000,
   antiEntropyIntervalMs: 10_000,
 });
+
+// ---- host constants (pg/host.ts)
+
+/** The scope every node runs. */
+export const DEFAULT_SCOPE = 'default';
+/** How often scopes get `tick` (discover retries, blocked-peer retries, anti-entropy). */
+export const PG_TICK_MS = 250;
+/** Scopes one node may run. */
+export const MAX_SCOPES = 64;
 
 /** Largest doubling exponent used by backoffs: 2^20 · base is already far past any max. */
 export const MAX_BACKOFF_EXPONENT = 20;

@@ -11,6 +11,10 @@ function isVersion(n: unknown): n is number {
   return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
 }
 
+function isU32(n: unknown): n is number {
+  return typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 0xffffffff;
+}
+
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -76,6 +80,12 @@ export function parsePeerMessage(raw: unknown, from: string, limits: PgLimits): 
         if (pidProblem !== undefined) return fail(pidProblem);
       }
       return { ok: true, message: { t, scope, inc, toInc, base, version, ops: ops as PgDeltaOp[] } };
+    }
+    case 'digest': {
+      const { version, count, h1, h2 } = raw;
+      if (!isVersion(version) || !isVersion(count)) return fail('bad version or count');
+      if (!isU32(h1) || !isU32(h2)) return fail('bad digest');
+      return { ok: true, message: { t, scope, inc, toInc, version, count, h1, h2 } };
     }
     default:
       return fail('unknown message type');

@@ -10,8 +10,9 @@ import { GroupState, multisetDiff, samePidSequence } from './group.js';
 import { clampedBackoff, resolveLimits, resolveTimings } from './limits.js';
 import type { PgLimits, PgTimings } from './limits.js';
 import { parsePeerMessage } from './messages.js';
-import { MESSAGE_OVERHEAD_BYTES, entryBytes, pidBytes } from './size.js';
+import { MESSAGE_OVERHEAD_BYTES, blockBytes, pidBytes } from './size.js';
 import { MonitorTable } from './monitors.js';
+import { MembershipDigest } from './digest.js';
 import type {
   Group,
   GroupMonitorHandle,
@@ -19,6 +20,7 @@ import type {
   MonitorRef,
   PgDeltaMessage,
   PgDeltaOp,
+  PgDigestMessage,
   PgEvent,
   PgMembershipEvent,
   PgOutputs,
@@ -55,6 +57,16 @@ interface Peer {
   version: number;
   /** Groups where this peer has members in our view, with how many. */
   readonly groups: Map<Group, number>;
+  /** Digest (and count) of the peer's memberships in our view, checked against its own digests. */
+  readonly view: MembershipDigest;
+  /**
+   * Our view of it is cut short by a limit (per group, group count, per peer, or in total): its
+   * digests are not checked, and a resync is asked for after a growing backoff.
+   */
+  truncated: boolean;
+  truncatedAttempt: number;
+  /** It went past maxMembershipsPerPeer or maxRemoteMemberships: its deltas are refused until a sync fits. */
+  refusing: boolean;
   /** We want its sync (just up, or our view of it broke): a discover is due or awaited. */
   awaitingSync: boolean;
   discoverDue: boolean;
@@ -66,8 +78,10 @@ interface Peer {
    * flushes (a stream starts with a sync at a flush), so one delta fits them all.
    */
   streaming: boolean;
-  /** Send a full sync at the next flush (discover answered, resync after a full queue, anti-entropy). */
+  /** Send a full sync at the next flush (discover answered, resync after a full queue). */
   syncDue: boolean;
+  /** Send our digest after this flush's deltas (anti-entropy: its view of us is checked there). */
+  digestDue: boolean;
   /** A sync went to this incarnation since it came up (so its sync needs no reply). */
   sentSyncSinceUp: boolean;
   /** Parts of a multi-part sync received so far (applied when the last part arrives). */
@@ -112,6 +126,10 @@ export function newStats(): PgStats {
     peerQueueFull: 0,
     pendingLogOverflows: 0,
     monitorOverflows: 0,
+    digestsSent: 0,
+    digestsInSync: 0,
+    digestMismatches: 0,
+    refusedOverPeerLimit: 0,
   };
 }
 
@@ -149,6 +167,10 @@ export class PgScope {
   /** Memberships of local pids, and the heads of local groups: the size of a sync (size.ts). */
   #localMemberships = 0;
   #localGroupHeadBytes = 0;
+  /** Digest of this node's local memberships (what our digests announce). */
+  readonly #localDigest = new MembershipDigest();
+  /** Memberships of every peer held in our view, together (bounded by maxRemoteMemberships). */
+  #remoteMemberships = 0;
   readonly #pidBytes: number;
   #streamingPeers = 0;
 
@@ -239,6 +261,11 @@ export class PgScope {
 
   stats(): Readonly<PgStats> {
     return { ...this.#stats, monitorOverflows: this.#monitors.overflows };
+  }
+
+  /** Memberships of every peer held in this node's view, together (bounded by maxRemoteMemberships). */
+  get remoteMemberships(): number {
+    return this.#remoteMemberships;
   }
 
   /** This scope's local version (one step per local change op). */
@@ -389,6 +416,10 @@ export class PgScope {
       synced: false,
       version: 0,
       groups: new Map(),
+      view: new MembershipDigest(),
+      truncated: false,
+      truncatedAttempt: 0,
+      refusing: false,
       awaitingSync: true,
       discoverDue: true,
       discoverAttempt: 0,
@@ -397,6 +428,7 @@ export class PgScope {
       pendingSync: undefined,
       brokenSyncVersion: -1,
       syncDue: false,
+      digestDue: false,
       sentSyncSinceUp: false,
       blocked: false,
       blockedAttempt: 0,
@@ -414,6 +446,7 @@ export class PgScope {
     if (peer === undefined) return;
     this.#peers.delete(node);
     if (peer.streaming) this.#streamingPeers--;
+    this.#remoteMemberships -= peer.view.count;
     for (const group of peer.groups.keys()) {
       const state = this.#groups.get(group);
       if (state === undefined) continue;
@@ -479,12 +512,15 @@ export class PgScope {
       case 'delta':
         this.#applyDelta(peer, message);
         return;
+      case 'digest':
+        this.#checkDigest(peer, message);
+        return;
     }
   }
 
   /**
    * Advance time: retries of discover (clamped backoff) and of blocked peers, and one
-   * anti-entropy sync to the next peer in turn every `antiEntropyIntervalMs`.
+   * anti-entropy digest to the next peer in turn every `antiEntropyIntervalMs`.
    */
   tick(now: number): void {
     if (typeof now !== 'number' || !Number.isFinite(now)) throw new TypeError('pg: tick needs a finite number');
@@ -495,11 +531,12 @@ export class PgScope {
     }
     if (this.#now >= this.#nextAntiEntropyAt) {
       this.#nextAntiEntropyAt = this.#now + this.timings.antiEntropyIntervalMs;
-      const candidates = [...this.#peers.values()].filter((p) => p.sentSyncSinceUp && !p.syncDue && !p.blocked);
+      // Only a streamed peer is at our version after a flush, so only its view can be checked.
+      const candidates = [...this.#peers.values()].filter((p) => p.streaming && !p.syncDue && !p.blocked);
       if (candidates.length > 0) {
         const peer = candidates[this.#antiEntropyCursor % candidates.length] as Peer;
         this.#antiEntropyCursor = (this.#antiEntropyCursor + 1) % 1_000_000_007;
-        peer.syncDue = true;
+        peer.digestDue = true;
       }
     }
   }
@@ -550,6 +587,11 @@ export class PgScope {
           base += ops.length;
           this.#stats.deltasSent++;
         }
+      }
+      if (peer.digestDue) {
+        peer.digestDue = false;
+        // After this flush's deltas on the same FIFO link: the peer's view must then be at our version.
+        if (peer.streaming) sends.push({ to: peer.node, message: this.#digestFor(peer) });
       }
     }
     this.#log = [];
@@ -675,12 +717,12 @@ export class PgScope {
 
   #localGroupAppeared(group: Group): void {
     this.#whichLocalGroups = undefined;
-    this.#localGroupHeadBytes += entryBytes(group, 0, this.node);
+    this.#localGroupHeadBytes += blockBytes(group, 0, this.node);
   }
 
   #localGroupGone(group: Group): void {
     this.#whichLocalGroups = undefined;
-    this.#localGroupHeadBytes -= entryBytes(group, 0, this.node);
+    this.#localGroupHeadBytes -= blockBytes(group, 0, this.node);
   }
 
   /** Estimated content of a full sync now (without the per-part envelopes). */
@@ -690,7 +732,7 @@ export class PgScope {
 
   #checkSyncBytes(addedMemberships: number, newLocalGroups: Iterable<Group>): void {
     let bytes = this.syncBytes + addedMemberships * this.#pidBytes;
-    for (const group of newLocalGroups) bytes += entryBytes(group, 0, this.node);
+    for (const group of newLocalGroups) bytes += blockBytes(group, 0, this.node);
     if (bytes > this.limits.maxSyncBytes) {
       throw new PgLimitError(
         'maxSyncBytes',
@@ -702,7 +744,7 @@ export class PgScope {
 
   /** One local op must fit in one delta message. */
   #checkOpBytes(group: Group, pidCount: number): void {
-    const bytes = MESSAGE_OVERHEAD_BYTES + entryBytes(group, pidCount, this.node);
+    const bytes = MESSAGE_OVERHEAD_BYTES + blockBytes(group, pidCount, this.node);
     if (bytes > this.limits.maxMessageBytes) {
       throw new PgLimitError(
         'maxMessageBytes',
@@ -745,6 +787,7 @@ export class PgScope {
 
   #recordLocalOp(kind: 'j' | 'l', group: Group, pids: readonly Pid[]): void {
     this.#version++;
+    this.#localDigest.change(group, pids, kind === 'j' ? 1 : -1);
     if (this.#streamingPeers > 0) {
       if (
         this.#log.length >= this.limits.maxPendingDeltaOps ||
@@ -784,7 +827,7 @@ export class PgScope {
     let chunk: PgDeltaOp[] = [];
     let bytes = MESSAGE_OVERHEAD_BYTES;
     for (const op of log) {
-      const opBytes = entryBytes(op[1], op[2].length, this.node);
+      const opBytes = blockBytes(op[1], op[2].length, this.node);
       if (chunk.length > 0 && (chunk.length >= maxOps || bytes + opBytes > maxBytes)) {
         chunks.push(chunk);
         chunk = [];
@@ -817,12 +860,12 @@ export class PgScope {
       groups = [];
       bytes = MESSAGE_OVERHEAD_BYTES;
     };
-    const perPid = entryBytes('', 1, this.node) - entryBytes('', 0, this.node);
+    const perPid = blockBytes('', 1, this.node) - blockBytes('', 0, this.node);
     for (const group of this.whichLocalGroups()) {
       const members = (this.#groups.get(group) as GroupState).localMembers();
       let from = 0;
       while (from < members.length) {
-        const head = entryBytes(group, 0, this.node);
+        const head = blockBytes(group, 0, this.node);
         if (groups.length > 0 && bytes + head + perPid > maxBytes) cut(false);
         // One op always fits (checked at join), so a fresh part has room for at least one pid.
         const room = Math.max(1, Math.floor((maxBytes - bytes - head) / perPid));
@@ -896,28 +939,44 @@ export class PgScope {
 
   #applySync(peer: Peer, version: number, incoming: ReadonlyMap<Group, readonly Pid[]>): void {
     this.#stats.syncsReceived++;
+    // What this peer may hold in our view: its own bound, and what the others leave of the total.
+    let room = Math.min(
+      this.limits.maxMembershipsPerPeer,
+      this.limits.maxRemoteMemberships - (this.#remoteMemberships - peer.view.count),
+    );
+    let cut = false;
     const touched = new Set<Group>([...peer.groups.keys(), ...incoming.keys()]);
     for (const group of touched) {
       let state = this.#groups.get(group);
       const oldBlock = state === undefined ? [] : state.blockOf(peer.node);
       let newBlock = incoming.get(group) ?? EMPTY_PIDS;
+      if (newBlock.length > room) {
+        cut = true;
+        newBlock = newBlock.slice(0, Math.max(room, 0));
+      }
+      room -= newBlock.length;
       if (samePidSequence(oldBlock, newBlock)) continue;
       if (state === undefined) {
         if (this.#groups.size >= this.limits.maxGroupsPerScope) {
           this.#stats.droppedOverLimit += newBlock.length;
+          room += newBlock.length;
+          cut = true;
           continue;
         }
         state = this.#createGroup(group);
       }
-      const room = this.limits.maxMembersPerGroup - (state.size - oldBlock.length);
-      if (newBlock.length > room) {
-        this.#stats.droppedOverLimit += newBlock.length - room;
-        newBlock = newBlock.slice(0, Math.max(room, 0));
+      const groupRoom = this.limits.maxMembersPerGroup - (state.size - oldBlock.length);
+      if (newBlock.length > groupRoom) {
+        this.#stats.droppedOverLimit += newBlock.length - groupRoom;
+        room += newBlock.length - Math.max(groupRoom, 0);
+        newBlock = newBlock.slice(0, Math.max(groupRoom, 0));
+        cut = true;
       }
       const { added, removed } = multisetDiff(oldBlock, newBlock);
       state.replaceBlock(peer.node, newBlock);
       if (newBlock.length > 0) peer.groups.set(group, newBlock.length);
       else peer.groups.delete(group);
+      this.#viewChanged(peer, group, added, removed);
       this.#dropIfEmpty(state);
       if (removed.length > 0) this.#emit('leave', group, removed);
       if (added.length > 0) this.#emit('join', group, added);
@@ -927,8 +986,67 @@ export class PgScope {
     peer.awaitingSync = false;
     peer.discoverDue = false;
     peer.discoverAttempt = 0;
+    if (cut) {
+      this.#stats.refusedOverPeerLimit++;
+      this.#truncated(peer, true);
+    } else {
+      peer.truncated = false;
+      peer.refusing = false;
+      peer.truncatedAttempt = 0;
+    }
     // A peer whose discover we never saw (it came up before we did) still needs our sync.
     if (!peer.sentSyncSinceUp) peer.syncDue = true;
+  }
+
+  /** Our view of `peer` lacks what a limit kept out: stop trusting it, and ask again after a backoff. */
+  #truncated(peer: Peer, refuseDeltas: boolean): void {
+    if (refuseDeltas) peer.refusing = true;
+    const scheduled = peer.truncated && peer.awaitingSync;
+    peer.truncated = true;
+    // A resync already scheduled (or a discover about to go) stays as it is.
+    if (scheduled || (peer.awaitingSync && peer.discoverDue)) return;
+    peer.awaitingSync = true;
+    peer.discoverDue = false;
+    peer.discoverRetryAt =
+      this.#now + clampedBackoff(this.timings.blockedRetryMs, this.timings.blockedRetryMaxMs, peer.truncatedAttempt);
+    peer.truncatedAttempt++;
+  }
+
+  #viewChanged(peer: Peer, group: Group, added: readonly Pid[], removed: readonly Pid[]): void {
+    peer.view.change(group, added, 1);
+    peer.view.change(group, removed, -1);
+    this.#remoteMemberships += added.length - removed.length;
+  }
+
+  #digestFor(peer: Peer): PgDigestMessage {
+    this.#stats.digestsSent++;
+    const d = this.#localDigest;
+    return {
+      t: 'digest',
+      scope: this.scope,
+      inc: this.incarnation,
+      toInc: peer.incarnation,
+      version: this.#version,
+      count: d.count,
+      h1: d.h1,
+      h2: d.h2,
+    };
+  }
+
+  /**
+   * The peer states its local memberships at `version`, sent after its deltas on the same FIFO
+   * link: our view must be exactly that. A difference means something was lost: resync.
+   */
+  #checkDigest(peer: Peer, message: PgDigestMessage): void {
+    this.#stats.messagesApplied++;
+    // A view being rebuilt (or known short of a limit) has its resync on the way already.
+    if (!peer.synced || peer.awaitingSync || peer.pendingSync !== undefined || peer.truncated) return;
+    if (message.version === peer.version && peer.view.matches(message.count, message.h1, message.h2)) {
+      this.#stats.digestsInSync++;
+      return;
+    }
+    this.#stats.digestMismatches++;
+    this.#requestResync(peer);
   }
 
   #applyDelta(peer: Peer, message: PgDeltaMessage): void {
@@ -940,10 +1058,25 @@ export class PgScope {
       this.#stats.droppedDuplicate++;
       return;
     }
+    if (peer.refusing) {
+      this.#stats.refusedOverPeerLimit++;
+      return;
+    }
     if (message.base !== peer.version) {
       // Something between our view and this delta was lost: ask for a full sync.
       this.#stats.droppedGap++;
       this.#requestResync(peer);
+      return;
+    }
+    let joining = 0;
+    for (const [kind, , pids] of message.ops) if (kind === 'j') joining += pids.length;
+    if (
+      peer.view.count + joining > this.limits.maxMembershipsPerPeer ||
+      this.#remoteMemberships + joining > this.limits.maxRemoteMemberships
+    ) {
+      // Past the bound of what we hold for this peer (or for all): refuse, count, resync later.
+      this.#stats.refusedOverPeerLimit++;
+      this.#truncated(peer, true);
       return;
     }
     this.#stats.messagesApplied++;
@@ -959,18 +1092,21 @@ export class PgScope {
     if (state === undefined) {
       if (this.#groups.size >= this.limits.maxGroupsPerScope) {
         this.#stats.droppedOverLimit += pids.length;
+        this.#truncated(peer, false);
         return;
       }
       state = this.#createGroup(group);
     }
     if (state.size + pids.length > this.limits.maxMembersPerGroup) {
       this.#stats.droppedOverLimit += pids.length;
+      this.#truncated(peer, false);
       this.#dropIfEmpty(state);
       return;
     }
     const frozen = freezePids(pids);
     state.pushHead(frozen);
     peer.groups.set(group, (peer.groups.get(group) ?? 0) + frozen.length);
+    this.#viewChanged(peer, group, frozen, EMPTY_PIDS);
     this.#emit('join', group, frozen);
   }
 
@@ -989,6 +1125,7 @@ export class PgScope {
     const left = (peer.groups.get(group) ?? 0) - removed.length;
     if (left > 0) peer.groups.set(group, left);
     else peer.groups.delete(group);
+    this.#viewChanged(peer, group, EMPTY_PIDS, removed);
     this.#dropIfEmpty(state_);
     this.#emit('leave', group, Object.freeze(removed));
   }

@@ -6,8 +6,8 @@ import type { Group } from './types.js';
 export const PID_OVERHEAD_BYTES = 24;
 /** Envelope of a message: keys, type, scope, incarnations, versions, part, array headers. */
 export const MESSAGE_OVERHEAD_BYTES = 256;
-/** Per group entry or op: tuple header, op kind, array headers. */
-export const ENTRY_OVERHEAD_BYTES = 16;
+/** Per group block (in a sync) or op (in a delta): tuple header, op kind, array headers. */
+export const BLOCK_OVERHEAD_BYTES = 16;
 
 export function pidBytes(node: string): number {
   return node.length + PID_OVERHEAD_BYTES;
@@ -18,7 +18,7 @@ export function groupBytes(group: Group): number {
   return group.length * 3 + 5;
 }
 
-/** Bytes of one entry (sync group block or delta op) of `count` pids of `node`. */
-export function entryBytes(group: Group, count: number, node: string): number {
-  return ENTRY_OVERHEAD_BYTES + groupBytes(group) + count * pidBytes(node);
+/** Bytes of one block (a sync group block or a delta op) of `count` pids of `node`. */
+export function blockBytes(group: Group, count: number, node: string): number {
+  return BLOCK_OVERHEAD_BYTES + groupBytes(group) + count * pidBytes(node);
 }

@@ -88,7 +88,23 @@ export interface PgDeltaMessage {
   readonly ops: readonly PgDeltaOp[];
 }
 
-export type PgMessage = PgDiscoverMessage | PgSyncMessage | PgDeltaMessage;
+/**
+ * Anti-entropy: the sender's local memberships at its local version `version`, as a count and an
+ * order-insensitive digest (two 32-bit lanes). Sent after the sender's deltas on the same link,
+ * so the receiver's view of the sender must match it exactly; if not, the receiver resyncs.
+ */
+export interface PgDigestMessage {
+  readonly t: 'digest';
+  readonly scope: string;
+  readonly inc: number;
+  readonly toInc: number;
+  readonly version: number;
+  readonly count: number;
+  readonly h1: number;
+  readonly h2: number;
+}
+
+export type PgMessage = PgDiscoverMessage | PgSyncMessage | PgDeltaMessage | PgDigestMessage;
 
 /** A message for the host to enqueue on the `pg` class towards `to` (a node name). */
 export interface PgSend {
@@ -139,4 +155,14 @@ export interface PgStats {
   pendingLogOverflows: number;
   /** Monitors ended because their queue overflowed. */
   monitorOverflows: number;
+  /** Anti-entropy digests sent; received ones that matched our view; ones that did not (a resync followed). */
+  digestsSent: number;
+  digestsInSync: number;
+  digestMismatches: number;
+  /**
+   * Deltas refused and syncs cut because a peer would hold more than maxMembershipsPerPeer (or all
+   * peers more than maxRemoteMemberships) in our view, or a sync met another limit; a resync of that
+   * peer follows after a backoff.
+   */
+  refusedOverPeerLimit: number;
 }

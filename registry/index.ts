@@ -1,11 +1,3 @@
-// Public face of registry/. The eventual tier (CRDT) and its host are here; the consistent tier
-// (a raft tenant) and resolve() come with the raft host.
+// Public face of registry/: one folder per tier. The eventual tier (CRDT, registry/eventual/) is
+// here; the consistent tier (a raft tenant, registry/consistent/) and resolve() come with the raft host.
 export * from './eventual/index.js';
-export {
-  EventualRegistry,
-  isNameLost,
-  MAX_WATCH_BACKLOG,
-  MAX_WATCHERS,
-  type NameLostMessage,
-  type EventualRegistryHostOptions,
-} from './eventual-host.js';

@@ -1,6 +1,7 @@
 // The runtime's pure entry: what a pure core (raft, crdt, pg scope, registry cores, failure
 // detector) may import from outside its own folder. Nothing here touches I/O, timers or a clock.
 export { Pid, isPid, validateNodeName, MAX_NODE_NAME_LENGTH } from './pid.js';
+export { MAX_NAME_LENGTH } from './limits.js';
 export { TroupeError, isTroupeError, type ErrorCode, type RaftErrorCode } from './errors.js';
 export { encode, decode, createPackr, PID_EXTENSION_TYPE } from './codec.js';
 export type { Clock, TimerHandle } from './clock.js';

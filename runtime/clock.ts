@@ -1,5 +1,6 @@
 // Every timer in the runtime goes through a Clock, so tests and the simulation control time.
 // `now()` is monotonic milliseconds (not wall-clock time).
+import { MinHeap, dueFirst } from './kit/min-heap.js';
 
 export interface TimerHandle {
   cancel(): void;
@@ -41,7 +42,7 @@ export function settle(): Promise<void> {
 export class VirtualClock implements Clock {
   #now: number;
   #seq = 0;
-  #heap: VirtualTimer[] = [];
+  readonly #heap = new MinHeap<VirtualTimer>(dueFirst);
 
   constructor(start = 0) {
     this.#now = start;
@@ -53,12 +54,12 @@ export class VirtualClock implements Clock {
 
   /** Timers set and not yet fired or cancelled. */
   get pending(): number {
-    return this.#heap.filter((t) => !t.cancelled).length;
+    return this.#heap.count((t) => !t.cancelled);
   }
 
   setTimer(delayMs: number, fire: () => void): TimerHandle {
     const timer: VirtualTimer = { at: this.#now + Math.max(0, delayMs), seq: this.#seq++, fire, cancelled: false };
-    this.#push(timer);
+    this.#heap.push(timer);
     return { cancel: () => void (timer.cancelled = true) };
   }
 
@@ -69,7 +70,7 @@ export class VirtualClock implements Clock {
     for (;;) {
       const next = this.#peek();
       if (next === undefined || next.at > target) break;
-      this.#pop();
+      this.#heap.pop();
       this.#now = Math.max(this.#now, next.at);
       next.fire();
       await settle();
@@ -84,7 +85,7 @@ export class VirtualClock implements Clock {
     for (let fired = 0; fired < maxTimers; fired++) {
       const next = this.#peek();
       if (next === undefined) return;
-      this.#pop();
+      this.#heap.pop();
       this.#now = Math.max(this.#now, next.at);
       next.fire();
       await settle();
@@ -92,44 +93,7 @@ export class VirtualClock implements Clock {
   }
 
   #peek(): VirtualTimer | undefined {
-    while (this.#heap.length > 0 && this.#heap[0]!.cancelled) this.#pop();
-    return this.#heap[0];
-  }
-
-  #less(a: VirtualTimer, b: VirtualTimer): boolean {
-    return a.at < b.at || (a.at === b.at && a.seq < b.seq);
-  }
-
-  #push(t: VirtualTimer): void {
-    const h = this.#heap;
-    h.push(t);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.#less(h[i]!, h[p]!)) break;
-      [h[i], h[p]] = [h[p]!, h[i]!];
-      i = p;
-    }
-  }
-
-  #pop(): VirtualTimer | undefined {
-    const h = this.#heap;
-    const top = h[0];
-    const last = h.pop();
-    if (h.length > 0 && last !== undefined) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && this.#less(h[l]!, h[m]!)) m = l;
-        if (r < h.length && this.#less(h[r]!, h[m]!)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m]!, h[i]!];
-        i = m;
-      }
-    }
-    return top;
+    while (this.#heap.peek()?.cancelled === true) this.#heap.pop();
+    return this.#heap.peek();
   }
 }

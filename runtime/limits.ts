@@ -4,8 +4,10 @@
 export const DEFAULT_MAILBOX_LIMIT = 1_000_000;
 /** Upper bound a user may configure for one mailbox. */
 export const MAX_MAILBOX_LIMIT = 100_000_000;
+/** Longest name of a node or of a registered process (local, eventual or consistent): one limit for all. */
+export const MAX_NAME_LENGTH = 255;
 /** Longest local registered name. */
-export const MAX_REGISTERED_NAME_LENGTH = 255;
+export const MAX_REGISTERED_NAME_LENGTH = MAX_NAME_LENGTH;
 /** Default timeout of `call`, as in gen_server. */
 export const DEFAULT_CALL_TIMEOUT_MS = 5_000;
 /** How long `Node.stop()` waits for processes to handle `shutdown` before killing them. */

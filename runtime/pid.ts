@@ -1,9 +1,10 @@
 // A PID names one process on one incarnation of one node. Its string form is stable and
 // parseable: `<node.id.incarnation>`, parsed from the right because node names may hold dots.
 import { TroupeError } from './errors.js';
+import { MAX_NAME_LENGTH } from './limits.js';
 
 /** Longest node name accepted anywhere (wire, CLI, API). */
-export const MAX_NODE_NAME_LENGTH = 255;
+export const MAX_NODE_NAME_LENGTH = MAX_NAME_LENGTH;
 const NODE_NAME = /^[A-Za-z0-9_@.:-]+$/;
 
 export function validateNodeName(name: unknown): string {

@@ -1,27 +1,29 @@
 // Virtual time: a priority queue of events ordered by (time, insertion order), so runs are
-// deterministic. Nothing here reads a real clock.
+// deterministic. The queue is the runtime's MinHeap in the same order as its VirtualClock.
+// Nothing here reads a real clock.
+import { MinHeap, dueFirst } from '../runtime/index.js';
 
 export class SchedulerOverflowError extends Error {
   readonly code = 'ERR_SIM_SCHEDULER_FULL';
 }
 
 interface Slot<E> {
-  at: number;
-  seq: number;
-  event: E;
+  readonly at: number;
+  readonly seq: number;
+  readonly event: E;
 }
 
 export class Scheduler<E> {
   /** Current virtual time (milliseconds by convention). */
   now = 0;
-  private heap: Array<Slot<E>> = [];
+  private readonly heap = new MinHeap<Slot<E>>(dueFirst);
   private seq = 0;
 
   /** @param maxPending bound on queued events: a runaway simulation fails loudly. */
   constructor(private readonly maxPending = 1_000_000) {}
 
   get size(): number {
-    return this.heap.length;
+    return this.heap.size;
   }
 
   /** Schedule `event` at now + delay (delay >= 0). */
@@ -30,50 +32,21 @@ export class Scheduler<E> {
   }
 
   at(time: number, event: E): void {
-    if (this.heap.length >= this.maxPending)
+    if (this.heap.size >= this.maxPending)
       throw new SchedulerOverflowError(`more than ${this.maxPending} pending events`);
-    const slot = { at: Math.max(time, this.now), seq: this.seq++, event };
-    const h = this.heap;
-    h.push(slot);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!less(h[i] as Slot<E>, h[p] as Slot<E>)) break;
-      [h[i], h[p]] = [h[p] as Slot<E>, h[i] as Slot<E>];
-      i = p;
-    }
+    this.heap.push({ at: Math.max(time, this.now), seq: this.seq++, event });
   }
 
   /** Time of the next event, or Infinity. */
   peekTime(): number {
-    return this.heap.length > 0 ? (this.heap[0] as Slot<E>).at : Infinity;
+    return this.heap.peek()?.at ?? Infinity;
   }
 
   /** Pop the next event and advance the clock to it. */
   next(): E | undefined {
-    const h = this.heap;
-    if (h.length === 0) return undefined;
-    const top = h[0] as Slot<E>;
-    const last = h.pop() as Slot<E>;
-    if (h.length > 0) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && less(h[l] as Slot<E>, h[m] as Slot<E>)) m = l;
-        if (r < h.length && less(h[r] as Slot<E>, h[m] as Slot<E>)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m] as Slot<E>, h[i] as Slot<E>];
-        i = m;
-      }
-    }
+    const top = this.heap.pop();
+    if (top === undefined) return undefined;
     this.now = top.at;
     return top.event;
   }
-}
-
-function less<E>(a: Slot<E>, b: Slot<E>): boolean {
-  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
 }

@@ -21,17 +21,19 @@
 // - If another replica dropped an own claim that is still alive (a partition longer than the
 //   grace), the owner's node re-adds it with a fresh dot — unless a better claim is present, in
 //   which case it lost.
-import type { DecodedChunk, Entry, KeyChangeListener, KeyDelta, WireChunk } from '../../crdt/index.js';
+import type { DecodedChunk, OrswotEntry, KeyChangeListener, KeyDelta, WireChunk } from '../../crdt/index.js';
 import {
   ActorTable,
   MAX_ENTRIES_PER_KEY,
   ShardedOrswotMap,
+  SHARD_COUNT,
   actorOf,
   differingShards,
   encodeChunk,
+  shardOf,
 } from '../../crdt/index.js';
-import { Pid } from '../../runtime/base.js';
-import type { Random } from '../../runtime/base.js';
+import { Pid, decode } from '../../runtime/base.js';
+import { isTroupeError, type Random } from '../../runtime/base.js';
 import { winningClaim } from './claim-order.js';
 import {
   BadRegistryNameError,
@@ -43,7 +45,9 @@ import {
   RegistryMalformedError,
 } from './errors.js';
 import {
+  AE_QUIET_MS,
   ANTI_ENTROPY_INTERVAL_MS,
+  MAX_AE_DEFER_MS,
   MAX_AE_HOPS,
   MAX_AE_MESSAGE_BYTES,
   MAX_DELTA_BATCH_BYTES,
@@ -103,6 +107,16 @@ export class EventualRegistryCore {
   /** Nodes whose claims arrived while membership did not show them up (their grace starts next tick). */
   private readonly claimsOfDownNodes = new Set<string>();
   private nextAeAt: number | undefined;
+  /** The latest `now` an input carried (ticks, membership): the clock of anti-entropy deferral. */
+  private now = 0;
+  /**
+   * Per shard: when it last changed by a delta (ours or a peer's), and since when anti-entropy has
+   * left it alone. A shard still changing is being brought in line by its deltas; shipping it
+   * whole meanwhile only repeats them. It waits until quiet, or at most MAX_AE_DEFER_MS.
+   */
+  private readonly shardChangedAt: number[] = new Array<number>(SHARD_COUNT).fill(-Infinity);
+  private readonly shardDeferredSince: (number | undefined)[] = new Array<number | undefined>(SHARD_COUNT);
+  private aeRoundDeferredSince: number | undefined;
 
   // Limits (validated options).
   private readonly maxNamesPerNode: number;
@@ -112,15 +126,22 @@ export class EventualRegistryCore {
   private readonly antiEntropyIntervalMs: number;
   private readonly nodeDownGraceMs: number;
   private readonly reapScanPerTick: number;
+  private readonly aeQuietMs: number;
 
   /** A claim of an older incarnation of its node (this node's included): dead. */
-  private readonly staleClaim = (e: Entry<Pid>): boolean => e.value.incarnation < this.floorOf(e.value.node);
+  private readonly staleClaim = (e: OrswotEntry<Pid>): boolean => e.value.incarnation < this.floorOf(e.value.node);
+
+  /**
+   * Whether inputs produce `watch` outputs. A host with no watcher turns it off, which spares two
+   * owner lookups and an event per changed name (a watcher sees changes from when it starts).
+   */
+  watchEvents = true;
 
   // Names changed during the current input, with their owner before it (for watch events).
   private readonly touched = new Map<string, Pid | undefined>();
   private readonly listener: KeyChangeListener = {
     before: (key) => {
-      if (!this.touched.has(key)) this.touched.set(key, this.whereis(key));
+      if (!this.touched.has(key)) this.touched.set(key, this.watchEvents ? this.whereis(key) : undefined);
     },
     after: () => undefined,
   };
@@ -152,6 +173,7 @@ export class EventualRegistryCore {
     );
     this.nodeDownGraceMs = positiveInt('nodeDownGraceMs', options.nodeDownGraceMs, NODE_DOWN_GRACE_MS, 0);
     this.reapScanPerTick = positiveInt('reapScanPerTick', options.reapScanPerTick, MAX_REAP_SCAN_PER_TICK);
+    this.aeQuietMs = positiveInt('aeQuietMs', options.aeQuietMs, AE_QUIET_MS, 0);
     this.outbox = new DeltaOutbox(positiveInt('maxOutboxNames', options.maxOutboxNames, MAX_OUTBOX_NAMES));
   }
 
@@ -180,6 +202,17 @@ export class EventualRegistryCore {
       if (owner !== undefined) out.set(name, owner);
     }
     return out;
+  }
+
+  /**
+   * name -> owner, one name at a time, shard by shard (a lazy walk: O(1) a step, so a host can
+   * yield between batches). Names changed during the walk show as they are when reached.
+   */
+  *owners(): Generator<readonly [string, Pid]> {
+    for (const name of this.state.keys()) {
+      const owner = this.whereis(name);
+      if (owner !== undefined) yield [name, owner];
+    }
   }
 
   /** Names held by this node's processes. */
@@ -258,7 +291,8 @@ export class EventualRegistryCore {
    * Membership saw `node` (at `incarnation`) come up. A newer incarnation drops the older one's
    * claims; the same incarnation cancels a pending grace. Starts an anti-entropy exchange with it.
    */
-  nodeUp(node: string, incarnation: number, _now: number): RegistryOutput[] {
+  nodeUp(node: string, incarnation: number, now: number): RegistryOutput[] {
+    this.advance(now);
     if (node === this.node) return [];
     const peer = this.peerOf(node);
     if (incarnation < peer.incarnation) return [];
@@ -274,6 +308,7 @@ export class EventualRegistryCore {
 
   /** Membership declared `node` down: its claims are dropped at `now + grace` unless it comes back. */
   nodeDown(node: string, now: number): RegistryOutput[] {
+    this.advance(now);
     if (node === this.node) return [];
     const peer = this.peerOf(node);
     if (!peer.up) return [];
@@ -288,6 +323,7 @@ export class EventualRegistryCore {
    * pending deltas.
    */
   tick(now: number): RegistryOutput[] {
+    this.advance(now);
     const out: RegistryOutput[] = [];
     // Claims of a node not up here (never seen, or already reaped once and now relayed by a
     // peer that saw them later) get a grace of their own, so a dead node's names always go.
@@ -305,7 +341,7 @@ export class EventualRegistryCore {
     this.runReapJobs();
     this.settle(out);
     this.nextAeAt ??= now + this.random.int(this.antiEntropyIntervalMs);
-    if (now >= this.nextAeAt) {
+    if (now >= this.nextAeAt && this.mayStartAeRound(now)) {
       this.nextAeAt = now + this.antiEntropyIntervalMs;
       const peers = this.upPeers();
       if (peers.length > 0) {
@@ -323,9 +359,10 @@ export class EventualRegistryCore {
   receive(from: string, raw: unknown): RegistryOutput[] {
     let msg: ParsedRegistryMessage;
     try {
-      msg = parseRegistryMessage(raw, from);
+      // A host sends each message encoded once (a broadcast goes to every peer as the same bytes).
+      msg = parseRegistryMessage(raw instanceof Uint8Array ? decode(raw) : raw, from);
     } catch (err) {
-      if (err instanceof RegistryMalformedError) {
+      if (err instanceof RegistryMalformedError || isTroupeError(err, 'ERR_DECODE')) {
         this.counters.malformedDropped++;
         return [];
       }
@@ -345,17 +382,22 @@ export class EventualRegistryCore {
     this.counters.deltaMessagesReceived++;
     if (!this.admit(deltas.map((d) => d.key))) return [];
     for (const d of deltas) this.learnFromClaims(d.entries.map((e) => e.value));
-    for (const d of deltas) if (this.state.applyDelta(d, this.listener)) this.counters.deltaNamesApplied++;
+    for (const d of deltas) {
+      this.shardChangedAt[shardOf(d.key)] = this.now;
+      if (this.state.applyDelta(d, this.listener)) this.counters.deltaNamesApplied++;
+    }
     return this.settle([]);
   }
 
   private onDigest(from: string, theirs: number[]): RegistryOutput[] {
     const mine = this.state.digests();
-    const diff = differingShards(mine, theirs);
-    if (diff.length === 0) {
+    const differing = differingShards(mine, theirs);
+    if (differing.length === 0) {
       this.counters.aeInSync++;
       return [];
     }
+    const diff = this.quietShards(differing);
+    if (diff.length === 0) return [];
     // Start at a random differing shard: an exchange cut short (hop limit, loss) must not always
     // spend its budget on the same first shards.
     const start = this.random.int(diff.length);
@@ -388,7 +430,9 @@ export class EventualRegistryCore {
     if (msg.digests !== null) {
       const pending = new Set(msg.more.map(([s]) => s));
       const served = new Set(serve.map(([s]) => s));
-      const diff = differingShards(this.state.digests(), msg.digests).filter((s) => !pending.has(s) && !served.has(s));
+      const diff = this.quietShards(
+        differingShards(this.state.digests(), msg.digests).filter((s) => !pending.has(s) && !served.has(s)),
+      );
       const start = diff.length === 0 ? 0 : this.random.int(diff.length);
       for (const s of [...diff.slice(start), ...diff.slice(0, start)]) serve.push([s, null]);
     }
@@ -414,7 +458,7 @@ export class EventualRegistryCore {
     const chunks: WireChunk[] = [];
     const more: ShardCursor[] = [];
     // Fixed overhead: map header, tags, digests (when sent), pull list.
-    let used = 64 + (digests === null ? 0 : digests.length * 5) + pulls.length * (8 + 3 * 255);
+    let used = 64 + (digests === null ? 0 : digests.length * 5) + pulls.length * (8 + 3 * MAX_NAME_LENGTH);
     for (const [shard, from] of cursors) {
       const ctx = this.state.shard(shard).ctx;
       // Upper bound: 12 bytes per dot, plus each actor's name in the table.
@@ -518,7 +562,43 @@ export class EventualRegistryCore {
     this.counters.unregistrations++;
   }
 
+  private advance(now: number): void {
+    if (now > this.now) this.now = now;
+  }
+
+  /** The shards of `shards` that anti-entropy may ship now: quiet ones, and ones deferred too long. */
+  private quietShards(shards: readonly number[]): number[] {
+    const out: number[] = [];
+    for (const s of shards) {
+      const since = this.shardDeferredSince[s];
+      if (
+        this.now - (this.shardChangedAt[s] as number) >= this.aeQuietMs ||
+        (since !== undefined && this.now - since >= MAX_AE_DEFER_MS)
+      ) {
+        this.shardDeferredSince[s] = undefined;
+        out.push(s);
+      } else {
+        this.shardDeferredSince[s] ??= this.now;
+        this.counters.aeShardsDeferred++;
+      }
+    }
+    return out;
+  }
+
+  /** A round waits while our own deltas still go out (they are what the peer lacks), up to MAX_AE_DEFER_MS. */
+  private mayStartAeRound(now: number): boolean {
+    if (this.outbox.size === 0) {
+      this.aeRoundDeferredSince = undefined;
+      return true;
+    }
+    this.aeRoundDeferredSince ??= now;
+    if (now - this.aeRoundDeferredSince < MAX_AE_DEFER_MS) return false;
+    this.aeRoundDeferredSince = undefined;
+    return true;
+  }
+
   private ship(delta: KeyDelta<Pid>): void {
+    this.shardChangedAt[shardOf(delta.key)] = this.now;
     if (!this.outbox.push(delta)) this.counters.outboxDropped++;
   }
 
@@ -565,7 +645,7 @@ export class EventualRegistryCore {
       if (stale !== undefined) this.counters.staleIncarnationDropped += stale.removed.length;
       this.resolveOwn(name, out);
     }
-    for (const [name, before] of this.touched) {
+    for (const [name, before] of this.watchEvents ? this.touched : []) {
       const after = this.whereis(name);
       if (before !== undefined && after !== undefined && before.equals(after)) continue;
       if (before !== undefined) out.push({ type: 'watch', event: { kind: 'unregister', name, pid: before } });

@@ -1,5 +1,13 @@
-// Public face of the eventual registry tier: the pure replica core, its messages and limits.
-// The host (sockets, timers, runtime wiring) lives elsewhere and drives the core.
+// Public face of the eventual registry tier: the host (EventualRegistry), the pure replica core
+// it drives, their messages and limits.
+export {
+  EventualRegistry,
+  checkRegistryFitsTransport,
+  isNameLost,
+  type NameLostMessage,
+  type EventualRegistryHostOptions,
+  type RegistryStreamOptions,
+} from './host.js';
 export { EventualRegistryCore } from './core.js';
 export type { EventualRegistryOptions, RegistryOutput, WatchEvent, RegistryCounters } from './types.js';
 export { zeroCounters } from './types.js';

@@ -17,6 +17,8 @@ export interface EventualRegistryOptions {
   readonly antiEntropyIntervalMs?: number;
   readonly nodeDownGraceMs?: number;
   readonly reapScanPerTick?: number;
+  /** Anti-entropy leaves alone a shard changed within this many ms (default AE_QUIET_MS; 0: never). */
+  readonly aeQuietMs?: number;
 }
 
 /** A change of a name's owner as this replica sees it; events for one name follow its state in order. */
@@ -58,6 +60,8 @@ export interface RegistryCounters {
   aeChunksReceived: number;
   /** Names whose state an anti-entropy chunk changed (each one a repair of a lost or late delta). */
   aeRepairs: number;
+  /** Differing shards anti-entropy left to their deltas for now (changed within aeQuietMs). */
+  aeShardsDeferred: number;
   /** Exchanges cut because they reached MAX_AE_HOPS. */
   aeHopLimitReached: number;
   /** Own claims lost to a better claim (owner told). */
@@ -90,6 +94,7 @@ export function zeroCounters(): RegistryCounters {
     aeChunksSent: 0,
     aeChunksReceived: 0,
     aeRepairs: 0,
+    aeShardsDeferred: 0,
     aeHopLimitReached: 0,
     conflictsLost: 0,
     reasserted: 0,

@@ -5,4 +5,6 @@ export { BoundedStream, type BoundedStreamOptions, type StreamOverflow } from '.
 export { periodic, type Periodic } from './periodic.js';
 export { observeCounters, type CounterSample, type CounterReading } from './counters.js';
 export { backoffDelay, type BackoffPolicy } from './backoff.js';
+export { MinHeap, dueFirst, type Timed } from './min-heap.js';
+export { assertLimitBelow, LimitConflictError, type NamedLimit } from './limit-relations.js';
 export { stopInReverse, type Startable, type StopOutcome } from './startable.js';

@@ -11,6 +11,8 @@ import {
   observeCounters,
   periodic,
   stopInReverse,
+  assertLimitBelow,
+  LimitConflictError,
 } from '../../runtime/index.js';
 
 describe('BoundedStream', () => {
@@ -194,5 +196,24 @@ describe('stopInReverse', () => {
       ['b', 'timeout'],
       ['a', 'stopped'],
     ]);
+  });
+});
+
+describe('assertLimitBelow', () => {
+  it('passes a relation that holds and names both limits when one does not', () => {
+    const small = { name: 'a maxBytes', value: 10 };
+    expect(() => assertLimitBelow(small, { name: 'b bytes', value: 11 })).not.toThrow();
+    expect(() => assertLimitBelow(small, { name: 'b bytes', value: 10 }, { orEqual: true })).not.toThrow();
+    let caught: unknown;
+    try {
+      assertLimitBelow(small, { name: 'b bytes', value: 10 });
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(LimitConflictError);
+    expect(isTroupeError(caught, 'ERR_BAD_CONFIG')).toBe(true);
+    expect((caught as LimitConflictError).limits).toEqual(['a maxBytes', 'b bytes']);
+    expect((caught as LimitConflictError).values).toEqual([10, 10]);
+    expect((caught as Error).message).toBe('a maxBytes (10) must be below b bytes (10)');
   });
 });

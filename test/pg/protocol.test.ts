@@ -203,7 +203,7 @@ describe('pg protocol: sync and deltas', () => {
     expect(cluster.scope('b').members('g')).toEqual([]);
   });
 
-  it('anti-entropy sends one full sync per interval, to one peer at a time in turn, and repairs a silent loss', () => {
+  it('anti-entropy sends one digest per interval, to one peer at a time in turn, and repairs a silent loss', () => {
     const cluster = new Cluster(['a', 'b', 'c']);
     cluster.settle();
     const p = cluster.spawn('a');
@@ -218,11 +218,50 @@ describe('pg protocol: sync and deltas', () => {
       cluster.scope('a').tick(cluster.now);
       const { sends } = cluster.scope('a').takeOutputs();
       expect(sends.length).toBe(1);
+      expect(sends[0]?.message.t).toBe('digest');
       targets.push(sends[0]?.to as string);
-      for (const s of sends) cluster.scope(s.to).receive('a', decode(encode(s.message)));
+      for (const s of sends) cluster.on(s.to, (scope) => scope.receive('a', decode(encode(s.message))));
     }
     expect(targets).toEqual(['b', 'c', 'b', 'c']);
+    // b's view did not match a's digest: it asked again, and the resync repairs it.
+    expect(cluster.scope('b').stats().digestMismatches).toBe(1);
+    expect(cluster.scope('c').stats().digestsInSync).toBe(2);
+    cluster.settle();
     expect(cluster.scope('b').members('g')).toEqual([p]);
+  });
+
+  it('a steady cluster exchanges digests only: no sync, and a few dozen bytes per round', () => {
+    const cluster = new Cluster(['a', 'b', 'c']);
+    cluster.settle();
+    for (const n of ['a', 'b', 'c']) {
+      const pids = Array.from({ length: 200 }, () => cluster.spawn(n));
+      cluster.on(n, (s) => s.join(['g', 'h', `only-${n}`], pids));
+    }
+    cluster.settle();
+    const sent = (): number[] => ['a', 'b', 'c'].map((n) => cluster.scope(n).stats().syncsSent);
+    const syncsBefore = sent();
+    // What one anti-entropy round cost before: a full sync (here a's latest resync, built on demand).
+    cluster.inject('b', 'a', { t: 'discover', scope: 'default', inc: 1, toInc: 1 });
+    const syncBytes = (cluster.queues.get('a->b') ?? []).reduce((n, b) => n + b.length, 0);
+    cluster.settle();
+    syncsBefore[0]! += 1;
+    const seen: { t: string; bytes: number }[] = [];
+    const interval = cluster.scope('a').timings.antiEntropyIntervalMs;
+    for (let round = 0; round < 10; round++) {
+      cluster.tick(interval);
+      for (const queue of cluster.queues.values())
+        for (const bytes of queue) seen.push({ t: (decode(bytes) as PgMessage).t, bytes: bytes.length });
+      cluster.settle();
+    }
+    expect(sent()).toEqual(syncsBefore);
+    expect(new Set(seen.map((m) => m.t))).toEqual(new Set(['digest']));
+    expect(seen.length).toBe(30); // one digest per node per round
+    expect(Math.max(...seen.map((m) => m.bytes))).toBeLessThan(80);
+    for (const n of ['a', 'b', 'c']) {
+      expect(cluster.scope(n).stats().digestsInSync).toBe(10);
+      expect(cluster.scope(n).stats().digestMismatches).toBe(0);
+    }
+    expect(syncBytes).toBeGreaterThan(20 * Math.max(...seen.map((m) => m.bytes)));
   });
 
   it('a lost discover is re-sent after a clamped backoff until the sync arrives', () => {

@@ -1,8 +1,8 @@
-// The seeded pg simulation over a small fixed slice of seeds (the CI slice). A longer sweep:
-//   npx tsx test/pg/run-seeds.ts 0 2000
+// The seeded pg simulation (sim/pg) over a small fixed slice of seeds (the CI slice). A longer sweep:
+//   node --import tsx sim/sweep.ts pg --from 0 --count 2000
 // Replay one seed here:  PG_SEED=123 npx vitest run test/pg/simulation.test.ts
 import { describe, expect, it } from 'vitest';
-import { runSeed } from './simulation.js';
+import { runSeed } from '../../sim/pg/index.js';
 
 const only = process.env.PG_SEED === undefined ? undefined : Number(process.env.PG_SEED);
 const seeds = only !== undefined ? [only] : Array.from({ length: 60 }, (_, i) => i + 1);

@@ -1,9 +1,5 @@
-// A small runner for scripted interaction tests in the style of etcd's datadriven tests.
-//
-// A script is a sequence of blocks; each block is one command line, a line "----", and the
-// expected output up to the next blank line. Lines starting with # and blank lines between
-// blocks are kept as they are. With REWRITE=1 the runner writes the actual output back into
-// the file, so a behaviour change shows up as a reviewable diff.
+// The raft engine's commands for scripted interaction tests (etcd datadriven style). The script
+// format, parsing, rendering and REWRITE=1 live in test/datadriven.ts.
 //
 // Commands (node ids are short names; "all" means every node in id order):
 //   add-nodes <n> [voters=a,b] [learners=c] [prevote=false] [checkquorum=false]
@@ -17,55 +13,11 @@
 //   heal                               crash <id>                 restart <id>
 //   compact <id>                       status <id|all>            log <id>
 //   raw-step <id> <json message>
-import { readFileSync, writeFileSync } from 'node:fs';
+import { runScriptFile as runScript } from '../datadriven.js';
 import type { Message, RaftEvent, RaftLimits, Ready } from '../../raft/index.js';
 import { Harness, fmtEntry, fmtMessage } from './harness.js';
 
-interface Block {
-  readonly pre: string[];
-  readonly command: string;
-  readonly expected: string[];
-}
-
-export interface ParsedScript {
-  readonly blocks: Block[];
-  readonly trailer: string[];
-}
-
-export function parseScript(text: string): ParsedScript {
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  const blocks: Block[] = [];
-  let pre: string[] = [];
-  let i = 0;
-  while (i < lines.length) {
-    const line = lines[i] as string;
-    if (line.trim() === '' || line.startsWith('#')) {
-      pre.push(line);
-      i++;
-      continue;
-    }
-    if (lines[i + 1] !== '----') throw new Error(`line ${i + 2}: expected "----" after command "${line}"`);
-    i += 2;
-    const expected: string[] = [];
-    while (i < lines.length && (lines[i] as string).trim() !== '') expected.push(lines[i++] as string);
-    blocks.push({ pre, command: line, expected });
-    pre = [];
-  }
-  return { blocks, trailer: pre };
-}
-
-export function renderScript(
-  blocks: ReadonlyArray<{ pre: string[]; command: string; output: string[] }>,
-  trailer: string[],
-): string {
-  const out: string[] = [];
-  for (const b of blocks) {
-    out.push(...b.pre, b.command, '----', ...(b.output.length > 0 ? b.output : ['ok']));
-  }
-  out.push(...trailer);
-  return `${out.join('\n')}\n`;
-}
+export { parseScript, renderScript, type ParsedScript } from '../datadriven.js';
 
 function fmtEvent(ev: RaftEvent): string | null {
   switch (ev.type) {
@@ -331,19 +283,5 @@ export class ScriptRunner {
 
 /** Run a script file; returns [expected text, actual text]. Rewrites the file when asked. */
 export function runScriptFile(path: string, rewrite: boolean): { expected: string; actual: string } {
-  const expected = readFileSync(path, 'utf8');
-  const parsed = parseScript(expected);
-  const runner = new ScriptRunner();
-  const rendered = parsed.blocks.map((b) => {
-    let output: string[];
-    try {
-      output = runner.run(b.command);
-    } catch (err) {
-      output = [`error: ${(err as Error).message}`];
-    }
-    return { pre: b.pre, command: b.command, output };
-  });
-  const actual = renderScript(rendered, parsed.trailer);
-  if (rewrite && actual !== expected) writeFileSync(path, actual);
-  return { expected, actual };
+  return runScript(path, new ScriptRunner(), rewrite);
 }

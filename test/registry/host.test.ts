@@ -93,7 +93,7 @@ describe('eventual registry host', () => {
     const events: string[] = [];
     const ac = new AbortController();
     const watching = (async () => {
-      for await (const e of a.reg.watch(ac.signal)) events.push(`${(e as WatchEvent).kind} ${e.name}`);
+      for await (const e of a.reg.watch({ signal: ac.signal })) events.push(`${(e as WatchEvent).kind} ${e.name}`);
     })();
     const pb = idle(b.node);
     b.reg.register('worker', pb);

@@ -3,10 +3,10 @@
 // unregister, exit and conflict. After healing and a bounded number of anti-entropy rounds:
 // every node has the same view, each name has one claim and one owner, the owner is alive,
 // every loser was told exactly once, and every watch stream replays to the view.
-// A failing seed prints itself; replay it with `npx tsx test/registry/run-seeds.ts <seed> 1`
-// (bulk variant: `npx tsx test/registry/run-seeds.ts <seed> 1 1000 4096`).
+// The simulation lives in sim/registry. A failing seed prints itself; replay it with
+// `node --import tsx sim/sweep.ts registry --from <seed> --count 1 --trace` (bulk: `--bulk 1000 --budget 4096`).
 import { describe, expect, it } from 'vitest';
-import { runScenario } from './scenario.js';
+import { runScenario } from '../../sim/registry/index.js';
 
 /** Fixed CI slice: a contiguous range plus seeds that once failed (regressions). */
 const SEEDS = [...Array.from({ length: 250 }, (_, i) => i + 1), 187, 214, 309, 749, 869, 987];

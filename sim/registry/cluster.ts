@@ -1,5 +1,6 @@
-// A seeded simulation of N eventual-registry replicas: an in-test message pool with random
-// delivery order, loss, duplication and delay; partitions with a membership oracle (node
+// A seeded simulation of N eventual-registry replicas on the one fault model (sim/network.ts):
+// loss, duplication and delay decided by a FaultModel and carried by a Scheduler, with a random
+// delivery order among the messages due in a step; partitions with a membership oracle (node
 // down/up on both sides); node restarts with a new incarnation; processes that register,
 // unregister, exit and conflict. Every message goes through the msgpack codec, as on the wire.
 // It records what the checks need: the processes alive, each live registration, every "lost"
@@ -16,6 +17,8 @@ import { decode, encode } from '../../runtime/codec.js';
 import { Pid } from '../../runtime/pid.js';
 import type { Random } from '../../runtime/base.js';
 import { seededRandom } from '../../runtime/base.js';
+import { SimNetwork, type Delivery, type NetworkFaults } from '../network.js';
+import { Scheduler } from '../scheduler.js';
 
 function isRegistryUserError(err: unknown): boolean {
   return err instanceof NameTakenError || err instanceof RegistryLimitError;
@@ -41,12 +44,9 @@ export interface SimOptions {
   readonly faults?: SimFaults;
 }
 
-interface InFlight {
-  readonly from: string;
-  readonly to: string;
-  readonly bytes: Buffer;
-  readonly deliverAt: number;
-  readonly seq: number;
+/** The registry's faults as the one fault model sees them (delays from 0 to maxDelayMs). */
+function networkFaults(f: SimFaults): NetworkFaults {
+  return { lossRate: f.loss, duplicateRate: f.duplicate, minDelay: 0, maxDelay: f.maxDelayMs };
 }
 
 export interface SimNode {
@@ -73,14 +73,13 @@ export class SimCluster {
   readonly nodes: SimNode[] = [];
   now = 0;
   readonly stepMs: number;
-  faults: SimFaults;
   readonly violations: string[] = [];
   /** node -> partition group; nodes talk only within a group. */
   readonly group = new Map<string, number>();
   /** Single links cut on top of the groups ("a|b", a < b): connectivity need not be transitive. */
   readonly cutLinks = new Set<string>();
-  private pool: InFlight[] = [];
-  private seq = 0;
+  private readonly scheduler = new Scheduler<Delivery<Buffer>>();
+  private readonly network: SimNetwork<Buffer>;
   private readonly ledger = new Map<string, Ledger>(); // `${pid}|${name}`
   private readonly options: SimOptions;
   messagesSent = 0;
@@ -92,7 +91,11 @@ export class SimCluster {
     this.options = options;
     this.rng = seededRandom(options.seed);
     this.stepMs = options.stepMs ?? 10;
-    this.faults = options.faults ?? { loss: 0, duplicate: 0, maxDelayMs: 0 };
+    this.network = new SimNetwork<Buffer>(
+      this.rng.fork(),
+      this.scheduler,
+      networkFaults(options.faults ?? { loss: 0, duplicate: 0, maxDelayMs: 0 }),
+    );
     const n = options.nodes ?? 5;
     for (let i = 0; i < n; i++) {
       const name = `n${i}`;
@@ -148,6 +151,11 @@ export class SimCluster {
       if (after) this.route(x, x.core.nodeUp(y.name, y.incarnation, this.now));
       else this.route(x, x.core.nodeDown(y.name, this.now));
     }
+  }
+
+  /** Loss, duplication and delay from now on. */
+  set faults(faults: SimFaults) {
+    this.network.faults = networkFaults(faults);
   }
 
   // ------------------------------------------------------------ process actions
@@ -237,17 +245,18 @@ export class SimCluster {
   /** One step: deliver what is due (random order), then tick every node. */
   step(): void {
     this.now += this.stepMs;
-    const due = this.pool.filter((m) => m.deliverAt <= this.now);
-    this.pool = this.pool.filter((m) => m.deliverAt > this.now);
+    const due: Delivery<Buffer>[] = [];
+    while (this.scheduler.peekTime() <= this.now) due.push(this.scheduler.next() as Delivery<Buffer>);
+    this.scheduler.now = this.now;
     // Random delivery order among due messages.
     for (let i = due.length - 1; i > 0; i--) {
       const j = this.rng.int(i + 1);
-      [due[i], due[j]] = [due[j] as InFlight, due[i] as InFlight];
+      [due[i], due[j]] = [due[j] as Delivery<Buffer>, due[i] as Delivery<Buffer>];
     }
     for (const m of due) {
-      if (!this.connected(m.from, m.to)) continue; // cut while in flight
+      if (!this.network.accept(m) || !this.connected(m.from, m.to)) continue; // cut while in flight
       const target = this.node(m.to);
-      this.route(target, target.core.receive(m.from, decode(m.bytes)));
+      this.route(target, target.core.receive(m.from, decode(m.message)));
     }
     for (const n of this.live) this.route(n, n.core.tick(this.now));
   }
@@ -296,12 +305,7 @@ export class SimCluster {
     this.messagesSent++;
     this.bytesSent += bytes.length;
     if (!this.connected(from, to)) return;
-    if (this.rng.chance(this.faults.loss)) return;
-    const copies = this.rng.chance(this.faults.duplicate) ? 2 : 1;
-    for (let i = 0; i < copies; i++) {
-      const delay = this.faults.maxDelayMs > 0 ? this.rng.int(this.faults.maxDelayMs + 1) : 0;
-      this.pool.push({ from, to, bytes, deliverAt: this.now + delay, seq: this.seq++ });
-    }
+    this.network.send(from, to, bytes);
   }
 
   /** A watch stream must replay to a consistent owner sequence: never unregister what it did not show. */
@@ -319,7 +323,7 @@ export class SimCluster {
   }
 
   get inFlight(): number {
-    return this.pool.length;
+    return this.scheduler.size;
   }
 
   // ------------------------------------------------------------ checks

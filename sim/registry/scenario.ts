@@ -1,8 +1,8 @@
 // The randomized workload of the registry simulation, shared by the CI test (a fixed slice of
 // seeds) and the long sweep script (run-seeds.ts). One seed = one replayable run.
 import { Pid } from '../../runtime/pid.js';
-import type { SimNode } from './sim-cluster.js';
-import { SimCluster } from './sim-cluster.js';
+import type { SimNode } from './cluster.js';
+import { SimCluster } from './cluster.js';
 
 export interface ScenarioResult {
   readonly seed: number;

@@ -11,13 +11,13 @@
 //     really had (never a mix of states), even with duplicates, late messages and silent loss.
 // A failure names its seed and step; `runSeed(seed)` replays it exactly.
 import { PgLimitError, PgNoProcError, PgNotLocalError } from '../../pg/index.js';
-import { entryBytes, pidBytes } from '../../pg/size.js';
+import { blockBytes, pidBytes } from '../../pg/size.js';
 import type { Group } from '../../pg/index.js';
 import { Pid } from '../../runtime/pid.js';
 import { seededRandom } from '../../runtime/base.js';
 import type { Random } from '../../runtime/base.js';
-import { Cluster, multiset, sameCounts } from './harness.js';
-import type { RecordedMonitor } from './harness.js';
+import { Cluster, multiset, sameCounts } from './cluster.js';
+import type { RecordedMonitor } from './cluster.js';
 
 export interface SimOptions {
   readonly steps: number;
@@ -136,7 +136,7 @@ function wouldExceedSync(cluster: Cluster, node: string, groups: readonly Group[
   const scope = cluster.scope(node);
   const fresh = new Set(groups.filter((g) => scope.localMembers(g).length === 0));
   let bytes = scope.syncBytes + groups.length * pids.length * pidBytes(node);
-  for (const g of fresh) bytes += entryBytes(g, 0, node);
+  for (const g of fresh) bytes += blockBytes(g, 0, node);
   return bytes > scope.limits.maxSyncBytes;
 }
 
