@@ -20,6 +20,7 @@ import {
   MAX_FRAME_BODY_BYTES,
   MAX_HANDSHAKE_BYTES,
   MAX_HANDSHAKE_MESSAGES_AHEAD,
+  MAX_PEERS,
   MAX_PENDING_HANDSHAKES,
   MAX_PREAUTH_BYTES,
   MAX_SEEDS,
@@ -59,6 +60,8 @@ export interface InternodeOptions {
   readonly meter?: Meter;
   /** Per-class queue bounds (tests shrink them). */
   readonly classLimits?: Readonly<Record<FrameClassName, ClassLimits>>;
+  /** Members known at once, at most MAX_PEERS (tests shrink it). */
+  readonly maxPeers?: number;
 }
 
 const bad = (message: string): InternodeError => new InternodeError('ERR_BAD_CONFIG', message);
@@ -90,6 +93,11 @@ export function checkOptions(opts: InternodeOptions): void {
     if (opts.seeds.length > MAX_SEEDS) throw bad(`at most ${MAX_SEEDS} seeds (MAX_SEEDS), got ${opts.seeds.length}`);
     opts.seeds.forEach((s, i) => checkAddress(opts.transport, `seeds[${i}]`, s));
   }
+  if (
+    opts.maxPeers !== undefined &&
+    !(Number.isInteger(opts.maxPeers) && opts.maxPeers >= 1 && opts.maxPeers <= MAX_PEERS)
+  )
+    throw bad(`maxPeers must be an integer in 1..${MAX_PEERS} (MAX_PEERS), got ${String(opts.maxPeers)}`);
   checkLimits(opts.classLimits ?? CLASS_LIMITS);
 }
 

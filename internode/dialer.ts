@@ -37,6 +37,8 @@ export class Dialer {
   /** Pending retries by key (a seed address, or a member's name). */
   readonly #retries = new Map<string, { cancel(): void }>();
   readonly #abort = new AbortController();
+  /** Failed attempts per seed since it last answered (the backoff exponent). */
+  readonly #seedAttempts = new Map<string, number>();
   #inFlight = 0;
 
   constructor(host: DialerHost) {
@@ -121,6 +123,30 @@ export class Dialer {
       );
     });
     this.#retries.set(key, timer);
+  }
+
+  /**
+   * Dials a seed until it answers once (`answered` says whether a member at that address is up),
+   * with backoff that keeps growing across calls until it does. A seed that turns out to be this
+   * node (under another address) is dropped: `isOwn` is told.
+   */
+  seed(address: string, answered: () => boolean, isOwn: () => void, immediately = false): void {
+    this.retry(
+      `seed ${address}`,
+      {
+        next: () => (answered() ? undefined : { address, attempt: this.#seedAttempts.get(address) ?? 0 }),
+        failed: (err) => {
+          if (isSelf(err)) {
+            isOwn();
+            return false;
+          }
+          this.#seedAttempts.set(address, (this.#seedAttempts.get(address) ?? 0) + 1);
+          return true;
+        },
+        succeeded: () => this.#seedAttempts.delete(address),
+      },
+      immediately,
+    );
   }
 
   cancel(key: string): void {
