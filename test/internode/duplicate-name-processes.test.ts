@@ -43,7 +43,7 @@ describe('a second node under the name of a live one (real processes)', () => {
     await Promise.all(procs.map((p) => p.exited));
   });
 
-  it('is refused with "name in use" on both sides; the live node does not flap; it gets in once the first stops', async () => {
+  it('is refused ("name in use") on both sides; nobody flaps; it gets in once the first stops', async () => {
     const cookie = cookieFile(SECRET);
     const x = new NodeProcess('x', ['--listen', '127.0.0.1:0', '--cookie-file', cookie]);
     procs.push(x);
