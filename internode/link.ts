@@ -241,7 +241,10 @@ export class Link {
       host.malformed(this, reason);
       return;
     }
-    host.heard(this); // any traffic is a sign of life
+    // Any traffic on the live connection is a sign of life. Not on one being retired: a peer that
+    // keeps writing to a connection we retire while its own live one is dead to us (a close lost in
+    // a partition) must time out, or both sides would keep a link that only one of them can hear.
+    if (active === this.conn) host.heard(this);
     this.#answerProbes(true);
     const received = host.counters.framesReceived;
     for (const f of frames) {
