@@ -131,6 +131,8 @@ class Reader {
   readonly #budget: PreAuthBudget | undefined;
   readonly #queue: Buffer[] = [];
   #charged = 0;
+  /** Bytes of frames kept between the end of the handshake and the caller taking over. */
+  #earlyBytes = 0;
   #waiter: { resolve: (b: Buffer) => void; reject: (e: unknown) => void } | null = null;
   #failure: HandshakeError | null = null;
   readonly #timer: { cancel(): void };
@@ -146,7 +148,9 @@ class Reader {
         if (this.#failure !== null) return; // refused: nothing more is read or kept
         if (this.#done) {
           // Frames that follow the handshake, kept for the caller (which takes over in a moment).
-          if (this.#queue.length >= MAX_EARLY_FRAMES_MESSAGES) this.#fail(malformed('too many early frames'));
+          this.#earlyBytes += data.length;
+          if (this.#queue.length >= MAX_EARLY_FRAMES_MESSAGES || this.#earlyBytes > MAX_WS_MESSAGE_BYTES)
+            this.#fail(malformed('too many early frames'));
           else this.#queue.push(data);
           return;
         }

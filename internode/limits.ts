@@ -53,6 +53,8 @@ export const MIN_DETECTOR_INTERVAL_MS = 1;
 export const MAX_DETECTOR_INTERVAL_MS = 3_600_000;
 /** Hard cap on the nodes one failure detector tracks (live and remembered down ones). */
 export const MAX_TRACKED_PEERS = 4_096;
+/** A peer's sign of life reaches the failure detector at most this often (or a quarter heartbeat). */
+export const HEARD_EVERY_MS = 50;
 /** Backoff of every redial (seeds, lost members, refused handshakes): base and ceiling. */
 export const RECONNECT_BASE_MS = 50;
 export const RECONNECT_MAX_MS = 5_000;

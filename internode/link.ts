@@ -27,8 +27,9 @@ export interface LinkHost {
   readonly logger: Logger;
   /** Whether frames from this link still count (it is up and current). */
   live(link: Link): boolean;
-  /** A sign of life arrived (any frame). */
+  /** A sign of life arrived (any frame); told at most every `heardEveryMs` per link. */
   heard(link: Link): void;
+  readonly heardEveryMs: number;
   /** A decoded frame body of a class other than the link's own control messages (or undefined: undecodable). */
   frame(link: Link, cls: FrameClassName, body: unknown, bytes: number): void;
   /** A message that is not a sequence of frames arrived; the link has closed that connection. */
@@ -77,6 +78,8 @@ export class Link {
   readonly #open = new Set<ActiveConnection>();
   readonly #host: LinkHost;
   #pumpScheduled = false;
+  /** When the host was last told of a sign of life (it is a validated lookup: not once per message). */
+  #heardAt = Number.NEGATIVE_INFINITY;
   #probes: ((alive: boolean) => void)[] = [];
 
   constructor(
@@ -187,13 +190,23 @@ export class Link {
   // ------------------------------------------------------------------ the write loop
 
   enqueue(cls: FrameClassName, frame: Buffer, force = false): EnqueueResult {
-    const result = this.queues.enqueue(cls, frame, force);
-    if (result === 'rejected' || result === 'dropped-newest') return result;
-    // An idle link writes at once (latency); while a write is in flight, frames wait and go
-    // out together when it flushes (throughput). Nothing is lost either way: the queue holds them.
+    // An idle link writes at once (latency): nothing queued, nothing in flight, room for the frame.
+    // While a write is in flight, frames wait and go out together when it flushes (throughput).
     const active = this.conn;
-    if (active !== null && active.inFlight === 0 && !this.#pumpScheduled && this.queues.totalFrames === 1) this.pump();
-    else this.schedulePump();
+    if (
+      active !== null &&
+      active.inFlight === 0 &&
+      !this.#pumpScheduled &&
+      this.queues.totalFrames === 0 &&
+      this.queues.hasRoom(cls, frame.length) &&
+      active.conn.bufferedAmount < HIGH_WATER_MARK_BYTES
+    ) {
+      this.#write(active, frame);
+      this.#host.counters.framesSent[cls]++;
+      return 'queued';
+    }
+    const result = this.queues.enqueue(cls, frame, force);
+    if (result !== 'rejected' && result !== 'dropped-newest') this.schedulePump();
     return result;
   }
 
@@ -215,16 +228,20 @@ export class Link {
     while (active.inFlight + active.conn.bufferedAmount < HIGH_WATER_MARK_BYTES) {
       const frames = this.queues.drain(COALESCE_TARGET_BYTES);
       if (frames.length === 0) return;
-      const message = frames.length === 1 ? frames[0]! : Buffer.concat(frames);
       for (const f of frames) counters.framesSent[CLASS_BY_ID.get(f[1]!) ?? 'user']++;
-      counters.messagesSent++;
-      counters.bytesSent += message.length;
-      active.inFlight += message.length;
-      active.conn.send(message, () => {
-        active.inFlight -= message.length;
-        if (this.conn === active) this.schedulePump();
-      });
+      this.#write(active, frames.length === 1 ? frames[0]! : Buffer.concat(frames));
     }
+  }
+
+  #write(active: ActiveConnection, message: Buffer): void {
+    const counters = this.#host.counters;
+    counters.messagesSent++;
+    counters.bytesSent += message.length;
+    active.inFlight += message.length;
+    active.conn.send(message, () => {
+      active.inFlight -= message.length;
+      if (this.conn === active && this.queues.totalFrames > 0) this.schedulePump();
+    });
   }
 
   // ------------------------------------------------------------------ the receive path
@@ -244,7 +261,13 @@ export class Link {
     // Any traffic on the live connection is a sign of life. Not on one being retired: a peer that
     // keeps writing to a connection we retire while its own live one is dead to us (a close lost in
     // a partition) must time out, or both sides would keep a link that only one of them can hear.
-    if (active === this.conn) host.heard(this);
+    if (active === this.conn) {
+      const now = host.clock.now();
+      if (now - this.#heardAt >= host.heardEveryMs) {
+        this.#heardAt = now;
+        host.heard(this);
+      }
+    }
     this.#answerProbes(true);
     const received = host.counters.framesReceived;
     for (const f of frames) {

@@ -10,7 +10,13 @@ import { CLOSE, InternodeError, type Refusal } from './errors.js';
 import { FailureDetector, type FailureDetectorEvent } from './failure-detector.js';
 import { encodeFrame } from './frame.js';
 import type { PeerIdentity } from './handshake.js';
-import { IDENTITY_PROBE_TIMEOUT_MS, MAX_MEMBER_LIST, MEMBER_GOSSIP_EVERY_TICKS, type ClassLimits } from './limits.js';
+import {
+  HEARD_EVERY_MS,
+  IDENTITY_PROBE_TIMEOUT_MS,
+  MAX_MEMBER_LIST,
+  MEMBER_GOSSIP_EVERY_TICKS,
+  type ClassLimits,
+} from './limits.js';
 import { Link, type ActiveConnection, type LinkHost } from './link.js';
 import { MembershipCore, keepNewConnection, type DownReason, type NodeEvent } from './membership.js';
 import { bump, type InternodeCounters } from './stats.js';
@@ -67,6 +73,7 @@ export class Peers {
       logger: o.logger,
       live: (link) => this.#links.get(link.node) === link && this.membership.isUp(link.node, link.incarnation),
       heard: (link) => this.#detect(() => this.#fd.heartbeatSeen(link.node, link.incarnation, o.clock.now())),
+      heardEveryMs: Math.min(HEARD_EVERY_MS, Math.floor(o.heartbeatIntervalMs / 4)),
       frame: (link, cls, body) => this.#frame(link, cls, body),
       malformed: (link, reason) => {
         bump(o.counters.malformed, 'frame');

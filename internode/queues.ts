@@ -25,9 +25,13 @@ class ClassQueue {
   /** Senders waiting for room, in arrival order; a waiter with a frame is queued when woken. */
   readonly waiters = new RingQueue<RoomWaiter>();
 
-  constructor(limits: ClassLimits, policy: ClassOverflowPolicy) {
+  /** Frames queued in all classes of the peer (shared by its queues, so the total is O(1) to read). */
+  readonly #total: { frames: number };
+
+  constructor(limits: ClassLimits, policy: ClassOverflowPolicy, total: { frames: number }) {
     this.limits = limits;
     this.policy = policy;
+    this.#total = total;
   }
 
   get length(): number {
@@ -41,6 +45,7 @@ class ClassQueue {
   push(frame: Buffer): void {
     this.#items.push(frame);
     this.bytes += frame.length;
+    this.#total.frames++;
   }
 
   peek(): Buffer | undefined {
@@ -49,12 +54,16 @@ class ClassQueue {
 
   shift(): Buffer | undefined {
     const f = this.#items.shift();
-    if (f !== undefined) this.bytes -= f.length;
+    if (f !== undefined) {
+      this.bytes -= f.length;
+      this.#total.frames--;
+    }
     return f;
   }
 
   clear(): number {
     const n = this.#items.clear();
+    this.#total.frames -= n;
     this.bytes = 0;
     this.deficit = 0;
     return n;
@@ -77,11 +86,12 @@ export function newQueueCounters(): QueueCounters {
 export class OutboundQueues {
   readonly #queues: Record<FrameClassName, ClassQueue>;
   readonly #counters: QueueCounters;
+  readonly #total = { frames: 0 };
 
   constructor(counters: QueueCounters, limits: Readonly<Record<FrameClassName, ClassLimits>> = CLASS_LIMITS) {
     this.#counters = counters;
     this.#queues = Object.fromEntries(
-      FRAME_CLASSES.map((c) => [c, new ClassQueue(limits[c], CLASS_POLICY[c])]),
+      FRAME_CLASSES.map((c) => [c, new ClassQueue(limits[c], CLASS_POLICY[c], this.#total)]),
     ) as Record<FrameClassName, ClassQueue>;
   }
 
@@ -178,9 +188,7 @@ export class OutboundQueues {
   }
 
   get totalFrames(): number {
-    let n = 0;
-    for (const c of FRAME_CLASSES) n += this.#queues[c].length;
-    return n;
+    return this.#total.frames;
   }
 
   get totalBytes(): number {
