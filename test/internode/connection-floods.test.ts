@@ -95,7 +95,7 @@ describe('a refused connection that keeps streaming (defect 2)', () => {
 });
 
 describe('silent sockets and pending handshakes (defect 3)', () => {
-  it('TCP sockets that never upgrade are dropped within the handshake timeout; past the cap the oldest go', async () => {
+  it('Sockets that never upgrade are dropped within the handshake timeout; past a cap the oldest go', async () => {
     const refused: Record<string, number> = {};
     const transport = new WsTransport({
       handshakeTimeoutMs: 300,
