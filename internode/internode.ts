@@ -121,7 +121,7 @@ export class Internode implements AsyncDisposable {
       heartbeatIntervalMs: this.#heartbeatMs,
       downAfterMs: opts.downAfterMs ?? DEFAULT_DOWN_AFTER_MS,
       ...(opts.maxPeers !== undefined ? { maxPeers: opts.maxPeers } : {}),
-      user: (node, body) => this.#router.receive(node, body),
+      user: (node, body, bytes) => this.#router.receive(node, body, bytes),
       dial: (address) => this.#dialer.dialQuietly(address),
       redial: (link) => this.#redial(link),
       gone: (node) => this.#dialer.cancel(node),

@@ -36,7 +36,7 @@ export interface PeersOptions {
   readonly downAfterMs: number;
   readonly maxPeers?: number;
   /** User frames go to the router. */
-  readonly user: (node: string, body: unknown) => void;
+  readonly user: (node: string, body: unknown, bytes: number) => void;
   /** Addresses worth dialing (learned from a member list). */
   readonly dial: (address: string) => void;
   /** A member went down and the core says it is worth redialing. */
@@ -74,7 +74,7 @@ export class Peers {
       live: (link) => this.#links.get(link.node) === link && this.membership.isUp(link.node, link.incarnation),
       heard: (link) => this.#detect(() => this.#fd.heartbeatSeen(link.node, link.incarnation, o.clock.now())),
       heardEveryMs: Math.min(HEARD_EVERY_MS, Math.floor(o.heartbeatIntervalMs / 4)),
-      frame: (link, cls, body) => this.#frame(link, cls, body),
+      frame: (link, cls, body, bytes) => this.#frame(link, cls, body, bytes),
       malformed: (link, reason) => {
         bump(o.counters.malformed, 'frame');
         o.logger.warn({ peer: link.node, err: reason }, 'malformed frame; closing connection');
@@ -211,11 +211,11 @@ export class Peers {
 
   // ------------------------------------------------------------------ frames
 
-  #frame(link: Link, cls: FrameClassName, body: unknown): void {
+  #frame(link: Link, cls: FrameClassName, body: unknown, bytes: number): void {
     const malformed = this.#o.counters.malformed;
     if (body === undefined) return bump(malformed, `${cls}-body`);
     if (cls === 'control') return this.#control(body);
-    if (cls === 'user') return this.#o.user(link.node, body);
+    if (cls === 'user') return this.#o.user(link.node, body, bytes);
     const handler = this.#handlers.get(cls);
     if (handler === undefined) return bump(malformed, `${cls}-unhandled`);
     try {

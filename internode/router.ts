@@ -102,8 +102,8 @@ export class Router implements RemoteRouter {
     this.#signal(to.node, { op: 'exit', from, to, reason, link });
   }
 
-  /** A `user` body from `peer`: validated, then handed to the node. */
-  receive(peer: string, body: unknown): void {
+  /** A `user` body from `peer` (`bytes` long on the wire): validated, then handed to the node. */
+  receive(peer: string, body: unknown, bytes: number): void {
     const inbound = this.inbound;
     if (inbound === null) return;
     const s = signalFromWire(body, peer, this.#self);
@@ -113,10 +113,10 @@ export class Router implements RemoteRouter {
     }
     switch (s.op) {
       case 'send':
-        inbound.deliver(s.from, s.to, s.message);
+        inbound.deliver(s.from, s.to, s.message, bytes);
         break;
       case 'send-named':
-        inbound.deliverNamed(s.from, s.name, s.message);
+        inbound.deliverNamed(s.from, s.name, s.message, bytes);
         break;
       case 'monitor':
         inbound.monitor(s.watcher, s.target, s.ref);

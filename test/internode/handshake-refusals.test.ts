@@ -167,6 +167,9 @@ describe('handshake over the in-memory transport (virtual clock)', () => {
     ],
     ['a response before the hello', () => encode({ t: 'response', proof: randomBytes(32) }), CLOSE.protocolError],
     ['a message that is not a map', () => encode([1, 2, 3]), CLOSE.protocolError],
+    ['an auth before the hello', () => auth(), CLOSE.protocolError],
+    ['a welcome before the hello', () => encode({ t: 'welcome', node: 'x', inc: 1, addr: '' }), CLOSE.protocolError],
+    ['a hello without a nonce', () => hello({ nonce: undefined }), CLOSE.protocolError],
     ['bytes that are not msgpack', () => Buffer.from([0xc1, 0xc1, 0xc1]), CLOSE.protocolError],
     // Before authentication the transport takes no message larger than a handshake message.
     ['a message over the handshake limit', () => Buffer.alloc(limits.MAX_HANDSHAKE_BYTES + 1, 0xa0), TOO_BIG],

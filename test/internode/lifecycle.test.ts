@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Internode, MemoryNetwork } from '../../internode/index.js';
-import { Node, isTroupeError } from '../../runtime/index.js';
+import { Node, Pid, isTroupeError } from '../../runtime/index.js';
 import { SECRET, startMember, stopAll, until, waitFor } from './helpers.js';
 import { crosses } from './raw-peer.js';
 
@@ -77,6 +77,15 @@ describe('start, stop and start again', () => {
       await node.stop();
       await stopAll(a);
     }
+  });
+
+  it('after stop, sendAwait is ERR_STOPPED and events() ends at once', async () => {
+    const m = await startMember('s');
+    await m.net.stop();
+    await expect(m.net.sendAwait(undefined, new Pid('t', 1, 1), 'x')).rejects.toMatchObject({ code: 'ERR_STOPPED' });
+    const it = m.net.events();
+    expect(await it.next()).toEqual({ value: undefined, done: true });
+    await m.node.stop();
   });
 
   it('a start that fails after listening closes its listener (the port is free again)', async () => {
