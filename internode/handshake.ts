@@ -70,6 +70,8 @@ export interface HandshakeOptions {
   readonly budget?: PreAuthBudget;
   /** Largest message accepted once authenticated. */
   readonly maxMessageBytes?: number;
+  /** Aborting refuses the handshake; a HandshakeError as the reason says with what (else 'shuttingDown'). */
+  readonly signal?: AbortSignal;
 }
 
 const bytesOf = (v: unknown): v is Uint8Array => v instanceof Uint8Array;
@@ -240,7 +242,11 @@ class Reader {
   }
 }
 
-async function guarded<T>(reader: Reader, run: () => Promise<T>): Promise<T> {
+async function guarded<T>(reader: Reader, signal: AbortSignal | undefined, run: () => Promise<T>): Promise<T> {
+  const onAbort = (): void =>
+    reader.refuse(signal?.reason instanceof HandshakeError ? signal.reason : new HandshakeError('shuttingDown', 'us'));
+  if (signal?.aborted) onAbort();
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
     return await run();
   } catch (err) {
@@ -249,6 +255,8 @@ async function guarded<T>(reader: Reader, run: () => Promise<T>): Promise<T> {
     // Our refusal is sent with its bare reason; a close by the peer needs no answer.
     reader.refuse(e); // our refusal goes out with its bare reason; after the peer's close it is a no-op
     throw e;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
   }
 }
 
@@ -260,7 +268,7 @@ export function dialerHandshake(
   options: HandshakeOptions = {},
 ): Promise<HandshakeResult> {
   const reader = new Reader(conn, clock, options.budget);
-  return guarded(reader, async () => {
+  return guarded(reader, options.signal, async () => {
     const nd = randomBytes(NONCE_BYTES);
     conn.send(encode({ t: 'hello', v: PROTOCOL_VERSION, cluster: local.cluster, nonce: nd }));
     const challenge = await reader.next('challenge');
@@ -298,7 +306,7 @@ export function acceptorHandshake(
   options: HandshakeOptions = {},
 ): Promise<HandshakeResult> {
   const reader = new Reader(conn, clock, options.budget);
-  return guarded(reader, async () => {
+  return guarded(reader, options.signal, async () => {
     const hello = await reader.next('hello');
     if (hello.v !== PROTOCOL_VERSION)
       throw new HandshakeError('versionMismatch', 'us', `peer speaks ${String(hello.v)}, we speak ${PROTOCOL_VERSION}`);

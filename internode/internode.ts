@@ -69,7 +69,7 @@ export class Internode implements AsyncDisposable {
   readonly #streams = new Set<BoundedStream<NodeEvent>>();
   readonly #seeds: string[];
   /** Connections in their handshake, oldest first (past MAX_PENDING_HANDSHAKES the oldest goes). */
-  readonly #pending = new Set<Connection>();
+  readonly #pending = new Map<Connection, AbortController>();
   readonly #budget = new PreAuthBudget(MAX_PREAUTH_BYTES);
   readonly #counters = newCounters();
   readonly #unobserve: () => void;
@@ -253,21 +253,19 @@ export class Internode implements AsyncDisposable {
   #accept(conn: Connection): void {
     if (this.#halting) return conn.close(CLOSE.shuttingDown.code, CLOSE.shuttingDown.reason);
     if (this.#pending.size >= MAX_PENDING_HANDSHAKES) {
-      const [oldest] = this.#pending;
-      this.#pending.delete(oldest!);
-      oldest!.close(CLOSE.tooManyPending.code, CLOSE.tooManyPending.reason);
+      const [oldest, abort] = this.#pending.entries().next().value!;
+      this.#pending.delete(oldest);
+      abort.abort(new HandshakeError('tooManyPending', 'us'));
     }
-    this.#pending.add(conn);
-    acceptorHandshake(conn, this.#identity, this.clock, this.#handshakeOptions()).then(
+    acceptorHandshake(conn, this.#identity, this.clock, this.#handshakeOptions(conn)).then(
       (r) => this.#guard(() => this.#established(conn, r.peer, r.peer.node, r.pending)),
       (err: unknown) => this.#guard(() => this.#refused(conn, err, conn.remoteAddress)),
     );
   }
 
   async #dialed(conn: Connection, address: string): Promise<PeerIdentity> {
-    this.#pending.add(conn);
     try {
-      const r = await dialerHandshake(conn, this.#identity, this.clock, this.#handshakeOptions());
+      const r = await dialerHandshake(conn, this.#identity, this.clock, this.#handshakeOptions(conn));
       this.#guard(() => this.#established(conn, r.peer, this.#identity.node, r.pending));
       return r.peer;
     } catch (err) {
@@ -276,8 +274,16 @@ export class Internode implements AsyncDisposable {
     }
   }
 
-  #handshakeOptions(): HandshakeOptions {
-    return { admit: (peer) => this.#peers.admit(peer), budget: this.#budget, maxMessageBytes: MAX_WS_MESSAGE_BYTES };
+  /** Options of one handshake; it is pending (and can be evicted or stopped) until it ends. */
+  #handshakeOptions(conn: Connection): HandshakeOptions {
+    const abort = new AbortController();
+    this.#pending.set(conn, abort);
+    return {
+      admit: (peer) => this.#peers.admit(peer),
+      budget: this.#budget,
+      maxMessageBytes: MAX_WS_MESSAGE_BYTES,
+      signal: abort.signal,
+    };
   }
 
   #established(conn: Connection, peer: PeerIdentity, dialer: string, pending: Buffer[]): void {
@@ -383,10 +389,10 @@ export class Internode implements AsyncDisposable {
     this.#dialer.stop();
     const pending = [...this.#pending];
     this.#pending.clear();
-    for (const conn of pending) conn.close(CLOSE.shuttingDown.code, CLOSE.shuttingDown.reason);
+    for (const [, abort] of pending) abort.abort(new HandshakeError('shuttingDown', 'us'));
     const links = this.#peers.stop();
     await this.#listener?.close();
-    await Promise.all([links, ...pending.map((c) => c.closed), this.#dialer.settled()]);
+    await Promise.all([links, ...pending.map(([c]) => c.closed), this.#dialer.settled()]);
     this.node.detachRemote(this.#router);
     this.#unobserve();
     for (const s of [...this.#streams]) s.end(); // waiting iterators end
