@@ -14,9 +14,9 @@ export const CLASS_BY_ID: ReadonlyMap<number, FrameClassName> = new Map(FRAME_CL
  * - reject: control, pg, user — the caller learns at once (pg marks the peer for a resync,
  *   user sends raise ERR_BACKPRESSURE or wait for room); nothing disappears silently.
  */
-export type OverflowPolicy = 'drop-oldest' | 'drop-newest' | 'reject';
+export type ClassOverflowPolicy = 'drop-oldest' | 'drop-newest' | 'reject';
 
-export const CLASS_POLICY: Readonly<Record<FrameClassName, OverflowPolicy>> = {
+export const CLASS_POLICY: Readonly<Record<FrameClassName, ClassOverflowPolicy>> = {
   control: 'reject',
   raft: 'drop-oldest',
   registry: 'drop-newest',

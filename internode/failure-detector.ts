@@ -14,22 +14,17 @@
 //   an up between, never an event for a stale incarnation, a newer incarnation is a down of the
 //   old one (if it was not down already) before any up of the new one.
 // - Time going backwards is a typed error and changes nothing.
-import { TroupeError } from '../runtime/base.js';
-import { validateNodeName } from '../runtime/base.js';
-
-/** How often the host should send a heartbeat to each connected peer, by default. */
-export const DEFAULT_HEARTBEAT_INTERVAL_MS = 1_000;
-/** Silence after which a node is suspect, by default. */
-export const DEFAULT_SUSPECT_AFTER_MS = 1_500;
-/** Silence after which a node is down, by default. */
-export const DEFAULT_DOWN_AFTER_MS = 3_000;
-/** Smallest and largest value any interval of the detector may be configured to. */
-export const MIN_DETECTOR_INTERVAL_MS = 1;
-export const MAX_DETECTOR_INTERVAL_MS = 3_600_000;
-/** Hard cap on the nodes one detector tracks (live and remembered down ones). */
-export const MAX_TRACKED_PEERS = 4_096;
-/** Concurrent connections counted for one node (a simultaneous connect makes two, briefly). */
-export const MAX_CONNECTIONS_PER_PEER = 8;
+import { TroupeError, validateNodeName } from '../runtime/base.js';
+import {
+  DEFAULT_DOWN_AFTER_MS,
+  DEFAULT_HEARTBEAT_INTERVAL_MS,
+  DEFAULT_SUSPECT_AFTER_MS,
+  MAX_CONNECTIONS_PER_PEER,
+  MAX_DETECTOR_INTERVAL_MS,
+  MAX_TRACKED_PEERS,
+  MIN_DETECTOR_INTERVAL_MS,
+} from './limits.js';
+import type { DownReason } from './membership.js';
 
 export type FailureDetectorErrorKind =
   'bad-config' | 'bad-input' | 'time-backwards' | 'too-many-peers' | 'too-many-connections';
@@ -65,7 +60,8 @@ export interface FailureDetectorConfig {
   readonly maxPeers: number;
 }
 
-export type DownReason = 'timeout' | 'disconnected' | 'new-incarnation';
+/** The down reasons the detector itself decides (the host adds 'left' and 'stopped'). */
+export type DetectedDownReason = Extract<DownReason, 'timeout' | 'disconnected' | 'new-incarnation'>;
 
 export type FailureDetectorEvent =
   | { readonly type: 'up'; readonly node: string; readonly incarnation: number; readonly at: number }
@@ -82,7 +78,7 @@ export type FailureDetectorEvent =
       readonly node: string;
       readonly incarnation: number;
       readonly at: number;
-      readonly reason: DownReason;
+      readonly reason: DetectedDownReason;
     };
 
 export type PeerStatus = 'up' | 'suspect' | 'down';
@@ -409,7 +405,7 @@ export class FailureDetector {
     return this.#now;
   }
 
-  #down(rec: PeerRecord, reason: DownReason, now: number): FailureDetectorEvent {
+  #down(rec: PeerRecord, reason: DetectedDownReason, now: number): FailureDetectorEvent {
     rec.status = 'down';
     rec.since = now;
     return { type: 'down', node: rec.node, incarnation: rec.incarnation, at: now, reason };

@@ -1,7 +1,8 @@
 // An in-memory transport for tests and the simulation: listeners by address, connections as
 // pairs of endpoints, delivery through an injected scheduler, with hooks to lose, delay or
 // cut traffic between two addresses.
-import { InternodeError } from './errors.js';
+import { DialError, InternodeError } from './errors.js';
+import { MAX_HANDSHAKE_BYTES } from './limits.js';
 import { EarlyEvents, type Connection, type ConnectionHandlers, type Listener, type Transport } from './transport.js';
 
 export type Schedule = (fn: () => void, delayMs: number) => void;
@@ -21,7 +22,11 @@ class MemoryEndpoint implements Connection {
   peer!: MemoryEndpoint;
   readonly #net: MemoryNetwork;
   readonly #early = new EarlyEvents(MAX_EARLY);
-  closed = false;
+  isClosed = false;
+  /** It was accepted by a listener (a listener's close closes it). */
+  accepted = false;
+  /** Largest message this endpoint accepts (handshake-sized until authenticated). */
+  maxMessageBytes = MAX_HANDSHAKE_BYTES;
   /** What this endpoint sent and its peer has not received yet, in order (a connection is FIFO). */
   readonly inFlight: (() => void)[] = [];
 
@@ -35,8 +40,16 @@ class MemoryEndpoint implements Connection {
     return 0;
   }
 
+  get closed(): Promise<void> {
+    return this.#early.closed;
+  }
+
+  authenticated(bytes: number): void {
+    this.maxMessageBytes = bytes;
+  }
+
   send(data: Buffer, flushed?: (err?: Error) => void): void {
-    if (this.closed) {
+    if (this.isClosed) {
       flushed?.(new InternodeError('ERR_TRANSPORT', 'connection closed'));
       return;
     }
@@ -46,20 +59,28 @@ class MemoryEndpoint implements Connection {
   }
 
   receive(data: Buffer): void {
-    if (this.closed) return;
+    if (this.isClosed) return;
+    if (data.length > this.maxMessageBytes) {
+      this.#net.refused('message-too-big');
+      this.close(1009, 'message too big');
+      return;
+    }
     if (!this.#early.message(data)) this.close(4006, 'protocol error: too many early messages');
   }
 
   close(code: number, reason: string): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.#net.released(this);
+    this.#early.stop();
     this.#early.close(code, reason);
     this.#net.carry(this, () => this.peer.remoteClosed(code, reason), true);
   }
 
   remoteClosed(code: number, reason: string): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.#net.released(this);
     this.#early.close(code, reason);
   }
 
@@ -73,10 +94,21 @@ export class MemoryNetwork {
   readonly #endpoints = new Set<MemoryEndpoint>();
   readonly #schedule: Schedule;
   faults: MemoryFaults = {};
+  /** Messages refused for their size, like the WebSocket transport's 1009 closes. */
+  tooBig = 0;
   #nextClientPort = 1;
 
   constructor(schedule: Schedule = (fn, delay) => void setTimeout(fn, delay)) {
     this.#schedule = schedule;
+  }
+
+  /** A closed endpoint is no longer tracked. */
+  released(endpoint: MemoryEndpoint): void {
+    this.#endpoints.delete(endpoint);
+  }
+
+  refused(_what: 'message-too-big'): void {
+    this.tooBig++;
   }
 
   transport(ownAddress?: string): Transport {
@@ -88,18 +120,20 @@ export class MemoryNetwork {
           address,
           close: async () => {
             this.#listeners.delete(address);
+            for (const e of this.#endpoints) if (e.local === address && e.accepted) e.close(1001, 'listener closed');
           },
         };
       },
-      dial: async (address, signal) => {
-        if (signal?.aborted) throw new InternodeError('ERR_ABORTED', 'dial aborted');
+      dial: async (address, options = {}) => {
+        if (options.signal?.aborted) throw new InternodeError('ERR_ABORTED', 'dial aborted');
         const from = ownAddress ?? `client-${this.#nextClientPort++}`;
         const accept = this.#listeners.get(address);
         if (accept === undefined || this.faults.blocked?.(from, address) === true) {
-          throw new InternodeError('ERR_TRANSPORT', `dial ${address} failed: connection refused`);
+          throw new DialError(address, 'refused', 'connection refused');
         }
         const client = new MemoryEndpoint(this, from, address);
         const server = new MemoryEndpoint(this, address, from);
+        server.accepted = true;
         client.peer = server;
         server.peer = client;
         this.#endpoints.add(client);

@@ -1,65 +1,69 @@
 // Per-class bounded outbound queues for one peer, drained by deficit round robin in priority
 // order: every class gets its quantum each round (no class starves), control goes first.
-import { CLASS_POLICY, FRAME_CLASSES, type FrameClassName, type OverflowPolicy } from './classes.js';
+import { RingQueue } from '../runtime/index.js';
+import { CLASS_POLICY, FRAME_CLASSES, type ClassOverflowPolicy, type FrameClassName } from './classes.js';
 import { InternodeError } from './errors.js';
 import { CLASS_LIMITS, MAX_ROOM_WAITERS, type ClassLimits } from './limits.js';
 
 export type EnqueueResult = 'queued' | 'dropped-oldest' | 'dropped-newest' | 'rejected';
 
-export type DropReason = 'overflow' | 'discarded';
+export type FrameDropReason = 'overflow' | 'discarded';
+
+interface RoomWaiter {
+  readonly bytes: number;
+  readonly frame: Buffer | undefined;
+  resolve(): void;
+  reject(e: unknown): void;
+}
 
 class ClassQueue {
   readonly limits: ClassLimits;
-  readonly policy: OverflowPolicy;
-  #items: Buffer[] = [];
-  #head = 0;
+  readonly policy: ClassOverflowPolicy;
+  readonly #items = new RingQueue<Buffer>();
   bytes = 0;
   deficit = 0;
   /** Senders waiting for room, in arrival order; a waiter with a frame is queued when woken. */
-  readonly waiters: { bytes: number; frame: Buffer | undefined; resolve: () => void; reject: (e: unknown) => void }[] =
-    [];
+  readonly waiters = new RingQueue<RoomWaiter>();
 
-  constructor(limits: ClassLimits, policy: OverflowPolicy) {
+  /** Frames queued in all classes of the peer (shared by its queues, so the total is O(1) to read). */
+  readonly #total: { frames: number };
+
+  constructor(limits: ClassLimits, policy: ClassOverflowPolicy, total: { frames: number }) {
     this.limits = limits;
     this.policy = policy;
+    this.#total = total;
   }
 
   get length(): number {
-    return this.#items.length - this.#head;
+    return this.#items.length;
   }
 
   hasRoom(bytes: number): boolean {
-    return this.length < this.limits.frames && this.bytes + bytes <= this.limits.bytes;
+    return this.#items.length < this.limits.frames && this.bytes + bytes <= this.limits.bytes;
   }
 
   push(frame: Buffer): void {
     this.#items.push(frame);
     this.bytes += frame.length;
+    this.#total.frames++;
   }
 
   peek(): Buffer | undefined {
-    return this.#items[this.#head];
+    return this.#items.peek();
   }
 
   shift(): Buffer | undefined {
-    const f = this.#items[this.#head];
-    if (f === undefined) return undefined;
-    this.#items[this.#head++] = undefined as unknown as Buffer;
-    if (this.#head === this.#items.length) {
-      this.#items = [];
-      this.#head = 0;
-    } else if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
+    const f = this.#items.shift();
+    if (f !== undefined) {
+      this.bytes -= f.length;
+      this.#total.frames--;
     }
-    this.bytes -= f.length;
     return f;
   }
 
   clear(): number {
-    const n = this.length;
-    this.#items = [];
-    this.#head = 0;
+    const n = this.#items.clear();
+    this.#total.frames -= n;
     this.bytes = 0;
     this.deficit = 0;
     return n;
@@ -68,7 +72,7 @@ class ClassQueue {
 
 export interface QueueCounters {
   /** Frames dropped, by class and reason. */
-  readonly dropped: Record<FrameClassName, Record<DropReason, number>>;
+  readonly dropped: Record<FrameClassName, Record<FrameDropReason, number>>;
   /** Enqueue attempts refused (reject policy), by class. */
   readonly rejected: Record<FrameClassName, number>;
 }
@@ -82,11 +86,12 @@ export function newQueueCounters(): QueueCounters {
 export class OutboundQueues {
   readonly #queues: Record<FrameClassName, ClassQueue>;
   readonly #counters: QueueCounters;
+  readonly #total = { frames: 0 };
 
   constructor(counters: QueueCounters, limits: Readonly<Record<FrameClassName, ClassLimits>> = CLASS_LIMITS) {
     this.#counters = counters;
     this.#queues = Object.fromEntries(
-      FRAME_CLASSES.map((c) => [c, new ClassQueue(limits[c], CLASS_POLICY[c])]),
+      FRAME_CLASSES.map((c) => [c, new ClassQueue(limits[c], CLASS_POLICY[c], this.#total)]),
     ) as Record<FrameClassName, ClassQueue>;
   }
 
@@ -134,16 +139,16 @@ export class OutboundQueues {
   }
 
   /** Resolves when `bytes` fit in the class's queue (FIFO among waiters). */
-  waitForRoom(cls: FrameClassName, bytes: number, signal?: AbortSignal): Promise<void> {
-    return this.#waitFor(cls, bytes, undefined, signal);
+  waitForRoom(cls: FrameClassName, bytes: number, options: { readonly signal?: AbortSignal } = {}): Promise<void> {
+    return this.#waitFor(cls, bytes, undefined, options.signal);
   }
 
   /**
    * Queues `frame` as soon as it fits, after every sender already waiting (so awaitable sends
    * keep their order). Rejects on abort, or when the peer's queues are discarded.
    */
-  enqueueWhenRoom(cls: FrameClassName, frame: Buffer, signal?: AbortSignal): Promise<void> {
-    return this.#waitFor(cls, frame.length, frame, signal);
+  enqueueWhenRoom(cls: FrameClassName, frame: Buffer, options: { readonly signal?: AbortSignal } = {}): Promise<void> {
+    return this.#waitFor(cls, frame.length, frame, options.signal);
   }
 
   #waitFor(cls: FrameClassName, bytes: number, frame: Buffer | undefined, signal?: AbortSignal): Promise<void> {
@@ -160,7 +165,7 @@ export class OutboundQueues {
     if (signal?.aborted)
       return Promise.reject(new InternodeError('ERR_ABORTED', 'send aborted', { cause: signal.reason }));
     return new Promise<void>((resolve, reject) => {
-      const waiter = {
+      const waiter: RoomWaiter = {
         bytes,
         frame,
         resolve: () => {
@@ -173,8 +178,8 @@ export class OutboundQueues {
         },
       };
       const onAbort = (): void => {
-        const i = q.waiters.indexOf(waiter);
-        if (i >= 0) q.waiters.splice(i, 1);
+        const i = q.waiters.findIndex((w) => w === waiter);
+        if (i >= 0) q.waiters.removeAt(i);
         reject(new InternodeError('ERR_ABORTED', 'send aborted', { cause: signal?.reason }));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -183,9 +188,7 @@ export class OutboundQueues {
   }
 
   get totalFrames(): number {
-    let n = 0;
-    for (const c of FRAME_CLASSES) n += this.#queues[c].length;
-    return n;
+    return this.#total.frames;
   }
 
   get totalBytes(): number {
@@ -240,8 +243,8 @@ export class OutboundQueues {
   }
 
   #wake(q: ClassQueue): void {
-    while (q.waiters.length > 0 && q.hasRoom(q.waiters[0]!.bytes)) {
-      const w = q.waiters.shift()!;
+    for (let w = q.waiters.peek(); w !== undefined && q.hasRoom(w.bytes); w = q.waiters.peek()) {
+      q.waiters.shift();
       if (w.frame !== undefined) q.push(w.frame);
       w.resolve();
     }
@@ -255,7 +258,9 @@ export class OutboundQueues {
       const dropped = q.clear();
       this.#counters.dropped[cls].discarded += dropped;
       n += dropped;
-      for (const w of q.waiters.splice(0)) w.reject(reason);
+      const waiting = [...q.waiters];
+      q.waiters.clear();
+      for (const w of waiting) w.reject(reason);
     }
     return n;
   }

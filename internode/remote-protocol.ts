@@ -2,7 +2,14 @@
 // pair of nodes, so a message and a later signal from the same process keep their order.
 // Decoding validates every field: pids must be pids, a sender must belong to the peer that sent
 // the frame, a target must be ours, refs are bounded strings.
-import { Pid, reasonFromWire, reasonToWire, type ExitReason, type Ref } from '../runtime/index.js';
+import {
+  MAX_NODE_NAME_LENGTH,
+  Pid,
+  reasonFromWire,
+  reasonToWire,
+  type ExitReason,
+  type Ref,
+} from '../runtime/index.js';
 import { MAX_REF_LENGTH } from './limits.js';
 
 export type RemoteSignal =
@@ -47,7 +54,7 @@ export function signalToWire(s: RemoteSignal): unknown[] {
 export type SignalRejection = 'shape' | 'spoofed-sender' | 'not-for-us';
 
 const isRef = (r: unknown): r is Ref => typeof r === 'string' && r.length > 0 && r.length <= MAX_REF_LENGTH;
-const isName = (n: unknown): n is string => typeof n === 'string' && n.length > 0 && n.length <= 255;
+const isName = (n: unknown): n is string => typeof n === 'string' && n.length > 0 && n.length <= MAX_NODE_NAME_LENGTH;
 // Module-level (not closures per frame): this runs for every message received.
 const isPidOf = (p: unknown, node: string): p is Pid => p instanceof Pid && p.node === node;
 /** A sender field: null (no sender), a pid of the peer, or false when it is neither. */

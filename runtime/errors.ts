@@ -27,12 +27,11 @@ export type ErrorCode =
   | 'ERR_DECODE'
   | 'ERR_STREAM_OVERFLOW'
   // ---- internode/
-  | 'ERR_FRAME'
   | 'ERR_HANDSHAKE'
   | 'ERR_BAD_CONFIG'
-  | 'ERR_PROTOCOL'
   | 'ERR_STOPPED'
   | 'ERR_TRANSPORT'
+  | 'ERR_MALFORMED'
   // ---- raft/
   | RaftErrorCode;
 

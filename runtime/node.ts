@@ -664,6 +664,11 @@ export class Node implements AsyncDisposable {
     };
   }
 
+  /** Detaches a router attached by attachRemote (its layer stopped); another may attach later. */
+  detachRemote(router: RemoteRouter): void {
+    if (this.#router === router) this.#router = null;
+  }
+
   #nodeDown(node: string): void {
     const touched = this.#remoteTouch.get(node);
     if (touched === undefined) return;

@@ -28,8 +28,9 @@ export interface RemoteRouter {
 
 /** Inbound: what the internode layer calls on the node when something arrives for it. */
 export interface RemoteInbound {
-  deliver(from: Pid | undefined, to: Pid, message: unknown): void;
-  deliverNamed(from: Pid | undefined, name: string, message: unknown): void;
+  /** `bytes`: the message's encoded size as it came off the wire (what a byte bound on a mailbox can charge). */
+  deliver(from: Pid | undefined, to: Pid, message: unknown, bytes?: number): void;
+  deliverNamed(from: Pid | undefined, name: string, message: unknown, bytes?: number): void;
   /** A remote `watcher` asks to monitor local `target`. A dead target answers DOWN noproc at once. */
   monitor(watcher: Pid, target: Pid, ref: Ref): void;
   demonitor(watcher: Pid, target: Pid, ref: Ref): void;

@@ -87,7 +87,7 @@ export class MembershipSim {
       listen: m.address,
       seeds,
       transport: this.network.transport(m.address),
-      random: () => this.random.next(),
+      random: this.random,
       defer: (fn) => void this.clock.setTimer(0, fn),
       ...(this.#opts.debug !== undefined ? { logger: this.#debugLogger(m) } : {}),
     });

@@ -75,7 +75,7 @@ describe('full queues over the in-memory transport, with the write loop held', (
       let awaited = false;
       const waiting = b.net.sendAwait(undefined, inbox, 'awaited').then(() => (awaited = true));
       const ac = new AbortController();
-      const abandoned = b.net.sendAwait(undefined, inbox, 'abandoned', ac.signal);
+      const abandoned = b.net.sendAwait(undefined, inbox, 'abandoned', { signal: ac.signal });
       ac.abort();
       await expect(abandoned).rejects.toMatchObject({ code: 'ERR_ABORTED' });
       for (let i = 0; i < 5; i++) await turn();

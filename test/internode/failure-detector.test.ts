@@ -7,16 +7,18 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { FailureDetectorEvent, FailureDetectorOptions } from '../../internode/failure-detector.js';
 import {
+  FailureDetector,
+  FailureDetectorError,
+  resolveFailureDetectorConfig,
+} from '../../internode/failure-detector.js';
+import {
   DEFAULT_DOWN_AFTER_MS,
   DEFAULT_HEARTBEAT_INTERVAL_MS,
   DEFAULT_SUSPECT_AFTER_MS,
-  FailureDetector,
-  FailureDetectorError,
   MAX_CONNECTIONS_PER_PEER,
   MAX_DETECTOR_INTERVAL_MS,
   MAX_TRACKED_PEERS,
-  resolveFailureDetectorConfig,
-} from '../../internode/failure-detector.js';
+} from '../../internode/limits.js';
 import { isTroupeError } from '../../runtime/errors.js';
 
 /** A compact form of events for readable expectations: `type:node/incarnation@at[:reason]`. */

@@ -1,5 +1,5 @@
 // The frame codec treats every byte as untrusted: what it encodes it decodes back exactly, and
-// anything malformed is refused with ERR_FRAME and a reason — never any other exception.
+// anything malformed is refused with ERR_MALFORMED and a reason — never any other exception.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -27,13 +27,13 @@ function header(version: number, cls: number, length: number): Buffer {
   return h;
 }
 
-/** Runs decodeFrames and returns the ERR_FRAME reason; fails the test on success or any other error. */
+/** Runs decodeFrames and returns the ERR_MALFORMED reason; fails the test on success or any other error. */
 function refusal(message: Buffer): string {
   try {
     decodeFrames(message);
   } catch (err) {
     expect(err).toBeInstanceOf(InternodeError);
-    expect((err as InternodeError).code).toBe('ERR_FRAME');
+    expect((err as InternodeError).code).toBe('ERR_MALFORMED');
     return (err as InternodeError).message;
   }
   throw new Error('decodeFrames accepted a malformed message');
@@ -122,7 +122,7 @@ describe('frame codec', () => {
     );
   });
 
-  it('on random bytes either decodes frames that fit the message, or throws only ERR_FRAME', () => {
+  it('on random bytes either decodes frames that fit the message, or throws only ERR_MALFORMED', () => {
     const check = (bytes: Uint8Array): void => {
       const message = Buffer.from(bytes);
       let frames;
@@ -130,7 +130,7 @@ describe('frame codec', () => {
         frames = decodeFrames(message);
       } catch (err) {
         expect(err).toBeInstanceOf(InternodeError);
-        expect((err as InternodeError).code).toBe('ERR_FRAME');
+        expect((err as InternodeError).code).toBe('ERR_MALFORMED');
         return;
       }
       // Accepted: every byte is accounted for by headers and bodies.

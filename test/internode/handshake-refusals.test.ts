@@ -39,7 +39,8 @@ async function refusedWith(p: Promise<unknown>, close: Refusal): Promise<void> {
   );
   expect(err).toBeInstanceOf(HandshakeError);
   expect((err as HandshakeError).closeCode).toBe(close.code);
-  expect((err as HandshakeError).message.split(':')[0]).toBe(close.reason);
+  if (close.code === TOO_BIG.code) expect((err as HandshakeError).refusal).toBe('closed');
+  else expect((err as HandshakeError).message.split(':')[0]).toBe(close.reason);
 }
 
 /** A listener on an in-memory network that runs the acceptor handshake on every connection. */
@@ -56,6 +57,13 @@ async function memoryAcceptor(
   });
   return results;
 }
+
+/** The transport's own close for a message over its limit (before authentication: a handshake message). */
+const TOO_BIG = { code: 1009, reason: 'message too big' };
+
+/** An auth message with a proof made without the secret. */
+const auth = (over: Record<string, unknown> = {}): Buffer =>
+  encode({ t: 'auth', node: 'mallory', inc: 1, addr: '', proof: randomBytes(32), ...over });
 
 const hello = (over: Record<string, unknown> = {}): Buffer =>
   encode({
@@ -94,7 +102,7 @@ describe('handshake over the in-memory transport (virtual clock)', () => {
     await refusedWith(acc[0]!, CLOSE.authFailed);
   });
 
-  it('refuses a dialer whose proof is wrong; the dialer got the challenge and then only the reason', async () => {
+  it('refuses a dialer whose proof is wrong; the dialer got a bare nonce and then only the reason', async () => {
     const net = new MemoryNetwork();
     const clock = new VirtualClock();
     const acc = await memoryAcceptor(net, identity('acc', { address: 'acc' }), clock);
@@ -102,20 +110,56 @@ describe('handshake over the in-memory transport (virtual clock)', () => {
     const seen = watch(conn);
     conn.send(hello());
     await until(() => seen.received.length === 1);
-    expect(seen.received[0]).toMatchObject({ t: 'challenge', node: 'acc' });
-    conn.send(encode({ t: 'response', proof: randomBytes(32) }));
+    // The challenge is a fresh nonce and nothing else: no name, no incarnation, no proof.
+    expect(seen.received[0]).toMatchObject({ t: 'challenge' });
+    expect(Object.keys(seen.received[0] as object).sort()).toEqual(['nonce', 't']);
+    conn.send(auth());
     expect(await seen.closed).toEqual(CLOSE.authFailed);
     expect(seen.received).toHaveLength(1); // no welcome, no detail
     await refusedWith(acc[0]!, CLOSE.authFailed);
   });
 
+  const authRefusals: [string, LocalIdentity, Refusal][] = [
+    ['its own node name', identity('acc'), CLOSE.selfConnection],
+    ['a bad node name', identity('no spaces allowed'), CLOSE.protocolError],
+    ['a negative incarnation', identity('x', { incarnation: -1 }), CLOSE.protocolError],
+  ];
+
+  it.each(authRefusals)(
+    'refuses a dialer that knows the secret but presents %s; before that it revealed only a nonce',
+    async (_what, dialer, close) => {
+      const net = new MemoryNetwork();
+      const clock = new VirtualClock();
+      const acc = await memoryAcceptor(net, identity('acc', { address: 'acc' }), clock);
+      const conn = await net.transport('dial').dial('acc');
+      const sent: Buffer[] = [];
+      const spy: Connection = {
+        ...conn,
+        get remoteAddress() {
+          return conn.remoteAddress;
+        },
+        get bufferedAmount() {
+          return conn.bufferedAmount;
+        },
+        get closed() {
+          return conn.closed;
+        },
+        send: (d, f) => conn.send(d, f),
+        close: (c, r) => conn.close(c, r),
+        authenticated: (b) => conn.authenticated(b),
+        setHandlers: (h) =>
+          conn.setHandlers({ message: (d) => (sent.push(d), h.message(d)), close: (c, r) => h.close(c, r) }),
+      };
+      await refusedWith(dialerHandshake(spy, dialer, clock), close);
+      expect(sent.map((d) => Object.keys(decode(d) as object).sort())).toEqual([['nonce', 't']]);
+      await refusedWith(acc[0]!, close);
+    },
+  );
+
   const refusals: [string, () => Buffer, Refusal][] = [
     ['another protocol version', () => hello({ v: limits.PROTOCOL_VERSION + 1 }), CLOSE.versionMismatch],
     ['another cluster', () => hello({ cluster: 'other' }), CLOSE.clusterMismatch],
-    ['its own node name', () => hello({ node: 'acc' }), CLOSE.selfConnection],
-    ['a bad node name', () => hello({ node: 'no spaces allowed' }), CLOSE.protocolError],
     ['a short nonce', () => hello({ nonce: randomBytes(4) }), CLOSE.protocolError],
-    ['a negative incarnation', () => hello({ inc: -1 }), CLOSE.protocolError],
     [
       'a cluster name over the limit',
       () => hello({ cluster: 'x'.repeat(limits.MAX_CLUSTER_NAME_LENGTH + 1) }),
@@ -123,12 +167,12 @@ describe('handshake over the in-memory transport (virtual clock)', () => {
     ],
     ['a response before the hello', () => encode({ t: 'response', proof: randomBytes(32) }), CLOSE.protocolError],
     ['a message that is not a map', () => encode([1, 2, 3]), CLOSE.protocolError],
+    ['an auth before the hello', () => auth(), CLOSE.protocolError],
+    ['a welcome before the hello', () => encode({ t: 'welcome', node: 'x', inc: 1, addr: '' }), CLOSE.protocolError],
+    ['a hello without a nonce', () => hello({ nonce: undefined }), CLOSE.protocolError],
     ['bytes that are not msgpack', () => Buffer.from([0xc1, 0xc1, 0xc1]), CLOSE.protocolError],
-    [
-      'a message over the handshake limit',
-      () => Buffer.alloc(limits.MAX_HANDSHAKE_BYTES + 1, 0xa0),
-      CLOSE.protocolError,
-    ],
+    // Before authentication the transport takes no message larger than a handshake message.
+    ['a message over the handshake limit', () => Buffer.alloc(limits.MAX_HANDSHAKE_BYTES + 1, 0xa0), TOO_BIG],
   ];
 
   it.each(refusals)('refuses a hello with %s, before sending anything', async (_what, message, close) => {
@@ -222,11 +266,7 @@ describe('handshake refusals between real nodes over WebSocket', () => {
     ['a wrong version', (raw) => raw.send(hello({ v: 99 })), CLOSE.versionMismatch],
     ['another cluster', (raw) => raw.send(hello({ cluster: 'elsewhere' })), CLOSE.clusterMismatch],
     ['garbage bytes', (raw) => raw.send(Buffer.from([0xc1, 0xff, 0x00, 0x13])), CLOSE.protocolError],
-    [
-      'an oversized handshake message',
-      (raw) => raw.send(Buffer.alloc(limits.MAX_HANDSHAKE_BYTES + 1)),
-      CLOSE.protocolError,
-    ],
+    ['an oversized handshake message', (raw) => raw.send(Buffer.alloc(limits.MAX_HANDSHAKE_BYTES + 1)), TOO_BIG],
     ['a text message', (raw) => raw.sendText('{"t":"hello"}'), CLOSE.protocolError],
   ];
 
@@ -234,15 +274,19 @@ describe('handshake refusals between real nodes over WebSocket', () => {
     'a raw client sending %s is refused with the CLOSE code, counted, and told nothing else',
     async (_what, act, close) => {
       const { escaped } = await noEscapes(async () => {
-        const before = refusalsOf(a, close.reason);
+        // A message over the limit is the transport's refusal (1009), counted there and as a closed handshake.
+        const counted = close === TOO_BIG ? 'connection closed' : close.reason;
+        const before = refusalsOf(a, counted);
+        const tooBig = a.net.stats().transportRefusals['message-too-big'];
         const raw = await rawConnect(a.net.address);
         act(raw);
         const closed = await raw.closed;
         expect(closed.code).toBe(close.code);
-        expect(closed.reason.split(':')[0]).toBe(close.reason);
+        if (close !== TOO_BIG) expect(closed.reason.split(':')[0]).toBe(close.reason);
         expect(raw.received).toEqual([]);
         expect(raw.texts).toEqual([]);
-        await until(() => refusalsOf(a, close.reason) === before + 1);
+        await until(() => refusalsOf(a, counted) === before + 1);
+        if (close === TOO_BIG) expect(a.net.stats().transportRefusals['message-too-big']).toBe(tooBig + 1);
       });
       expect(escaped).toEqual([]);
       expect(a.net.upNodes()).toEqual(['b']);
@@ -250,13 +294,14 @@ describe('handshake refusals between real nodes over WebSocket', () => {
     },
   );
 
-  it('a raw client with a wrong proof gets the challenge, then only "authentication failed"', async () => {
+  it('a raw client with a wrong proof gets a bare nonce, then only "authentication failed"', async () => {
     const before = refusalsOf(a, CLOSE.authFailed.reason);
     const raw = await rawConnect(a.net.address);
     raw.send(hello());
     await until(() => raw.received.length === 1);
-    expect(decode(raw.received[0]!)).toMatchObject({ t: 'challenge', node: 'a', cluster: 'test' });
-    raw.send(encode({ t: 'response', proof: randomBytes(32) }));
+    expect(decode(raw.received[0]!)).toMatchObject({ t: 'challenge' });
+    expect(Object.keys(decode(raw.received[0]!) as object).sort()).toEqual(['nonce', 't']);
+    raw.send(auth());
     expect(await raw.closed).toEqual(CLOSE.authFailed);
     expect(raw.received).toHaveLength(1);
     await until(() => refusalsOf(a, CLOSE.authFailed.reason) === before + 1);

@@ -3,7 +3,7 @@
 // counted and dropped while the connection lives on. No exception escapes, and the node keeps
 // serving its other peers.
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CLOSE, CLASS_ID, dialerHandshake, encodeFrame, limits, signalToWire } from '../../internode/index.js';
 import { Pid, RealClock, encode, isDown, type DownMessage } from '../../runtime/index.js';
 import { seededRandom } from '../../runtime/base.js';
@@ -108,13 +108,56 @@ describe('a broken frame layer closes the connection with a reason', () => {
     await stillServing();
   });
 
-  it('a text message: closed with "protocol error"', async () => {
+  it('a text message: closed with "protocol error", and counted', async () => {
+    const texts = a.net.stats().transportRefusals['text-message'];
     const { raw } = await mallory();
     raw.sendText('hello?');
     const closed = await raw.closed;
     expect(closed.code).toBe(CLOSE.protocolError.code);
     expect(closed.reason).toMatch(/^protocol error/);
+    expect(a.net.stats().transportRefusals['text-message']).toBe(texts + 1);
     await stillServing();
+  });
+
+  it('a message over MAX_WS_MESSAGE_BYTES after the handshake: closed with 1009, and counted', async () => {
+    const tooBig = a.net.stats().transportRefusals['message-too-big'];
+    const { raw } = await mallory();
+    raw.send(Buffer.alloc(limits.MAX_WS_MESSAGE_BYTES + 1));
+    expect((await raw.closed).code).toBe(1009);
+    await until(() => a.net.stats().transportRefusals['message-too-big'] === tooBig + 1);
+    await stillServing();
+  });
+});
+
+describe('what a received message may cost', () => {
+  it('a body with bytes after its value is refused at O(1) cost: the value is never rendered', async () => {
+    const { raw } = await mallory();
+    const before = malformed('user-body');
+    const big = encode([0, null, new Pid('a', 1, 1), { rows: Array.from({ length: 50_000 }, (_, i) => ({ i })) }]);
+    const stringify = vi.spyOn(JSON, 'stringify');
+    try {
+      raw.send(encodeFrame('user', Buffer.concat([big, Buffer.from([0xc0])])));
+      await until(() => malformed('user-body') === before + 1);
+      expect(stringify).not.toHaveBeenCalled();
+    } finally {
+      stringify.mockRestore();
+    }
+    expect(raw.isOpen).toBe(true);
+    raw.close(1000, 'bye');
+  });
+
+  it('a small binary that came in a large message does not keep the whole message alive', async () => {
+    const { raw } = await mallory();
+    let got!: (v: unknown) => void;
+    const received = new Promise<unknown>((r) => (got = r));
+    const victim = a.node.spawn(async (ctx) => got(await ctx.receive()));
+    const padding = encodeFrame('registry', Buffer.alloc(3 * 1024 * 1024)); // one large message around it
+    const small = encodeFrame('user', encode([0, null, victim, Buffer.from([42])]));
+    raw.send(Buffer.concat([padding, small]));
+    const value = (await received) as Uint8Array;
+    expect([...value]).toEqual([42]);
+    expect(value.buffer.byteLength).toBeLessThanOrEqual(limits.COPY_OUT_OF_BUFFERS_OVER_BYTES);
+    raw.close(1000, 'bye');
   });
 });
 

@@ -2,7 +2,7 @@
 // (reason 'new-incarnation') followed by an up, in that order; pids of the old incarnation are
 // dead everywhere; and the old incarnation cannot come back.
 import { describe, expect, it } from 'vitest';
-import { CLOSE, MemoryNetwork, dialerHandshake, type NodeEvent } from '../../internode/index.js';
+import { CLOSE, HandshakeError, MemoryNetwork, dialerHandshake, type NodeEvent } from '../../internode/index.js';
 import { RealClock, isDown, isExit, type DownMessage, type ExitMessage, type Pid } from '../../runtime/index.js';
 import { startMember, stopAll, until, waitFor, type Member } from './helpers.js';
 import { identity } from './raw-peer.js';
@@ -91,12 +91,15 @@ describe('a node restarted under the same name with a higher incarnation', () =>
       expect(twinGot).toEqual(['for the twin']);
 
       // The old incarnation trying to connect again is refused; the new one stays up, no events.
+      // It is told so in the handshake, before it is welcomed (it never sees a up).
       const conn = await net.transport('ghost').dial('a');
-      let closed: { code: number; reason: string } | undefined;
-      await dialerHandshake(conn, identity('b', { incarnation: 1 }), new RealClock());
-      conn.setHandlers({ message: () => {}, close: (code, reason) => (closed = { code, reason }) });
-      await until(() => closed !== undefined);
-      expect(closed).toEqual(CLOSE.staleIncarnation);
+      const refused = await dialerHandshake(conn, identity('b', { incarnation: 1 }), new RealClock()).then(
+        () => undefined,
+        (e: unknown) => e as HandshakeError,
+      );
+      expect(refused).toBeInstanceOf(HandshakeError);
+      expect(refused!.refusal).toBe('staleIncarnation');
+      expect({ code: refused!.closeCode, reason: refused!.reason }).toEqual(CLOSE.staleIncarnation);
       expect(events).toHaveLength(2);
       expect(a.net.members()).toEqual([{ node: 'b', incarnation: 2, address: 'b2', state: 'up', connected: true }]);
     } finally {

@@ -283,9 +283,9 @@ describe('waiting for room', () => {
     q.enqueue('user', frame('user', 1));
     const gone = new AbortController();
     gone.abort('no');
-    await expect(q.waitForRoom('user', 10, gone.signal)).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+    await expect(q.waitForRoom('user', 10, { signal: gone.signal })).rejects.toMatchObject({ code: 'ERR_ABORTED' });
     const ac = new AbortController();
-    const first = q.waitForRoom('user', 10, ac.signal);
+    const first = q.waitForRoom('user', 10, { signal: ac.signal });
     const second = q.waitForRoom('user', 10);
     ac.abort(new Error('caller gave up'));
     await expect(first).rejects.toMatchObject({ code: 'ERR_ABORTED' });

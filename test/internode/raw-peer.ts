@@ -88,6 +88,9 @@ export class RawPeer implements Connection {
     if (this.#closedWith !== null) handlers.close(this.#closedWith.code, this.#closedWith.reason);
   }
 
+  /** A raw peer enforces no size limit: it is the hostile side. */
+  authenticated(): void {}
+
   /** Stops handing messages to anyone (they are still recorded in `received`). */
   detach(): void {
     this.#handlers = { message: () => {}, close: () => {} };

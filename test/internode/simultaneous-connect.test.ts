@@ -28,6 +28,12 @@ class Tracked implements Connection {
   get bufferedAmount(): number {
     return this.inner.bufferedAmount;
   }
+  get closed(): Promise<unknown> {
+    return this.inner.closed;
+  }
+  authenticated(bytes: number): void {
+    this.inner.authenticated(bytes);
+  }
   send(data: Buffer, flushed?: (err?: Error) => void): void {
     this.inner.send(data, flushed);
   }
@@ -54,8 +60,8 @@ function tracking(t: Transport, log: Tracked[]): Transport {
         log.push(tc);
         onConnection(tc);
       }),
-    dial: async (address, signal) => {
-      const tc = new Tracked(await t.dial(address, signal), true);
+    dial: async (address, options) => {
+      const tc = new Tracked(await t.dial(address, options), true);
       log.push(tc);
       return tc;
     },

@@ -112,6 +112,8 @@ describe('TLS between nodes', () => {
     expect(a.net.upNodes()).toEqual(['c']);
     expect(rogue.net.upNodes()).toEqual([]);
     expect(plain.net.upNodes()).toEqual([]);
+    // The rogue's failure is a TLS one, counted by its reason.
+    expect(rogue.net.stats().dialFailuresByReason.tls).toBeGreaterThan(0);
     void honest;
   });
 });
