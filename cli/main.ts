@@ -15,9 +15,20 @@ commands:
   --version   print the version
 `;
 
+/** The package's version: its package.json is one folder up from cli/ in the source, two from dist/cli/. */
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+  for (const path of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as {
+        name?: string;
+        version: string;
+      };
+      if (pkg.name === 'troupe') return pkg.version;
+    } catch {
+      // not this one
+    }
+  }
+  return 'unknown';
 }
 
 const wantsHelp = (args: readonly string[]): boolean => args.includes('--help') || args.includes('-h');
