@@ -3,8 +3,8 @@
 // the others within the bound and fires monitors with noconnection, and a restart under the
 // same name comes back as a new incarnation.
 import { afterAll, describe, expect, it } from 'vitest';
-import { Node, isDown, type DownMessage } from '../../runtime/index.js';
-import { Internode, type NodeEvent } from '../../internode/index.js';
+import { Cluster, isDown, type DownMessage } from '../../index.js';
+import type { NodeEvent } from '../../internode/index.js';
 import { NodeProcess, adminOf, cookieFile, eventually } from './processes.js';
 
 const SECRET = 'e2e-cluster-secret-0123456789';
@@ -12,15 +12,12 @@ const DOWN_BOUND_MS = 10_000; // default downAfter 3 s + heartbeat 1 s, with roo
 
 describe('a cluster of real node processes', () => {
   const procs: NodeProcess[] = [];
-  let observer: { node: Node; net: Internode } | undefined;
+  let observer: Cluster | undefined;
 
   afterAll(async () => {
     for (const p of procs) p.kill();
     await Promise.all(procs.map((p) => p.exited));
-    if (observer !== undefined) {
-      await observer.net.stop();
-      await observer.node.stop();
-    }
+    await observer?.stop();
   });
 
   it('forms, carries messages, sees kill -9 as down with noconnection, and takes the restarted node back', async () => {
@@ -44,18 +41,18 @@ describe('a cluster of real node processes', () => {
     ]);
 
     // This process joins as a fourth member.
-    const node = await Node.start({ name: 'observer' });
-    const events: NodeEvent[] = [];
-    const net = await Internode.start({
-      node,
-      cluster: 'troupe',
+    const cluster = await Cluster.start({
+      name: 'observer',
       secret: SECRET,
       listen: '127.0.0.1:0',
       seeds: [seed],
+      logger: false,
     });
-    observer = { node, net };
+    observer = cluster;
+    const { node, internode: net } = cluster;
+    const events: NodeEvent[] = [];
     net.subscribe((e) => events.push(e));
-    await eventually(() => ['a', 'b', 'c'].every((n) => net.upNodes().includes(n)));
+    await cluster.ready({ nodes: ['a', 'b', 'c'], timeout: 20_000 });
 
     // Messages and calls cross: ask each node's admin process for its pid, then call it.
     const adminA = await adminOf(node, 'a');

@@ -2,8 +2,7 @@
 // names registered on one are seen on the others; kill -9 removes the node's members at once and
 // its names after the grace.
 import { afterAll, describe, expect, it } from 'vitest';
-import { Node, type Pid } from '../../runtime/index.js';
-import { Internode } from '../../internode/index.js';
+import { Cluster, type Pid } from '../../index.js';
 import { NodeProcess, adminOf, cookieFile, eventually } from './processes.js';
 
 const SECRET = 'e2e-groups-names-secret-42';
@@ -11,15 +10,12 @@ const GRACE_MS = 500;
 
 describe('groups and names across real node processes', () => {
   const procs: NodeProcess[] = [];
-  let observer: { node: Node; net: Internode } | undefined;
+  let observer: Cluster | undefined;
 
   afterAll(async () => {
     for (const p of procs) p.kill();
     await Promise.all(procs.map((p) => p.exited));
-    if (observer !== undefined) {
-      await observer.net.stop();
-      await observer.node.stop();
-    }
+    await observer?.stop();
   });
 
   it('propagates joins and registrations, and cleans up after kill -9', async () => {
@@ -34,16 +30,16 @@ describe('groups and names across real node processes', () => {
     await Promise.all([b.ready(), c.ready()]);
     await Promise.all([a.line(/^up b /), a.line(/^up c /), b.line(/^up c /), c.line(/^up b /)]);
 
-    const node = await Node.start({ name: 'observer' });
-    const net = await Internode.start({
-      node,
-      cluster: 'troupe',
+    const cluster = await Cluster.start({
+      name: 'observer',
       secret: SECRET,
       listen: '127.0.0.1:0',
       seeds: [seed],
+      logger: false,
     });
-    observer = { node, net };
-    await eventually(async () => ['a', 'b', 'c'].every((n) => net.upNodes().includes(n)));
+    observer = cluster;
+    const { node } = cluster;
+    await cluster.ready({ nodes: ['a', 'b', 'c'], timeout: 20_000 });
 
     const admins = new Map<string, Pid>();
     for (const name of ['a', 'b', 'c']) admins.set(name, await adminOf(node, name));
