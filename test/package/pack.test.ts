@@ -85,7 +85,9 @@ describe('the packed package', () => {
        export async function main(): Promise<Pid> {
          const c = await Cluster.start(options);
          const pg: ProcessGroups = c.pg;
-         const pid: Pid = c.node.spawn(async (ctx) => { await ctx.receive({ timeout: 10 }).catch((e: unknown) => isTroupeError(e)); });
+         const pid: Pid = c.node.spawn(async (ctx) => {
+           await ctx.receive({ timeout: 10 }).catch((e: unknown) => isTroupeError(e));
+         });
          pg.join('g', pid);
          await c.stop();
          return pid;
