@@ -3,9 +3,8 @@
 // three nodes over real WebSocket connections on loopback (process groups, broadcast, the
 // eventual name registry with a conflict, a node leaving).
 import { randomBytes } from 'node:crypto';
-import { Internode } from '../internode/index.js';
-import { ProcessGroups } from '../pg/index.js';
-import { EventualRegistry, isNameLost, type NameLostMessage } from '../registry/index.js';
+import { isNameLost, type NameLostMessage } from '../registry/index.js';
+import { Cluster } from '../system/index.js';
 import {
   Node,
   isDown,
@@ -112,26 +111,16 @@ function reasonText(reason: unknown): string {
   return reason instanceof Error ? reason.message : String(reason);
 }
 
-interface Member {
-  readonly node: Node;
-  readonly net: Internode;
-  readonly pg: ProcessGroups;
-  readonly names: EventualRegistry;
-}
-
-async function startMember(name: string, secret: Buffer, seeds: string[]): Promise<Member> {
-  const node = await Node.start({ name });
-  const net = await Internode.start({ node, cluster: 'demo', secret, listen: '127.0.0.1:0', seeds });
-  const pg = ProcessGroups.start({ node, internode: net });
-  const names = EventualRegistry.start({ node, internode: net, nodeDownGraceMs: 200 });
-  return { node, net, pg, names };
-}
-
-async function stopMember(m: Member): Promise<void> {
-  await m.names.stop();
-  await m.pg.stop();
-  await m.net.stop();
-  await m.node.stop();
+async function startMember(name: string, secret: Buffer, seeds: string[]): Promise<Cluster> {
+  return Cluster.start({
+    name,
+    cluster: 'demo',
+    secret,
+    listen: '127.0.0.1:0',
+    seeds,
+    logger: false,
+    eventual: { nodeDownGraceMs: 200 },
+  });
 }
 
 /** Waits for a condition the cluster will reach by itself, checking between turns of the event loop (bounded). */
@@ -146,15 +135,13 @@ async function eventually(what: string, predicate: () => boolean, ms = 10_000): 
 async function clusterTour(out: (line: string) => void): Promise<void> {
   const secret = randomBytes(32); // the shared cluster secret; real nodes read it from a file
   const a = await startMember('a', secret, []);
-  const b = await startMember('b', secret, [a.net.address]);
-  const c = await startMember('c', secret, [a.net.address]);
+  const b = await startMember('b', secret, [a.address!]);
+  const c = await startMember('c', secret, [a.address!]);
   const all = [a, b, c];
   try {
     const t0 = Date.now();
-    await eventually('the full mesh', () => all.every((m) => m.net.upNodes().length === 2));
-    out(
-      `cluster formed in ${Date.now() - t0} ms: a (${a.net.address}) was the seed; b and c found each other through it`,
-    );
+    await Promise.all(all.map((m) => m.ready({ nodes: 3, timeout: 10_000 })));
+    out(`cluster formed in ${Date.now() - t0} ms: a (${a.address}) was the seed; b and c found each other through it`);
 
     // Process groups: two workers per node join 'workers'; they answer jobs with their node name.
     const answers: string[] = [];
@@ -190,32 +177,32 @@ async function clusterTour(out: (line: string) => void): Promise<void> {
         answers.push(`leader got ${String(m)}`);
       }
     });
-    b.names.register('leader', leader);
+    b.eventual.register('leader', leader);
     await eventually(
       'name propagation',
-      () => a.names.whereis('leader') !== undefined && c.names.whereis('leader') !== undefined,
+      () => a.eventual.whereis('leader') !== undefined && c.eventual.whereis('leader') !== undefined,
     );
-    c.names.send('leader', 'hello from c');
+    c.eventual.send('leader', 'hello from c');
     await eventually('the named send', () => answers.includes('leader got hello from c'));
     out(
-      `registry: 'leader' registered on b is ${c.names.whereis('leader')?.toString()} as seen from c; ` +
+      `registry: 'leader' registered on b is ${c.eventual.whereis('leader')?.toString()} as seen from c; ` +
         'c sent it a message by name',
     );
 
     // Two nodes claim one name at once: every node settles on the same owner; the loser is told.
     const lost: NameLostMessage[] = [];
-    const claimant = (m: Member): Pid =>
+    const claimant = (m: Cluster): Pid =>
       m.node.spawn(async (ctx) => {
         lost.push((await ctx.receive(isNameLost)) as NameLostMessage);
       });
-    a.names.register('config', claimant(a));
-    c.names.register('config', claimant(c));
+    a.eventual.register('config', claimant(a));
+    c.eventual.register('config', claimant(c));
     await eventually(
       'conflict resolution',
-      () => lost.length === 1 && all.every((m) => m.names.whereis('config')?.equals(a.names.whereis('config')!)),
+      () => lost.length === 1 && all.every((m) => m.eventual.whereis('config')?.equals(a.eventual.whereis('config')!)),
     );
     out(
-      `registry: a and c both claimed 'config'; all nodes agree on ${a.names.whereis('config')?.toString()}, ` +
+      `registry: a and c both claimed 'config'; all nodes agree on ${a.eventual.whereis('config')?.toString()}, ` +
         'and the other claimant was told it lost',
     );
 
@@ -225,16 +212,16 @@ async function clusterTour(out: (line: string) => void): Promise<void> {
       for await (const e of monitor)
         if (e.kind === 'leave') events.push(`one leave event carrying ${e.pids.length} pids`);
     })();
-    await stopMember(c);
+    await c.stop();
     await eventually('c leaving', () => a.pg.members('workers').length === 4 && b.pg.members('workers').length === 4);
     monitor.demonitor();
     await reading;
     out(
-      `c left: a and b see ${a.net.upNodes().length} peer each; 'workers' lost c's block (${events.join(', ')}); ` +
+      `c left: a and b see ${a.internode.upNodes().length} peer each; 'workers' lost c's block (${events.join(', ')}); ` +
         `${a.pg.members('workers').length} members remain`,
     );
   } finally {
-    for (const m of all) await stopMember(m);
+    for (const m of all) await m.stop();
   }
   out('cluster stopped');
 }

@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { readmeFirstProgram } from '../examples/readme.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const work = mkdtempSync(join(tmpdir(), 'troupe-pack-'));
@@ -111,6 +112,26 @@ describe('the packed package', () => {
       }),
     );
     expect(() => run(join(project, 'node_modules/.bin/tsc'), ['-p', '.'], project)).not.toThrow();
+  });
+
+  it("runs the README's first program, type-checked under strict, in a fresh project", () => {
+    writeFileSync(join(project, 'readme.ts'), readmeFirstProgram());
+    writeFileSync(
+      join(project, 'tsconfig.readme.json'),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          target: 'es2022',
+          outDir: 'out',
+          types: ['node'],
+        },
+        files: ['readme.ts'],
+      }),
+    );
+    run(join(project, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.readme.json'], project);
+    expect(run('node', ['out/readme.js'], project)).toMatch(/^hello, world, from node b$/m);
   });
 
   it('installs the troupe command', () => {

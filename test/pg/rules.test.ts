@@ -1,4 +1,4 @@
-// Every rule of shared/specs/pg-semantics.md as a named test. Rules that make sense on one node
+// Every rule of docs/pg-semantics.md as a named test. Rules that make sense on one node
 // run twice: on a single node, and on three nodes (a, b, c) joined by the in-test router, where
 // after delivery every node's view must show the same thing. Rules about several nodes run on three.
 import { describe, expect, it } from 'vitest';
