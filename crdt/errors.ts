@@ -5,7 +5,7 @@ import { TroupeError } from '../runtime/base.js';
 export class CrdtMalformedError extends TroupeError {
   readonly reason = 'malformed' as const;
   constructor(detail: string) {
-    super('ERR_BAD_ARGUMENT', `crdt: malformed input: ${detail}`);
+    super('ERR_MALFORMED', `crdt: malformed input: ${detail}`);
   }
 }
 

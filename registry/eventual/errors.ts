@@ -59,7 +59,7 @@ export class RegistryLimitError extends TroupeError {
 /** A registry message from the wire without the expected shape or bounds. */
 export class RegistryMalformedError extends TroupeError {
   constructor(detail: string, options?: { cause?: unknown }) {
-    super('ERR_BAD_ARGUMENT', `eventual registry: malformed message: ${detail}`, options);
+    super('ERR_MALFORMED', `eventual registry: malformed message: ${detail}`, options);
   }
 }
 

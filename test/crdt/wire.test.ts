@@ -96,6 +96,7 @@ describe('crdt wire forms', () => {
           (decoders[which] as (v: unknown) => unknown)(value);
         } catch (err) {
           expect(err).toBeInstanceOf(CrdtMalformedError);
+          expect((err as CrdtMalformedError).code).toBe('ERR_MALFORMED');
         }
       }),
       { numRuns: 2000 },
