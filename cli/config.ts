@@ -2,6 +2,7 @@
 // with one precedence: flags > env > file > defaults. Every bad value is a UsageError naming where
 // it came from (`--listen`, `TROUPE_LISTEN`, or `listen in troupe.json`), printed as one line.
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { validateNodeName } from '../runtime/index.js';
 
@@ -39,6 +40,7 @@ export const NODE_SETTINGS: readonly Setting[] = [
   setting('cluster', 'string', "cluster name (default 'troupe')"),
   setting('cookie-file', 'string', 'file holding the cluster secret (or set TROUPE_COOKIE)'),
   setting('advertise', 'string', 'HOST:PORT peers should dial (default: the bound listen address)'),
+  setting('dial-from', 'string', 'local IP address to dial peers from (default: the system chooses)'),
   setting('tls-cert', 'string', 'TLS certificate (PEM); with --tls-key'),
   setting('tls-key', 'string', 'TLS private key (PEM)'),
   setting('tls-ca', 'string', 'CA to verify peers against (PEM)'),
@@ -59,6 +61,7 @@ export interface NodeConfig {
   readonly cluster: string;
   readonly secret: Buffer;
   readonly advertise?: string;
+  readonly dialFrom?: string;
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer; readonly ca?: Buffer };
   readonly logLevel: LogLevel;
   /** How long the names of a departed node survive (a blip must not unregister everything). */
@@ -184,6 +187,9 @@ export function parseNodeArgs(argv: readonly string[], env: NodeJS.ProcessEnv): 
   const seeds = ((values.join as string[] | undefined) ?? []).map((s) => checkAddress(s, from.join!, false));
   const advertise = str('advertise');
   if (advertise !== undefined) checkAddress(advertise, from.advertise!, false);
+  const dialFrom = str('dial-from');
+  if (dialFrom !== undefined && isIP(dialFrom) === 0)
+    throw new UsageError(`${from['dial-from']}: expected an IP address, got ${JSON.stringify(dialFrom)}`);
   const logLevel = str('log-level') ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel))
     throw new UsageError(
@@ -227,6 +233,7 @@ export function parseNodeArgs(argv: readonly string[], env: NodeJS.ProcessEnv): 
     cluster: str('cluster') ?? 'troupe',
     secret: trimmed,
     ...(advertise !== undefined ? { advertise } : {}),
+    ...(dialFrom !== undefined ? { dialFrom } : {}),
     ...(tls !== undefined ? { tls } : {}),
     logLevel: logLevel as LogLevel,
     ...(grace !== undefined ? { nameGraceMs: grace } : {}),

@@ -19,6 +19,7 @@ export async function runNode(config: NodeConfig): Promise<void> {
     seeds: config.seeds,
     logger,
     ...(config.advertise !== undefined ? { advertise: config.advertise } : {}),
+    ...(config.dialFrom !== undefined ? { dialFrom: config.dialFrom } : {}),
     ...(config.tls !== undefined ? { tls: config.tls } : {}),
     ...(config.nameGraceMs !== undefined ? { eventual: { nodeDownGraceMs: config.nameGraceMs } } : {}),
   });

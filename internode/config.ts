@@ -46,6 +46,8 @@ export interface InternodeOptions {
   /** Defaults to WebSocket (`ws`), with TLS when `tls` is given. */
   readonly transport?: Transport;
   readonly tls?: TlsOptions;
+  /** The local IP address to dial peers from (the WebSocket transport only). */
+  readonly dialFrom?: string;
   readonly heartbeatIntervalMs?: number;
   /**
    * A peer silent this long is down (heartbeats keep a live peer from it); losing its last connection

@@ -86,7 +86,11 @@ export class Internode implements AsyncDisposable {
     this.classLimits = opts.classLimits ?? CLASS_LIMITS;
     const onRefusal = (what: WsRefusal): void => void this.#counters.transportRefusals[what]++;
     this.#transport =
-      opts.transport ?? new WsTransport({ ...(opts.tls !== undefined ? { tls: opts.tls } : {}), onRefusal });
+      opts.transport ?? new WsTransport({
+        ...(opts.tls !== undefined ? { tls: opts.tls } : {}),
+        ...(opts.dialFrom !== undefined ? { dialFrom: opts.dialFrom } : {}),
+        onRefusal,
+      });
     this.#logger = (opts.logger ?? pino({ level: 'silent' })).child({ subsystem: 'internode', node: opts.node.name });
     this.#warnings = new RateLimitedWarnings(this.#logger);
     const random: Pick<Random, 'next'> = opts.random ?? { next: Math.random };

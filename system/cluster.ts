@@ -110,6 +110,7 @@ export class Cluster implements AsyncDisposable {
           ...(resolved.seeds !== undefined ? { seeds: resolved.seeds } : {}),
           ...(resolved.advertise !== undefined ? { advertise: resolved.advertise } : {}),
           ...(resolved.tls !== undefined ? { tls: resolved.tls } : {}),
+          ...(resolved.dialFrom !== undefined ? { dialFrom: resolved.dialFrom } : {}),
           ...(resolved.transport !== undefined ? { transport: resolved.transport } : {}),
           ...(resolved.heartbeatIntervalMs !== undefined ? { heartbeatIntervalMs: resolved.heartbeatIntervalMs } : {}),
           ...(resolved.downAfterMs !== undefined ? { downAfterMs: resolved.downAfterMs } : {}),

@@ -1,5 +1,6 @@
 // What Cluster.start takes, and its validation. Every mistake is ERR_BAD_CONFIG naming the bad
 // option, before anything is started (nothing to undo).
+import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import type { Meter } from '@opentelemetry/api';
 import { TroupeError, validateNodeName, type Clock } from '../runtime/index.js';
@@ -25,6 +26,8 @@ export interface ClusterOptions {
   /** The address peers dial; defaults to the bound listen address. */
   readonly advertise?: string;
   readonly tls?: TlsOptions;
+  /** The local IP address to dial peers from (default: the system's choice). */
+  readonly dialFrom?: string;
   /** A pino logger; by default warnings and errors go to stderr. `false` silences every log. */
   readonly logger?: Logger | false;
   readonly clock?: Clock;
@@ -82,6 +85,8 @@ export function resolveClusterOptions(options: ClusterOptions): ResolvedClusterO
     if (secret.length < MIN_SECRET_BYTES)
       throw bad('secret', `the cluster secret must be at least ${MIN_SECRET_BYTES} bytes (got ${secret.length})`);
   }
+  if (options.dialFrom !== undefined && (typeof options.dialFrom !== 'string' || isIP(options.dialFrom) === 0))
+    throw bad('dialFrom', `expected an IP address, got ${JSON.stringify(options.dialFrom)}`);
   const stopTimeoutMs = options.stopTimeoutMs ?? CLUSTER_STOP_TIMEOUT_MS;
   if (!Number.isFinite(stopTimeoutMs) || stopTimeoutMs <= 0 || stopTimeoutMs > MAX_STOP_TIMEOUT_MS)
     throw bad('stopTimeoutMs', `a stop bound is 1..${MAX_STOP_TIMEOUT_MS} ms`);

@@ -1,6 +1,8 @@
 // Cluster: one object that runs a node and its subsystems, starts them in order, stops them in
 // reverse within a bound, says when the expected members are up, and refuses bad options with
 // errors that name them.
+import { once } from 'node:events';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Cluster, ClusterNotReadyError, isTroupeError, type ClusterPart } from '../../index.js';
 
@@ -114,6 +116,7 @@ describe('Cluster', () => {
       [{ name: 'x', cluster: '' }, 'cluster'],
       [{ name: 'x', seeds: '127.0.0.1:1' }, 'seeds'],
       [{ name: 'x', stopTimeoutMs: -1 }, 'stopTimeoutMs'],
+      [{ name: 'x', dialFrom: 'localhost' }, 'dialFrom'],
     ];
     for (const [options, option] of cases) {
       const failure = await Cluster.start({ logger: false, ...options } as never).catch((e: unknown) => e);
@@ -125,5 +128,18 @@ describe('Cluster', () => {
     const a = await start('trim-a', { secret: `\n  ${SECRET}  \n` });
     const b = await start('trim-b', { secret: Buffer.from(SECRET), seeds: [a.address!] });
     await b.ready({ nodes: ['trim-a'], timeout: 10_000 });
+  });
+
+  it('dials peers from the local address given as dialFrom', async () => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const seed = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const connected = once(server, 'connection') as Promise<[Socket]>;
+    await start('dial-from', { dialFrom: '127.0.0.2', seeds: [seed] });
+    const [socket] = await connected;
+    expect(socket.remoteAddress).toBe('127.0.0.2');
+    socket.destroy();
+    server.close();
   });
 });
