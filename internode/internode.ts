@@ -86,7 +86,8 @@ export class Internode implements AsyncDisposable {
     this.classLimits = opts.classLimits ?? CLASS_LIMITS;
     const onRefusal = (what: WsRefusal): void => void this.#counters.transportRefusals[what]++;
     this.#transport =
-      opts.transport ?? new WsTransport({
+      opts.transport ??
+      new WsTransport({
         ...(opts.tls !== undefined ? { tls: opts.tls } : {}),
         ...(opts.dialFrom !== undefined ? { dialFrom: opts.dialFrom } : {}),
         onRefusal,
