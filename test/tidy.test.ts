@@ -8,7 +8,7 @@ const ROOT = resolve(import.meta.dirname, '..');
 
 /** Folders of the product (what users run); sim/, test/, bench/ and examples/ are not. */
 const PRODUCT = ['runtime', 'internode', 'raft', 'pg', 'crdt', 'registry', 'kv', 'admin', 'system', 'cli'];
-const NOT_PRODUCT = ['sim', 'test', 'bench', 'examples'];
+const NOT_PRODUCT = ['sim', 'test', 'bench', 'examples', 'chaos'];
 
 /** The one named pure entry besides index files: what pure cores may import from the runtime. */
 const PURE_ENTRIES = new Set(['runtime/base.ts']);
