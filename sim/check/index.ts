@@ -1,0 +1,6 @@
+// Public face of the linearizability tooling: the history format (docs/history-format.md), the
+// recorder that writes it, and the checker that judges it.
+export { parseHistory, parseOps } from './history.js';
+export type { HistoryOp, KvOpName, NameOpName, OpName, Outcome, ParseResult } from './history.js';
+export { HistoryRecorder } from './recorder.js';
+export type { ErrorOutcome, OpRequest, OpResult, PendingOp, RecorderOptions } from './recorder.js';
