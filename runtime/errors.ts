@@ -33,7 +33,9 @@ export type ErrorCode =
   | 'ERR_TRANSPORT'
   | 'ERR_MALFORMED'
   // ---- raft/
-  | RaftErrorCode;
+  | RaftErrorCode
+  // ---- kv/
+  | KvErrorCode;
 
 /** The raft engine's codes (its own section: the engine returns these, it does not throw them). */
 export type RaftErrorCode =
@@ -69,6 +71,33 @@ export type RaftErrorCode =
   | 'ERR_RAFT_HOST_PROTOCOL'
   /** A committed entry would be overwritten: the host or the cluster broke an invariant. */
   | 'ERR_RAFT_INVARIANT';
+
+/** The KV store's codes (kv/): a command's result carries one, a read or a watch throws one. */
+export type KvErrorCode =
+  /** No space of that name was defined. */
+  | 'ERR_KV_NO_SPACE'
+  /** A key longer than the space's maxKeyBytes (or empty). */
+  | 'ERR_KV_KEY_TOO_LARGE'
+  /** A value larger than the space's maxValueBytes. */
+  | 'ERR_KV_VALUE_TOO_LARGE'
+  /** A txn with more compares plus operations than the space's maxOpsPerTxn. */
+  | 'ERR_KV_TXN_TOO_LARGE'
+  /** The space holds maxKeys keys or maxLeases leases (or the group MAX_SPACES spaces). */
+  | 'ERR_KV_SPACE_FULL'
+  /** The lease does not exist (never granted, revoked or expired). */
+  | 'ERR_KV_NO_LEASE'
+  /** The revision asked for is compacted; `compactRevision` says from where history is kept. */
+  | 'ERR_KV_COMPACTED'
+  /** The revision asked for is beyond the space's current one. */
+  | 'ERR_KV_FUTURE_REVISION'
+  /** A command or read that is malformed (a bad shape, two writes of one key in a txn, a bad limit). */
+  | 'ERR_KV_BAD_COMMAND'
+  /** Snapshot bytes that do not decode to a KV state. */
+  | 'ERR_KV_BAD_SNAPSHOT'
+  /** A watcher fell its backlog behind; `resumeRevision` is where to watch again from. */
+  | 'ERR_KV_WATCH_BEHIND'
+  /** The node holds MAX_WATCHERS_PER_NODE watchers. */
+  | 'ERR_KV_TOO_MANY_WATCHERS';
 
 export class TroupeError extends Error {
   readonly code: ErrorCode;
