@@ -217,8 +217,8 @@ async function clusterTour(out: (line: string) => void): Promise<void> {
     monitor.demonitor();
     await reading;
     out(
-      `c left: a and b see ${a.internode.upNodes().length} peer each; 'workers' lost c's block (${events.join(', ')}); ` +
-        `${a.pg.members('workers').length} members remain`,
+      `c left: a and b see ${a.internode.upNodes().length} peer each; ` +
+        `'workers' lost c's block (${events.join(', ')}); ${a.pg.members('workers').length} members remain`,
     );
   } finally {
     for (const m of all) await m.stop();
