@@ -1,6 +1,7 @@
 // The KV store's types: commands (what goes through the Raft log), their typed results, watch
 // events, and the key-value records reads return. Everything here is plain data, so a command
 // travels in msgpack and a result comes back the same way from the leader.
+import type { KvErrorCode } from '../runtime/base.js';
 
 /** A value: a string, or bytes. */
 export type KvValue = string | Uint8Array;
@@ -104,17 +105,11 @@ export type KvCommand =
 
 export type KvCommandType = KvCommand['type'];
 
-/** The typed codes a command's result may carry (see runtime/errors.ts, section kv/). */
-export type KvResultErrorCode =
-  | 'ERR_KV_NO_SPACE'
-  | 'ERR_KV_KEY_TOO_LARGE'
-  | 'ERR_KV_VALUE_TOO_LARGE'
-  | 'ERR_KV_TXN_TOO_LARGE'
-  | 'ERR_KV_SPACE_FULL'
-  | 'ERR_KV_NO_LEASE'
-  | 'ERR_KV_COMPACTED'
-  | 'ERR_KV_FUTURE_REVISION'
-  | 'ERR_KV_BAD_COMMAND';
+/** The typed codes a command's result may carry: every kv/ code but those of snapshots and watches. */
+export type KvResultErrorCode = Exclude<
+  KvErrorCode,
+  'ERR_KV_BAD_SNAPSHOT' | 'ERR_KV_WATCH_BEHIND' | 'ERR_KV_TOO_MANY_WATCHERS'
+>;
 
 /** The result of applying a command: what the proposer gets back. */
 export type KvResult =
