@@ -70,7 +70,14 @@ export type RaftErrorCode =
   /** The host broke the protocol (persisted a write never issued, applied beyond handed out). */
   | 'ERR_RAFT_HOST_PROTOCOL'
   /** A committed entry would be overwritten: the host or the cluster broke an invariant. */
-  | 'ERR_RAFT_INVARIANT';
+  | 'ERR_RAFT_INVARIANT'
+  // raft/store: the durable log.
+  /** A data directory whose content cannot be a log this store wrote (truncated, garbled). */
+  | 'ERR_RAFT_STORE_CORRUPT'
+  /** A data directory of another node, cluster or format: refused, nothing overwritten. */
+  | 'ERR_RAFT_STORE_FOREIGN'
+  /** The store was closed. */
+  | 'ERR_RAFT_STORE_CLOSED';
 
 /** The KV store's codes (kv/): a command's result carries one, a read or a watch throws one. */
 export type KvErrorCode =
