@@ -71,7 +71,8 @@ export function logStoreContract(name: string, factory: StoreFactory): void {
       expect(plain(log)).toEqual(
         plain({ hardState: log.hardState, snapshot: null, entries: [normal(1, 1), normal(2, 1)] }),
       );
-      expect(log.entries[0]!.kind === 'normal' && new TextDecoder().decode(log.entries[0].data)).toBe('c1');
+      const head = log.entries[0]!;
+      expect(head.kind === 'normal' && new TextDecoder().decode(head.data)).toBe('c1');
       await store.close();
     });
 
