@@ -71,6 +71,15 @@ export type RaftErrorCode =
   | 'ERR_RAFT_HOST_PROTOCOL'
   /** A committed entry would be overwritten: the host or the cluster broke an invariant. */
   | 'ERR_RAFT_INVARIANT'
+  // raft/host: proposals and reads through the host.
+  /** The command may or may not have been committed (leader lost, or the wait ran out after it was sent). */
+  | 'ERR_RAFT_INDETERMINATE'
+  /** Another leader's entry took the command's place in the log: it will never commit (safe to retry). */
+  | 'ERR_RAFT_DROPPED'
+  /** The group's tenant is behind (apply backlog) or too many proposals wait: not appended, retry later. */
+  | 'ERR_RAFT_OVERLOADED'
+  /** No group of that id runs on this host (or on the leader a proposal was forwarded to). */
+  | 'ERR_RAFT_NO_GROUP'
   // raft/store: the durable log.
   /** A data directory whose content cannot be a log this store wrote (truncated, garbled). */
   | 'ERR_RAFT_STORE_CORRUPT'
