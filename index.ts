@@ -37,3 +37,14 @@ export {
   type ClusterPart,
   type ReadyOptions,
 } from './system/index.js';
+export {
+  RaftHost,
+  type Tenant,
+  type RaftGroup,
+  type GroupSpec,
+  type RaftReadOptions,
+  type RaftProposeOptions,
+  type ReadConsistency,
+  type ReadResult,
+} from './raft/host/index.js';
+export { LmdbLogStore, MemoryLogStore, type LogStore } from './raft/store/index.js';

@@ -7,6 +7,8 @@ import { Node, RealClock, TroupeError, stopInReverse, type Startable, type StopO
 import { Internode, type NodeEvent } from '../internode/index.js';
 import { ProcessGroups } from '../pg/index.js';
 import { EventualRegistry } from '../registry/index.js';
+import { RaftHost, type GroupSpec, type RaftGroup, type Tenant } from '../raft/host/index.js';
+import { LmdbLogStore } from '../raft/store/index.js';
 import { resolveClusterOptions, type ClusterOptions, type ResolvedClusterOptions } from './options.js';
 import { DEFAULT_READY_TIMEOUT_MS, MAX_PARTS } from './limits.js';
 
@@ -62,6 +64,8 @@ export class Cluster implements AsyncDisposable {
   readonly #internode: Internode | null;
   readonly #pg: ProcessGroups | null;
   readonly #eventual: EventualRegistry | null;
+  readonly #raft: RaftHost | null;
+  readonly #voters: readonly string[];
   /** Everything to stop, in start order (the node itself is stopped last, after all of them). */
   readonly #parts: ClusterPart[] = [];
   #stopping: Promise<StopOutcome[]> | null = null;
@@ -73,8 +77,11 @@ export class Cluster implements AsyncDisposable {
     internode: Internode | null,
     pg: ProcessGroups | null,
     eventual: EventualRegistry | null,
+    raft: RaftHost | null,
     parts: ClusterPart[],
   ) {
+    this.#raft = raft;
+    this.#voters = options.raft?.voters ?? [];
     this.options = options;
     this.logger = logger;
     this.node = node;
@@ -138,7 +145,30 @@ export class Cluster implements AsyncDisposable {
         const registry = eventual;
         parts.push({ name: 'eventual', stop: () => registry.stop() });
       }
-      return new Cluster(resolved, logger, node, internode, pg, eventual, parts);
+      let raft: RaftHost | null = null;
+      if (resolved.raft !== undefined) {
+        const store = LmdbLogStore.open({
+          dir: resolved.raft.dataDir,
+          nodeId: resolved.name,
+          cluster: resolved.cluster,
+        });
+        const host = new RaftHost({
+          self: resolved.name,
+          store,
+          clock: node.clock,
+          logger,
+          ...(net !== undefined ? { transport: net } : {}),
+        });
+        raft = host;
+        parts.push({
+          name: 'raft',
+          stop: async () => {
+            await host.stop();
+            await store.close();
+          },
+        });
+      }
+      return new Cluster(resolved, logger, node, internode, pg, eventual, raft, parts);
     } catch (error) {
       await stopInReverse(parts, resolved.stopTimeoutMs, (ms, fire) => new RealClock().setTimer(ms, fire));
       await node.stop();
@@ -177,6 +207,21 @@ export class Cluster implements AsyncDisposable {
     if (this.#eventual === null)
       throw new TroupeError('ERR_BAD_CONFIG', 'the eventual registry is off (eventual: false)');
     return this.#eventual;
+  }
+
+  /** The Raft host; ERR_BAD_CONFIG on a node started without the `raft` option. */
+  get raft(): RaftHost {
+    if (this.#raft === null)
+      throw new TroupeError('ERR_BAD_CONFIG', 'the raft host is off: start with raft: { dataDir, voters }');
+    return this.#raft;
+  }
+
+  /**
+   * Starts a Raft group (a tenant) on this node; a new group is founded by the `raft.voters`.
+   * Every node that should hold a replica adds the same group.
+   */
+  addGroup<T extends Tenant>(spec: Omit<GroupSpec<T>, 'bootstrap'>): Promise<RaftGroup<T>> {
+    return this.raft.addGroup({ ...spec, bootstrap: { voters: this.#voters, learners: [] } });
   }
 
   /** Node names that are up (this one included). */

@@ -37,6 +37,12 @@ export interface ClusterOptions {
   readonly pg?: Omit<ProcessGroupsOptions, 'node' | 'internode' | 'logger' | 'meter'> | false;
   /** Options of the eventual name registry (`false`: do not run it). */
   readonly eventual?: Omit<EventualRegistryHostOptions, 'node' | 'internode' | 'logger' | 'meter'> | false;
+  /**
+   * Run the Raft host (the consistent tier: KV, consistent names, your own tenants): its log
+   * lives in `dataDir` (LMDB, fsync on); `voters` names the founding voters of a new cluster,
+   * the same list on every founder. Groups are added with `cluster.raft.addGroup`.
+   */
+  readonly raft?: { readonly dataDir: string; readonly voters: readonly string[] };
   /** Bound on each subsystem's stop (ms). */
   readonly stopTimeoutMs?: number;
   /** Advanced: the internode transport (tests pass an in-memory one). */
@@ -87,6 +93,20 @@ export function resolveClusterOptions(options: ClusterOptions): ResolvedClusterO
   }
   if (options.dialFrom !== undefined && (typeof options.dialFrom !== 'string' || isIP(options.dialFrom) === 0))
     throw bad('dialFrom', `expected an IP address, got ${JSON.stringify(options.dialFrom)}`);
+  if (options.raft !== undefined) {
+    const r = options.raft as { dataDir?: unknown; voters?: unknown };
+    if (typeof r.dataDir !== 'string' || r.dataDir.length === 0)
+      throw bad('raft.dataDir', 'a directory path is required');
+    if (!Array.isArray(r.voters) || r.voters.length === 0 || r.voters.length % 2 === 0)
+      throw bad('raft.voters', 'an odd number (1, 3, 5 …) of founding voter names');
+    for (const v of r.voters as unknown[])
+      try {
+        validateNodeName(v as string);
+      } catch (e) {
+        throw bad('raft.voters', (e as Error).message);
+      }
+    if (new Set(r.voters).size !== r.voters.length) throw bad('raft.voters', 'a voter is named twice');
+  }
   const stopTimeoutMs = options.stopTimeoutMs ?? CLUSTER_STOP_TIMEOUT_MS;
   if (!Number.isFinite(stopTimeoutMs) || stopTimeoutMs <= 0 || stopTimeoutMs > MAX_STOP_TIMEOUT_MS)
     throw bad('stopTimeoutMs', `a stop bound is 1..${MAX_STOP_TIMEOUT_MS} ms`);

@@ -1,0 +1,108 @@
+// The Raft host inside Cluster, over real WebSocket connections on loopback and real LMDB
+// files: a group founded by three voters commits proposals made on any node, serves
+// linearizable reads, and comes back from its data directories after every node restarted.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pack, unpack } from 'msgpackr';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { Cluster, type Tenant } from '../../index.js';
+
+const SECRET = 'raft-cluster-test-secret-0123456789';
+const root = mkdtempSync(join(tmpdir(), 'troupe-raft-cluster-'));
+const started: Cluster[] = [];
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((c) => c.stop()));
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** A tiny replicated map: commands are msgpack [key, value]; the result is the old value. */
+class MapTenant implements Tenant<unknown> {
+  map = new Map<string, unknown>();
+  apply(command: Uint8Array) {
+    const [key, value] = unpack(command) as [string, unknown];
+    const old = this.map.get(key) ?? null;
+    this.map.set(key, value);
+    return old;
+  }
+  snapshot() {
+    return pack([...this.map]);
+  }
+  restore(image: Uint8Array) {
+    this.map = new Map(unpack(image) as [string, unknown][]);
+  }
+}
+
+async function threeNodes(run: string) {
+  const voters = ['a', 'b', 'c'];
+  const nodes: Cluster[] = [];
+  let seed: string | undefined;
+  for (const name of voters) {
+    const c = await Cluster.start({
+      name,
+      secret: SECRET,
+      listen: '127.0.0.1:0',
+      logger: false,
+      ...(seed !== undefined ? { seeds: [seed] } : {}),
+      raft: { dataDir: join(root, run, name), voters },
+    });
+    seed ??= c.address!;
+    started.push(c);
+    nodes.push(c);
+  }
+  await Promise.all(nodes.map((n) => n.ready({ nodes: 3, timeout: 10_000 })));
+  const groups = await Promise.all(nodes.map((n) => n.addGroup({ id: 'map', tenant: new MapTenant() })));
+  await Promise.all(groups.map((g) => g.leader({ timeout: 10_000 })));
+  return { nodes, groups };
+}
+
+describe('Cluster with raft', () => {
+  it('commits a proposal made on any node and reads it linearizably elsewhere', async () => {
+    const { groups } = await threeNodes('any-node');
+    const follower = groups.find((g) => g.status().role !== 'leader')!;
+    expect(await follower.propose(pack(['k', 1]), { timeout: 5_000 })).toBeNull();
+    expect(await groups[0]!.propose(pack(['k', 2]), { timeout: 5_000 })).toBe(1);
+    for (const g of groups) {
+      const r = await g.read((t) => t.map.get('k'), { timeout: 5_000 });
+      expect(r.value).toBe(2);
+    }
+  });
+
+  it('every node restarts from its data directory with the state it acknowledged', async () => {
+    const first = await threeNodes('restart');
+    for (let i = 0; i < 20; i++) await first.groups[i % 3]!.propose(pack([`k${i}`, i]), { timeout: 5_000 });
+    await Promise.all(started.splice(0).map((c) => c.stop()));
+    const again = await threeNodes('restart');
+    const r = await again.groups[1]!.read((t) => t.map.size, { timeout: 10_000 });
+    expect(r.value).toBe(20);
+    expect((await again.groups[2]!.read((t) => t.map.get('k19'), { timeout: 5_000 })).value).toBe(19);
+  });
+
+  it('refuses bad raft options naming them, and a data directory of another node', async () => {
+    const bad = (raft: unknown) => Cluster.start({ name: 'x', logger: false, raft: raft as never });
+    await expect(bad({ voters: ['x'] })).rejects.toMatchObject({ code: 'ERR_BAD_CONFIG', option: 'raft.dataDir' });
+    await expect(bad({ dataDir: join(root, 'x'), voters: ['x', 'y'] })).rejects.toMatchObject({
+      option: 'raft.voters',
+    });
+    const dir = join(root, 'owned');
+    const owner = await Cluster.start({ name: 'owner', logger: false, raft: { dataDir: dir, voters: ['owner'] } });
+    await owner.stop();
+    await expect(
+      Cluster.start({ name: 'thief', logger: false, raft: { dataDir: dir, voters: ['thief'] } }),
+    ).rejects.toMatchObject({ code: 'ERR_RAFT_STORE_FOREIGN' });
+  });
+
+  it('a lone node runs a one-voter group and answers from its own log', async () => {
+    const solo = await Cluster.start({
+      name: 'solo',
+      logger: false,
+      raft: { dataDir: join(root, 'solo'), voters: ['solo'] },
+    });
+    started.push(solo);
+    const g = await solo.addGroup({ id: 'map', tenant: new MapTenant() });
+    await g.leader({ timeout: 5_000 });
+    expect(await g.propose(pack(['a', 'b']))).toBeNull();
+    expect((await g.read((t) => t.map.get('a'))).value).toBe('b');
+    expect(() => (solo as Cluster).raft.status('nope')).toThrow(expect.objectContaining({ code: 'ERR_RAFT_NO_GROUP' }));
+  });
+});
