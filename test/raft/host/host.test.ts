@@ -59,11 +59,12 @@ async function until<T>(probe: () => T | undefined | false, maxMs = 10_000): Pro
 }
 
 /** Runs a promise to its end while the virtual clock moves. */
-async function settle<T>(p: Promise<T>, maxMs = 30_000): Promise<{ ok: true; value: T } | { ok: false; error: any }> {
-  let out: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
+type Outcome<T> = { ok: true; value: T } | { ok: false; error: { code?: string } };
+async function settle<T>(p: Promise<T>, maxMs = 30_000): Promise<Outcome<T>> {
+  let out: Outcome<T> | undefined;
   p.then(
     (value) => (out = { ok: true, value }),
-    (error: unknown) => (out = { ok: false, error }),
+    (error: unknown) => (out = { ok: false, error: error as { code?: string } }),
   );
   return until(() => out, maxMs);
 }

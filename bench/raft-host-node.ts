@@ -1,0 +1,80 @@
+// One node process of the raft-host benchmark: a Cluster with the Raft host on LMDB (fsync on)
+// and a no-op tenant. Reads JSON commands on stdin, answers JSON lines on stdout.
+import { createInterface } from 'node:readline';
+import { Cluster, type Tenant } from '../index.js';
+
+const [name, dataDir, port, seed, votersList] = process.argv.slice(2) as [string, string, string, string, string];
+class Noop implements Tenant<number> {
+  apply(_command: Uint8Array, index: number) {
+    return index;
+  }
+  snapshot() {
+    return new Uint8Array(0);
+  }
+  restore() {}
+}
+const cluster = await Cluster.start({
+  name,
+  secret: 'raft-host-bench-secret-0123456789',
+  listen: `127.0.0.1:${port}`,
+  logger: false,
+  ...(seed !== '-' ? { seeds: [seed] } : {}),
+  raft: { dataDir, voters: votersList.split(',') },
+});
+const group = await cluster.addGroup({ id: 'bench', tenant: new Noop() });
+const say = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
+say({ up: name });
+const command = new Uint8Array(64).fill(7);
+
+async function run(inflight: number, count: number) {
+  const lat: number[] = [];
+  let next = 0;
+  let failed = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: inflight }, async () => {
+      while (next < count) {
+        next++;
+        const s = performance.now();
+        try {
+          await group.propose(command, { timeout: 10_000 });
+          lat.push(performance.now() - s);
+        } catch {
+          failed++;
+        }
+      }
+    }),
+  );
+  const secs = (performance.now() - t0) / 1000;
+  lat.sort((a, b) => a - b);
+  const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? 0;
+  return { inflight, count, failed, perSec: Math.round(lat.length / secs), p50Ms: q(0.5), p99Ms: q(0.99) };
+}
+
+for await (const line of createInterface({ input: process.stdin })) {
+  const cmd = JSON.parse(line) as { op: string; inflight?: number; count?: number; id: number };
+  if (cmd.op === 'role') {
+    say({ id: cmd.id, role: group.status().role, leader: group.status().leader });
+  } else if (cmd.op === 'run') {
+    const before = { ...cluster.raft.counters };
+    const r = await run(cmd.inflight!, cmd.count!);
+    const c = cluster.raft.counters;
+    const persists = c.persists - before.persists;
+    say({
+      id: cmd.id,
+      ...r,
+      entriesPerPersist: persists > 0 ? (c.entriesPersisted - before.entriesPersisted) / persists : 0,
+    });
+  } else if (cmd.op === 'propose-until-ok') {
+    const t0 = performance.now();
+    for (;;) {
+      try {
+        await group.propose(command, { timeout: 1_000 });
+        break;
+      } catch {
+        /* keep trying until a leader commits it */
+      }
+    }
+    say({ id: cmd.id, ms: performance.now() - t0 });
+  }
+}
