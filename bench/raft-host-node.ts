@@ -3,7 +3,7 @@
 import { createInterface } from 'node:readline';
 import { Cluster, type Tenant } from '../index.js';
 
-const [name, dataDir, port, seed, votersList] = process.argv.slice(2) as [string, string, string, string, string];
+const [name, dataDir, port, seedList, votersList] = process.argv.slice(2) as [string, string, string, string, string];
 class Noop implements Tenant<number> {
   apply(_command: Uint8Array, index: number) {
     return index;
@@ -18,10 +18,12 @@ const cluster = await Cluster.start({
   secret: 'raft-host-bench-secret-0123456789',
   listen: `127.0.0.1:${port}`,
   logger: false,
-  ...(seed !== '-' ? { seeds: [seed] } : {}),
+  seeds: seedList.split(','),
   raft: { dataDir, voters: votersList.split(',') },
 });
 const group = await cluster.addGroup({ id: 'bench', tenant: new Noop() });
+// Up means connected to every voter: a restarted node counts only once it has rejoined.
+await cluster.ready({ nodes: votersList.split(','), timeout: 60_000 });
 const say = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
 say({ up: name });
 const command = new Uint8Array(64).fill(7);

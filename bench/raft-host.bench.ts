@@ -37,10 +37,11 @@ function freePort(): Promise<number> {
   });
 }
 
-function startNode(name: string, dir: string, port: number, seed: string, voters: string[]): Proc {
+/** Every node is seeded with the addresses of the others, as a deployment would be. */
+function startNode(name: string, dir: string, port: number, seeds: string[], voters: string[]): Proc {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', NODE, name, join(dir, name), String(port), seed, voters.join(',')],
+    ['--import', 'tsx', NODE, name, join(dir, name), String(port), seeds.join(','), voters.join(',')],
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
   const waiters = new Map<number, (v: Reply) => void>();
@@ -57,10 +58,17 @@ function startNode(name: string, dir: string, port: number, seed: string, voters
   return { name, child, waiters, up };
 }
 
+/** Bound on any one command to a node process, so a stuck run fails instead of hanging. */
+const ASK_TIMEOUT_MS = 120_000;
+
 function ask(p: Proc, cmd: object): Promise<Reply> {
   const id = nextId++;
-  return new Promise((done) => {
-    p.waiters.set(id, done);
+  return new Promise((done, fail) => {
+    const timer = setTimeout(() => fail(new Error(`${p.name} did not answer ${JSON.stringify(cmd)}`)), ASK_TIMEOUT_MS);
+    p.waiters.set(id, (reply) => {
+      clearTimeout(timer);
+      done(reply);
+    });
     p.child.stdin!.write(`${JSON.stringify({ ...cmd, id })}\n`);
   });
 }
@@ -95,14 +103,15 @@ export default async function raftHostBench(opts: BenchOptions): Promise<Record<
   const voters = ['a', 'b', 'c'];
   const ports = await Promise.all(voters.map(() => freePort()));
   const addr = (i: number) => `127.0.0.1:${ports[i]}`;
-  const procs = voters.map((v, i) => startNode(v, dir, ports[i]!, i === 0 ? '-' : addr(0), voters));
+  const others = (i: number) => voters.flatMap((_, j) => (j === i ? [] : [addr(j)]));
+  const procs = voters.map((v, i) => startNode(v, dir, ports[i]!, others(i), voters));
   try {
     await Promise.all(procs.map((p) => p.up));
     let leader = await leaderOf(procs);
-    const sequential = await ask(leader, { op: 'run', inflight: 1, count: opts.quick ? 300 : 2_000 });
-    const pipelined = await ask(leader, { op: 'run', inflight: 64, count: opts.quick ? 3_000 : 30_000 });
+    const sequential = await ask(leader, { op: 'run', inflight: 1, count: opts.quick ? 300 : 1_000 });
+    const pipelined = await ask(leader, { op: 'run', inflight: 64, count: opts.quick ? 3_000 : 10_000 });
     const fsyncP50Ms = await diskFsyncMs(dir, opts.quick ? 50 : 300);
-    const trials = opts.quick ? 3 : 9;
+    const trials = Number(process.env.BENCH_TRIALS ?? (opts.quick ? 3 : 9));
     const failover: number[] = [];
     for (let t = 0; t < trials; t++) {
       leader = await leaderOf(procs);
@@ -112,9 +121,8 @@ export default async function raftHostBench(opts: BenchOptions): Promise<Record<
       leader.child.kill('SIGKILL');
       await ask(survivor, { op: 'propose-until-ok' });
       failover.push(performance.now() - t0);
-      // Restart the killed node from its data directory, seeded by a survivor.
-      const seedAt = procs.indexOf(survivor);
-      procs[at] = startNode(leader.name, dir, ports[at]!, addr(seedAt), voters);
+      // Restart the killed node from its data directory; it answers once it has rejoined.
+      procs[at] = startNode(leader.name, dir, ports[at]!, others(at), voters);
       await procs[at]!.up;
     }
     failover.sort((a, b) => a - b);
