@@ -61,11 +61,12 @@ for await (const line of createInterface({ input: process.stdin })) {
     const before = { ...cluster.raft.counters };
     const r = await run(cmd.inflight!, cmd.count!);
     const c = cluster.raft.counters;
-    const persists = c.persists - before.persists;
+    const synced = c.persists - c.persistsUnsynced - (before.persists - before.persistsUnsynced);
     say({
       id: cmd.id,
       ...r,
-      entriesPerPersist: persists > 0 ? (c.entriesPersisted - before.entriesPersisted) / persists : 0,
+      entriesPerFsync: synced > 0 ? (c.entriesPersisted - before.entriesPersisted) / synced : 0,
+      unsyncedPersists: c.persistsUnsynced - before.persistsUnsynced,
     });
   } else if (cmd.op === 'propose-until-ok') {
     const t0 = performance.now();

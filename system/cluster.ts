@@ -158,6 +158,7 @@ export class Cluster implements AsyncDisposable {
           clock: node.clock,
           logger,
           ...(net !== undefined ? { transport: net } : {}),
+          ...(resolved.meter !== undefined ? { meter: resolved.meter } : {}),
         });
         raft = host;
         parts.push({

@@ -2,7 +2,7 @@
 // their outcome, the reads that wait for a read index, and the apply queue that feeds the
 // tenant off the engine's path (a slow tenant slows proposals, never heartbeats).
 import PQueue from 'p-queue';
-import { RaftNode as RaftEngine, RaftError, type Entry, type Ready, type Snapshot } from '../index.js';
+import { RaftNode as RaftEngine, RaftError, type Entry, type Ready, type Snapshot, type Write } from '../index.js';
 import type { Membership, RaftStatus, ReadId } from '../types.js';
 import type { RaftLimits } from '../limits.js';
 import type { StoredLog } from '../store/index.js';
@@ -84,6 +84,8 @@ export class HostedGroup {
   private readonly opts: GroupOptions;
   private restoring: Promise<void> | null = null;
   private stopped = false;
+  /** Term and vote of the last write handed to the store: a write that changes them must sync. */
+  private written: { term: number; vote: string | null };
 
   constructor(opts: GroupOptions) {
     this.opts = opts;
@@ -93,6 +95,7 @@ export class HostedGroup {
     const snapIndex = opts.stored.snapshot?.meta.index ?? 0;
     this.applied = snapIndex;
     this.lastSnapshot = snapIndex;
+    this.written = { term: opts.stored.hardState.term, vote: opts.stored.hardState.vote };
     this.engine = new RaftEngine({
       id: opts.self,
       random: opts.random,
@@ -106,6 +109,17 @@ export class HostedGroup {
     // The tenant starts from the stored snapshot; the entries after it are applied again.
     const snap = opts.stored.snapshot;
     if (snap !== null) this.restoring = this.runApply(() => this.opts.tenant.restore(snap.data, snap.meta.index));
+  }
+
+  /**
+   * Whether a write must reach the disk before it is reported persisted: entries, a snapshot, a
+   * new term or vote are promises to peers; a commit index alone is not (etcd's MustSync).
+   */
+  mustSync(write: Write): boolean {
+    const hs = write.hardState;
+    const changed = hs !== null && (hs.term !== this.written.term || hs.vote !== this.written.vote);
+    if (hs !== null) this.written = { term: hs.term, vote: hs.vote };
+    return changed || write.entries.length > 0 || write.snapshot !== null;
   }
 
   /** Resolves once the tenant holds the stored snapshot (at once when there was none). */

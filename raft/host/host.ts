@@ -3,6 +3,7 @@
 // (persist → send → apply → report, docs/raft.md), and one store whose persist covers every
 // group's write of a turn (group commit). Proposals and reads are accepted on any node: a
 // follower forwards proposals to the leader (once) and asks the leader for read indexes.
+import { metrics, type Meter } from '@opentelemetry/api';
 import pino, { type Logger } from 'pino';
 import { TroupeError, seededRandom, type Clock, type Random } from '../../runtime/base.js';
 import { periodic, type Periodic } from '../../runtime/index.js';
@@ -19,6 +20,7 @@ import {
   MAX_FORWARD_ATTEMPTS,
   MAX_HOST_GROUPS,
   MAX_HOST_PENDING_PROPOSALS,
+  MAX_PERSISTS_IN_FLIGHT,
   MAX_PROPOSAL_TIMEOUT_MS,
   MAX_UNROUTED_PROPOSALS,
   RAFT_TICK_MS,
@@ -29,6 +31,7 @@ import type { Tenant } from './tenant.js';
 import type { RaftTransport } from './transport.js';
 import { parseWireBody, type WireBody } from './wire.js';
 import { RAFT_ERROR_CODES } from './codes.js';
+import { observeRaftHost, type PersistInstruments } from './metrics.js';
 
 export interface RaftHostOptions {
   /** This node's name (its id in every group). */
@@ -39,6 +42,8 @@ export interface RaftHostOptions {
   readonly transport?: RaftTransport;
   readonly random?: Random;
   readonly logger?: Logger;
+  /** An OpenTelemetry meter; the global one by default (instruments `troupe.raft.*`). */
+  readonly meter?: Meter;
 }
 
 export interface GroupSpec<T extends Tenant> {
@@ -65,6 +70,8 @@ export interface RaftReadOptions extends RaftProposeOptions {
 export interface RaftHostCounters {
   turns: number;
   persists: number;
+  /** Persists that carried only commit indexes, so did not wait for the disk. */
+  persistsUnsynced: number;
   writesPersisted: number;
   entriesPersisted: number;
   messagesSent: number;
@@ -96,6 +103,7 @@ export class RaftHost implements AsyncDisposable {
   readonly counters: RaftHostCounters = {
     turns: 0,
     persists: 0,
+    persistsUnsynced: 0,
     writesPersisted: 0,
     entriesPersisted: 0,
     messagesSent: 0,
@@ -125,10 +133,16 @@ export class RaftHost implements AsyncDisposable {
   private nextTransfer = 1;
   private pending = 0;
   private writes: GroupWrite[] = [];
-  private persisting = false;
+  /** Whether a write of this turn must reach the disk (see HostedGroup.mustSync). */
+  private writesMustSync = false;
+  /** Persists started and not yet reported; reported in order. */
+  private persistsInFlight = 0;
+  private lastReport: Promise<void> = Promise.resolve();
   private scheduled = false;
   private ticker: Periodic | null = null;
   private unsubscribe: (() => void) | null = null;
+  private readonly instruments: PersistInstruments;
+  private readonly unobserve: () => void;
   private failure: Error | null = null;
   private stopped = false;
 
@@ -142,6 +156,11 @@ export class RaftHost implements AsyncDisposable {
     this.net?.handle('raft', (from, body) => this.onFrame(from, body));
     this.unsubscribe = this.net?.subscribe((e) => this.onNodeEvent(e)) ?? null;
     this.ticker = periodic(this.clock, RAFT_TICK_MS, () => this.tick());
+    [this.instruments, this.unobserve] = observeRaftHost(options.meter ?? metrics.getMeter('troupe'), {
+      node: this.self,
+      counters: () => this.counters as unknown as Record<string, number>,
+      groups: () => this.groups.values(),
+    });
   }
 
   /** Starts a group from what the store holds for it (or from `bootstrap` when it holds nothing). */
@@ -289,6 +308,7 @@ export class RaftHost implements AsyncDisposable {
     this.stopped = true;
     this.ticker?.cancel();
     this.unsubscribe?.();
+    this.unobserve();
     const error = new TroupeError('ERR_STOPPED', 'the raft host is stopped');
     for (const [id, list] of this.unrouted) {
       for (const p of list) settleProposal(p, { ok: false, error });
@@ -300,7 +320,7 @@ export class RaftHost implements AsyncDisposable {
     for (const g of this.groups.values()) g.stop(error);
     for (const wake of this.leaderWaiters) wake();
     // Let a persist in flight finish, so the store is not closed under it.
-    while (this.persisting) await new Promise<void>((r) => this.clock.setTimer(1, r));
+    while (this.persistsInFlight > 0) await new Promise<void>((r) => this.clock.setTimer(1, r));
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -430,7 +450,10 @@ export class RaftHost implements AsyncDisposable {
       g.flushReads();
       while (g.engine.hasReady()) {
         const rd = g.engine.ready();
-        if (rd.write !== null) this.writes.push({ group: g.id, write: rd.write });
+        if (rd.write !== null) {
+          this.writes.push({ group: g.id, write: rd.write });
+          if (g.mustSync(rd.write)) this.writesMustSync = true;
+        }
         for (const m of rd.messages) this.send(g.id, m);
         g.takeReady(rd);
         for (const e of rd.events) this.onRaftEvent(g, e);
@@ -439,32 +462,51 @@ export class RaftHost implements AsyncDisposable {
     this.persist();
   }
 
+  /**
+   * Starts this turn's persist. Several may be in flight (the store orders them, and its syncs
+   * overlap later commits); each is reported to the engines only after every earlier one.
+   */
   private persist(): void {
-    if (this.persisting || this.writes.length === 0 || this.failure !== null) return;
+    if (this.writes.length === 0 || this.failure !== null) return;
+    if (this.persistsInFlight >= MAX_PERSISTS_IN_FLIGHT) return; // the next completion calls turn()
     const batch = this.writes;
+    const sync = this.writesMustSync;
     this.writes = [];
-    this.persisting = true;
-    this.store.persist(batch).then(
+    this.writesMustSync = false;
+    this.persistsInFlight++;
+    const started = this.clock.now();
+    const written = this.store.persist(batch, { sync }).then(() => {
+      this.instruments.duration.record(this.clock.now() - started, { node: this.self, sync });
+      if (sync) this.instruments.entries.record(batch.reduce((n, w) => n + w.write.entries.length, 0));
+    });
+    const report = Promise.all([this.lastReport, written]).then(() => this.reportPersisted(batch, sync));
+    this.lastReport = report;
+    report.then(
       () => {
-        this.persisting = false;
-        this.counters.persists++;
-        this.counters.writesPersisted += batch.length;
-        for (const { group, write } of batch) {
-          this.counters.entriesPersisted += write.entries.length;
-          const g = this.groups.get(group);
-          const r = g?.engine.step({ type: 'persisted', writeId: write.id });
-          if (r !== undefined && !r.ok) this.logger.error({ err: r.error }, 'persisted out of order');
-        }
+        this.persistsInFlight--;
         if (!this.stopped) this.turn();
       },
       (error: unknown) => {
+        this.persistsInFlight--;
+        if (this.failure !== null) return; // an earlier persist failed: this one is moot
         // A write that did not reach the disk cannot be retried blindly (fsyncgate): stop.
-        this.persisting = false;
         this.failure = error as Error;
         this.logger.error({ err: error }, 'raft log write failed; the host stops');
         void this.stop();
       },
     );
+  }
+
+  private reportPersisted(batch: readonly GroupWrite[], sync: boolean): void {
+    this.counters.persists++;
+    if (!sync) this.counters.persistsUnsynced++;
+    this.counters.writesPersisted += batch.length;
+    for (const { group, write } of batch) {
+      this.counters.entriesPersisted += write.entries.length;
+      const g = this.groups.get(group);
+      const r = g?.engine.step({ type: 'persisted', writeId: write.id });
+      if (r !== undefined && !r.ok) this.logger.error({ err: r.error }, 'persisted out of order');
+    }
   }
 
   private send(groupId: string, m: Message): void {

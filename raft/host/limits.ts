@@ -6,6 +6,8 @@ export const RAFT_TICK_MS = 50;
 /** Engine defaults the host runs with: heartbeat each tick, elections after 10–20 ticks. */
 export const HOST_ELECTION_TICKS = 10;
 export const HOST_HEARTBEAT_TICKS = 1;
+/** Store writes in flight at once (each turn starts at most one; the store orders them). */
+export const MAX_PERSISTS_IN_FLIGHT = 2;
 /** Groups one host runs. */
 export const MAX_HOST_GROUPS = 16;
 /** Proposals a group holds waiting for their outcome (local and forwarded together). */

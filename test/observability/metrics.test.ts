@@ -6,11 +6,15 @@ import { Node } from '../../runtime/index.js';
 import { Internode } from '../../internode/index.js';
 import { ProcessGroups } from '../../pg/index.js';
 import { EventualRegistry } from '../../registry/index.js';
+import { RaftHost } from '../../raft/host/index.js';
+import { MemoryLogStore } from '../../raft/store/index.js';
+import { VirtualClock } from '../../runtime/index.js';
 
 /** A meter that keeps the callbacks and runs them on collect(), recording what they observe. */
 class RecordingMeter {
   readonly #callbacks = new Set<{ cb: BatchObservableCallback; observables: Observable[] }>();
   readonly #names = new WeakMap<Observable, string>();
+  readonly recorded = new Map<string, number[]>();
 
   asMeter(): Meter {
     const make = (name: string): Observable => {
@@ -22,6 +26,9 @@ class RecordingMeter {
       createObservableCounter: make,
       createObservableGauge: make,
       createObservableUpDownCounter: make,
+      createHistogram: (name: string) => ({
+        record: (value: number) => this.recorded.set(name, [...(this.recorded.get(name) ?? []), value]),
+      }),
       addBatchObservableCallback: (cb: BatchObservableCallback, observables: Observable[]) =>
         void this.#callbacks.add({ cb, observables }),
       removeBatchObservableCallback: (cb: BatchObservableCallback) => {
@@ -83,6 +90,29 @@ describe('metrics', () => {
     await pg.stop();
     await net.stop();
     await node.stop();
+    expect(rec.callbacks).toBe(0);
+  });
+
+  it('the raft host reports proposals by outcome, role, term, commit and applied per group, and stops', async () => {
+    const rec = new RecordingMeter();
+    const clock = new VirtualClock();
+    const host = new RaftHost({ self: 'm', store: new MemoryLogStore(), clock, meter: rec.asMeter() });
+    const tenant = { apply: (_c: Uint8Array, i: number) => i, snapshot: () => new Uint8Array(0), restore() {} };
+    const group = await host.addGroup({ id: 'g', tenant, bootstrap: { voters: ['m'], learners: [] } });
+    while (group.status().role !== 'leader') await clock.advance(50);
+    const done = group.propose(new Uint8Array([1]));
+    await clock.advance(1);
+    await done;
+    const seen = await rec.collect();
+    expect(seen.get('troupe.raft.proposals')).toBe(1);
+    expect(seen.get('troupe.raft.role')).toBe(1); // one group, in one role
+    expect(seen.get('troupe.raft.term')).toBeGreaterThanOrEqual(1);
+    expect(seen.get('troupe.raft.commit')).toBeGreaterThanOrEqual(2);
+    expect(seen.get('troupe.raft.applied')).toBe(seen.get('troupe.raft.commit'));
+    expect(seen.has('troupe.raft.elections')).toBe(true);
+    expect(rec.recorded.get('troupe.raft.persist.duration')?.length).toBeGreaterThan(0);
+    expect(rec.recorded.get('troupe.raft.persist.entries')?.some((n) => n >= 1)).toBe(true);
+    await host.stop();
     expect(rec.callbacks).toBe(0);
   });
 });

@@ -1,0 +1,115 @@
+// How the host uses its store: commit-only writes do not wait for the disk, several persists may
+// be in flight, and the engines hear `persisted` in write order even when the store answers out
+// of order. Proposals still commit exactly once everywhere.
+import { afterEach, describe, expect, it } from 'vitest';
+import { RaftHost, type RaftGroup } from '../../../raft/host/index.js';
+import { MemoryLogStore, type GroupWrite, type PersistOptions } from '../../../raft/store/index.js';
+import { VirtualClock, seededRandom } from '../../../runtime/index.js';
+import { LoopNet, RecordingTenant, cmd } from './loop-net.js';
+
+/** A memory store whose persists take `delay(n)` virtual ms each, so they can finish out of order. */
+class SlowStore extends MemoryLogStore {
+  readonly calls: { sync: boolean; entries: number; termVote: boolean }[] = [];
+  inFlight = 0;
+  maxInFlight = 0;
+  constructor(
+    private readonly clock: VirtualClock,
+    private readonly delay: (n: number) => number,
+  ) {
+    super();
+  }
+  override persist(writes: readonly GroupWrite[], options: PersistOptions = {}): Promise<void> {
+    const n = this.calls.length;
+    this.calls.push({
+      sync: options.sync !== false,
+      entries: writes.reduce((k, w) => k + w.write.entries.length, 0),
+      termVote: writes.some((w) => w.write.hardState !== null),
+    });
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    return new Promise((done, fail) =>
+      this.clock.setTimer(this.delay(n), () => {
+        this.inFlight--;
+        super.persist(writes, options).then(done, fail);
+      }),
+    );
+  }
+}
+
+let clock: VirtualClock;
+let hosts: RaftHost[] = [];
+afterEach(async () => {
+  // Stopping waits for persists in flight, which finish on the virtual clock.
+  let stopped = false;
+  void Promise.all(hosts.map((h) => h.stop())).then(() => (stopped = true));
+  await until(() => stopped);
+  hosts = [];
+});
+
+async function until<T>(probe: () => T | undefined | false, maxMs = 20_000): Promise<T> {
+  for (let t = 0; t <= maxMs; t += 5) {
+    const v = probe();
+    if (v !== undefined && v !== false) return v;
+    await clock.advance(5);
+  }
+  throw new Error(`condition not met within ${maxMs} virtual ms`);
+}
+
+async function threeNodes(delay: (n: number) => number) {
+  clock = new VirtualClock();
+  const net = new LoopNet(clock);
+  const nodes: { store: SlowStore; tenant: RecordingTenant; group: RaftGroup<RecordingTenant> }[] = [];
+  for (const name of ['a', 'b', 'c']) {
+    const store = new SlowStore(clock, delay);
+    const tenant = new RecordingTenant();
+    const host = new RaftHost({
+      self: name,
+      store,
+      clock,
+      transport: net.transport(name),
+      random: seededRandom(name.charCodeAt(0)),
+    });
+    hosts.push(host);
+    const group = await host.addGroup({ id: 'g', tenant, bootstrap: { voters: ['a', 'b', 'c'], learners: [] } });
+    nodes.push({ store, tenant, group });
+  }
+  const leader = await until(() => nodes.find((n) => n.group.status().role === 'leader'));
+  return { nodes, leader };
+}
+
+describe('RaftHost persists', () => {
+  it('syncs every write that holds entries, a term or a vote, and not one that only moves the commit index', async () => {
+    const { nodes, leader } = await threeNodes(() => 2);
+    for (let i = 0; i < 20; i++) {
+      let done = false;
+      void leader.group.propose(cmd(`p${i}`)).then(() => (done = true));
+      await until(() => done);
+    }
+    await until(() => nodes.every((n) => n.tenant.log.length === 20));
+    for (const n of nodes) {
+      const unsynced = n.store.calls.filter((c) => !c.sync);
+      expect(n.store.calls.filter((c) => c.entries > 0).every((c) => c.sync)).toBe(true);
+      expect(unsynced.length).toBeGreaterThan(0);
+      expect(unsynced.every((c) => c.entries === 0)).toBe(true);
+    }
+  });
+
+  it('keeps several persists in flight and reports them in order when the store finishes them out of order', async () => {
+    // Every other persist is slow: later ones finish first.
+    const { nodes, leader } = await threeNodes((n) => (n % 2 === 0 ? 9 : 1));
+    const results = Array.from({ length: 200 }, (_, i) => leader.group.propose(cmd(`q${i}`)));
+    let settled = 0;
+    for (const r of results) void r.then(() => settled++);
+    // The engine never counts an entry durable before the store holds it.
+    const ahead = () =>
+      nodes.some((n) => n.group.status().durableIndex > (n.store.load('g').entries.at(-1)?.index ?? 0));
+    await until(() => {
+      expect(ahead()).toBe(false);
+      return settled === results.length;
+    });
+    await until(() => nodes.every((n) => n.tenant.log.length === 200));
+    for (const n of nodes) expect(n.tenant.log).toEqual(leader.tenant.log);
+    expect(Math.max(...nodes.map((n) => n.store.maxInFlight))).toBeGreaterThan(1);
+    for (const n of nodes) expect(new Set(n.tenant.log).size).toBe(200);
+  });
+});
