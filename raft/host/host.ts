@@ -15,7 +15,9 @@ import type { GroupWrite, LogStore } from '../store/index.js';
 import { validateGroupId } from '../store/validate.js';
 import { HostedGroup, type PendingRead, type ReadConsistency, type ReadResult } from './group.js';
 import {
+  DEFAULT_MAX_VOTERS,
   DEFAULT_PROPOSAL_TIMEOUT_MS,
+  DEFAULT_VOTER_GRACE_MS,
   DEFAULT_SNAPSHOT_EVERY_ENTRIES,
   MAX_FORWARD_ATTEMPTS,
   MAX_HOST_GROUPS,
@@ -24,6 +26,7 @@ import {
   MAX_PROPOSAL_TIMEOUT_MS,
   MAX_UNROUTED_PROPOSALS,
   RAFT_TICK_MS,
+  RECONCILE_EVERY_TICKS,
 } from './limits.js';
 import { earlyEndError, settleProposal, type Proposal } from './proposals.js';
 import { SnapshotAssembler, snapshotChunks } from './snapshot-chunks.js';
@@ -32,6 +35,8 @@ import type { RaftTransport } from './transport.js';
 import { parseWireBody, type WireBody } from './wire.js';
 import { RAFT_ERROR_CODES } from './codes.js';
 import { observeRaftHost, type PersistInstruments } from './metrics.js';
+import { checkReconcileOptions, type ReconcileOptions } from './reconciler.js';
+import { VoterKeeper } from './voters.js';
 
 export interface RaftHostOptions {
   /** This node's name (its id in every group). */
@@ -44,6 +49,8 @@ export interface RaftHostOptions {
   readonly logger?: Logger;
   /** An OpenTelemetry meter; the global one by default (instruments `troupe.raft.*`). */
   readonly meter?: Meter;
+  /** How the voter reconciler shapes groups with `membership: 'auto'`. */
+  readonly voters?: Partial<ReconcileOptions>;
 }
 
 export interface GroupSpec<T extends Tenant> {
@@ -56,6 +63,12 @@ export interface GroupSpec<T extends Tenant> {
   readonly snapshotEvery?: number;
   /** Engine limits for this group (election and heartbeat ticks default to the host's). */
   readonly limits?: Partial<RaftLimits>;
+  /**
+   * 'auto' (default): while this node leads, the voter reconciler adds live nodes as learners,
+   * promotes caught-up learners on the odd ladder, and removes nodes down past the grace
+   * period. 'fixed': the membership changes only as the bootstrap or the log says.
+   */
+  readonly membership?: 'auto' | 'fixed';
 }
 
 export interface RaftProposeOptions {
@@ -83,6 +96,8 @@ export interface RaftHostCounters {
   proposalsFailed: number;
   proposalsIndeterminate: number;
   elections: number;
+  reconcileChanges: number;
+  reconcileRefused: number;
   snapshotChunksSent: number;
 }
 
@@ -115,6 +130,8 @@ export class RaftHost implements AsyncDisposable {
     proposalsFailed: 0,
     proposalsIndeterminate: 0,
     elections: 0,
+    reconcileChanges: 0,
+    reconcileRefused: 0,
     snapshotChunksSent: 0,
   };
   private readonly store: LogStore;
@@ -142,6 +159,10 @@ export class RaftHost implements AsyncDisposable {
   private ticker: Periodic | null = null;
   private unsubscribe: (() => void) | null = null;
   private readonly instruments: PersistInstruments;
+  private readonly keeper: VoterKeeper;
+  /** Groups whose membership the reconciler keeps. */
+  private readonly autoMembership = new Set<string>();
+  private ticks = 0;
   private readonly unobserve: () => void;
   private failure: Error | null = null;
   private stopped = false;
@@ -153,6 +174,13 @@ export class RaftHost implements AsyncDisposable {
     this.net = options.transport;
     this.random = options.random ?? seededRandom(Math.floor(Math.random() * 2 ** 31));
     this.logger = (options.logger ?? pino({ level: 'silent' })).child({ subsystem: 'raft', node: options.self });
+    const voterOptions = {
+      maxVoters: options.voters?.maxVoters ?? DEFAULT_MAX_VOTERS,
+      graceMs: options.voters?.graceMs ?? DEFAULT_VOTER_GRACE_MS,
+    };
+    checkReconcileOptions(voterOptions);
+    this.keeper = new VoterKeeper(this.self, voterOptions);
+    this.keeper.seed(this.net?.upNodes() ?? [], this.clock.now());
     this.net?.handle('raft', (from, body) => this.onFrame(from, body));
     this.unsubscribe = this.net?.subscribe((e) => this.onNodeEvent(e)) ?? null;
     this.ticker = periodic(this.clock, RAFT_TICK_MS, () => this.tick());
@@ -186,6 +214,8 @@ export class RaftHost implements AsyncDisposable {
     });
     this.groups.set(spec.id, group);
     this.unrouted.set(spec.id, []);
+    if ((spec.membership ?? 'auto') === 'auto') this.autoMembership.add(spec.id);
+    for (const node of this.net?.upNodes() ?? []) this.sayHi(node, spec.id, true);
     await group.started();
     this.schedule();
     return this.handle(group, spec.tenant);
@@ -433,7 +463,18 @@ export class RaftHost implements AsyncDisposable {
 
   private tick(): void {
     for (const g of this.groups.values()) g.engine.step({ type: 'tick' });
+    if (++this.ticks % RECONCILE_EVERY_TICKS === 0) this.reconcileVoters();
     this.turn();
+  }
+
+  private reconcileVoters(): void {
+    const now = this.clock.now();
+    for (const id of this.autoMembership) {
+      const g = this.groups.get(id);
+      if (g === undefined) continue;
+      const d = this.keeper.run(id, g.engine, now, this.counters);
+      if (d.type !== 'none') this.logger.info({ group: id, decision: d }, `raft group ${id}: membership ${d.type}`);
+    }
   }
 
   /** One turn: append batches, ask read indexes, take every Ready, start one persist. */
@@ -552,6 +593,10 @@ export class RaftHost implements AsyncDisposable {
       return;
     }
     switch (body.t) {
+      case 'hi':
+        this.keeper.runs(group.id, from);
+        if (body.ask) this.sayHi(from, group.id, false);
+        break;
       case 'msg':
         this.stepMessage(group, from, body.m);
         break;
@@ -633,7 +678,14 @@ export class RaftHost implements AsyncDisposable {
     settleProposal(p, { ok: false, error: new RaftError(body.code, body.message, body.leader) });
   }
 
+  /** Tells a peer this node runs `group`, so its leader may take this node in. */
+  private sayHi(node: string, group: string, ask: boolean): void {
+    this.net?.sendFrame(node, 'raft', { t: 'hi', g: group, ask });
+  }
+
   private onNodeEvent(e: NodeEvent): void {
+    this.keeper.seen(e, this.clock.now());
+    if (e.type === 'up') for (const id of this.groups.keys()) this.sayHi(e.node, id, false);
     if (e.type !== 'down') return;
     this.assembler.forget(e.node);
     for (const g of this.groups.values()) {

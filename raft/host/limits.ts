@@ -8,6 +8,14 @@ export const HOST_ELECTION_TICKS = 10;
 export const HOST_HEARTBEAT_TICKS = 1;
 /** Store writes in flight at once (each turn starts at most one; the store orders them). */
 export const MAX_PERSISTS_IN_FLIGHT = 2;
+/** The voter reconciler runs on each leader every this many ticks. */
+export const RECONCILE_EVERY_TICKS = 10;
+/** Voters a group keeps at most by default (the odd ladder 1, 3, 5). */
+export const DEFAULT_MAX_VOTERS = 5;
+/** A member down this long leaves the configuration (it rejoins as a learner when back). */
+export const DEFAULT_VOTER_GRACE_MS = 30_000;
+/** Nodes whose up/down history the reconciler keeps (internode's peer table is smaller). */
+export const MAX_TRACKED_NODES = 1_024;
 /** Groups one host runs. */
 export const MAX_HOST_GROUPS = 16;
 /** Proposals a group holds waiting for their outcome (local and forwarded together). */

@@ -22,6 +22,8 @@ export type WireBody =
       readonly last: boolean;
       readonly chunk: Uint8Array;
     }
+  /** "I run this group" (sent when a group starts and to a node that comes up); `ask`: answer me. */
+  | { readonly t: 'hi'; readonly g: string; readonly ask: boolean }
   /** Proposals forwarded by a follower to the leader (which never forwards them again). */
   | { readonly t: 'fwd'; readonly g: string; readonly id: number; readonly cmds: readonly Uint8Array[] }
   /** The leader's answer to a forward: each command's result, or why none was appended. */
@@ -53,6 +55,8 @@ export function parseWireBody(body: unknown): WireBody | string {
       if (!isId(body.x) || !isId(body.seq) || typeof body.last !== 'boolean') return 'bad snapshot chunk header';
       if (!(body.chunk instanceof Uint8Array)) return 'bad snapshot chunk';
       return body as unknown as WireBody;
+    case 'hi':
+      return typeof body.ask === 'boolean' ? (body as unknown as WireBody) : 'bad hello';
     case 'fwd':
       if (!isId(body.id) || !Array.isArray(body.cmds) || body.cmds.length === 0) return 'bad forward';
       if (!body.cmds.every((c) => c instanceof Uint8Array)) return 'bad forwarded command';
