@@ -46,6 +46,9 @@ export const NODE_SETTINGS: readonly Setting[] = [
   setting('tls-ca', 'string', 'CA to verify peers against (PEM)'),
   setting('log-level', 'string', 'fatal, error, warn, info, debug, trace or silent (default info)'),
   setting('name-grace-ms', 'int', 'how long the eventual names of a departed node survive'),
+  setting('data-dir', 'string', 'run the Raft host with its log in this directory (restart resumes from it)'),
+  setting('expect', 'int', 'with --data-dir: found a new cluster with the first N nodes to meet (odd)'),
+  setting('voters', 'list', 'with --data-dir: found a new cluster with these voters (instead of --expect)'),
   setting('bench-admin', 'flag', 'enable benchmark/test admin operations (never in production)', true),
 ];
 
@@ -68,6 +71,8 @@ export interface NodeConfig {
   readonly nameGraceMs?: number;
   /** Benchmark and test operations in the admin process (spawning many processes on request). */
   readonly benchAdmin: boolean;
+  /** The Raft host: its data directory and how a new cluster is founded. */
+  readonly raft?: { readonly dataDir: string; readonly expect?: number; readonly voters?: readonly string[] };
 }
 
 type Raw = Partial<Record<string, string | string[] | boolean>>;
@@ -226,6 +231,33 @@ export function parseNodeArgs(argv: readonly string[], env: NodeJS.ProcessEnv): 
     throw new UsageError(
       `${from['name-grace-ms']}: expected a whole number of milliseconds, got ${JSON.stringify(graceText)}`,
     );
+  const dataDir = str('data-dir');
+  const expectText = str('expect');
+  const voters = values.voters as string[] | undefined;
+  let raft: NodeConfig['raft'];
+  if (dataDir === undefined) {
+    if (expectText !== undefined || voters !== undefined)
+      throw new UsageError(`${from.expect ?? from.voters}: needs --data-dir (where the Raft log lives)`);
+  } else {
+    if ((expectText === undefined) === (voters === undefined))
+      throw new UsageError(`${from['data-dir']}: give --expect N or --voters A,B,C (how a new cluster is founded)`);
+    if (expectText !== undefined) {
+      const n = Number(expectText);
+      if (!Number.isSafeInteger(n) || n < 1 || n % 2 === 0)
+        throw new UsageError(
+          `${from.expect}: expected an odd number of founding voters, got ${JSON.stringify(expectText)}`,
+        );
+      raft = { dataDir, expect: n };
+    } else {
+      for (const v of voters!)
+        try {
+          validateNodeName(v);
+        } catch (e) {
+          throw new UsageError(`${from.voters}: ${(e as Error).message}`);
+        }
+      raft = { dataDir, voters: voters! };
+    }
+  }
   return {
     name,
     listen,
@@ -238,6 +270,7 @@ export function parseNodeArgs(argv: readonly string[], env: NodeJS.ProcessEnv): 
     logLevel: logLevel as LogLevel,
     ...(grace !== undefined ? { nameGraceMs: grace } : {}),
     benchAdmin: values['bench-admin'] === true,
+    ...(raft !== undefined ? { raft } : {}),
   };
 }
 

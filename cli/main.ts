@@ -33,11 +33,14 @@ function version(): string {
 
 const wantsHelp = (args: readonly string[]): boolean => args.includes('--help') || args.includes('-h');
 
+/** Library errors that mean the setup is wrong (a bad option, a data directory not this node's). */
+const SETUP_CODES = new Set(['ERR_BAD_CONFIG', 'ERR_BAD_NAME', 'ERR_RAFT_STORE_FOREIGN', 'ERR_RAFT_STORE_CORRUPT']);
+
 /** A setup error that is the user's to fix: a UsageError, or a typed config error from the library. */
 function setupMessage(err: unknown): string | null {
   if (err instanceof UsageError) return err.message;
   const code = (err as { code?: unknown } | null)?.code;
-  if (code === 'ERR_BAD_CONFIG' || code === 'ERR_BAD_NAME') return (err as Error).message;
+  if (typeof code === 'string' && SETUP_CODES.has(code)) return (err as Error).message;
   return null;
 }
 

@@ -15,6 +15,7 @@ import {
 import type { Internode } from '../internode/index.js';
 import type { ProcessGroups } from '../pg/index.js';
 import type { EventualRegistry } from '../registry/index.js';
+import type { RaftHost } from '../raft/host/index.js';
 import {
   ADMIN_NAME,
   adminError,
@@ -30,6 +31,7 @@ export { ADMIN_NAME, isAdminError, type AdminError, type AdminInfo, type AdminRe
 export interface AdminDeps {
   readonly pg?: ProcessGroups;
   readonly names?: EventualRegistry;
+  readonly raft?: RaftHost;
   /** More operations (the benchmark/test ones, behind --bench-admin): return undefined when `op` is not theirs. */
   readonly extra?: (request: Record<string, unknown> & { op: string }, from: From, ctx: ProcessContext) => unknown;
 }
@@ -76,6 +78,10 @@ function serve(
       return deps.names?.whereis(stringField(req, 'name')) ?? null;
     case 'names-count':
       return deps.names?.size ?? 0;
+    case 'raft':
+      return deps.raft === undefined
+        ? null
+        : { founders: deps.raft.founders, counters: { ...deps.raft.counters }, groups: deps.raft.statusAll() };
     case 'stats':
       return {
         net: net.stats(),

@@ -22,11 +22,13 @@ export async function runNode(config: NodeConfig): Promise<void> {
     ...(config.dialFrom !== undefined ? { dialFrom: config.dialFrom } : {}),
     ...(config.tls !== undefined ? { tls: config.tls } : {}),
     ...(config.nameGraceMs !== undefined ? { eventual: { nodeDownGraceMs: config.nameGraceMs } } : {}),
+    ...(config.raft !== undefined ? { raft: config.raft } : {}),
   });
   const { node, internode, pg, eventual: names } = cluster;
   await startAdmin(node, internode, {
     pg,
     names,
+    ...(config.raft !== undefined ? { raft: cluster.raft } : {}),
     ...(config.benchAdmin ? { extra: benchAdmin({ node, pg, names }) } : {}),
   });
   cluster.subscribe((e) =>
@@ -37,6 +39,11 @@ export async function runNode(config: NodeConfig): Promise<void> {
     process.once('SIGINT', resolve);
   });
   process.stdout.write(`ready ${node.name} ${internode.address} ${node.incarnation}\n`);
+  if (config.raft !== undefined)
+    cluster.founders().then(
+      (voters) => process.stdout.write(`raft founders ${voters.join(',')}\n`),
+      () => {}, // logged by the cluster; addGroup searches again
+    );
   await signalled;
   // A second signal while stopping exits at once.
   const now = (): never => process.exit(1);

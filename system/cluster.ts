@@ -9,8 +9,9 @@ import { ProcessGroups } from '../pg/index.js';
 import { EventualRegistry } from '../registry/index.js';
 import { RaftHost, type GroupSpec, type RaftGroup, type Tenant } from '../raft/host/index.js';
 import { LmdbLogStore } from '../raft/store/index.js';
+import { readFounders, writeFounders } from './founders-file.js';
 import { resolveClusterOptions, type ClusterOptions, type ResolvedClusterOptions } from './options.js';
-import { DEFAULT_READY_TIMEOUT_MS, MAX_PARTS } from './limits.js';
+import { DEFAULT_READY_TIMEOUT_MS, FOUNDERS_SEARCH_TIMEOUT_MS, MAX_PARTS } from './limits.js';
 
 /** A subsystem a Cluster runs: it stops, and may say when it is ready to serve. */
 export interface ClusterPart extends Startable {
@@ -65,7 +66,8 @@ export class Cluster implements AsyncDisposable {
   readonly #pg: ProcessGroups | null;
   readonly #eventual: EventualRegistry | null;
   readonly #raft: RaftHost | null;
-  readonly #voters: readonly string[];
+  /** The founders' search (or names), once started: every addGroup waits on the same one. */
+  #founders: Promise<readonly string[]> | null = null;
   /** Everything to stop, in start order (the node itself is stopped last, after all of them). */
   readonly #parts: ClusterPart[] = [];
   #stopping: Promise<StopOutcome[]> | null = null;
@@ -81,7 +83,6 @@ export class Cluster implements AsyncDisposable {
     parts: ClusterPart[],
   ) {
     this.#raft = raft;
-    this.#voters = options.raft?.voters ?? [];
     this.options = options;
     this.logger = logger;
     this.node = node;
@@ -89,6 +90,21 @@ export class Cluster implements AsyncDisposable {
     this.#pg = pg;
     this.#eventual = eventual;
     this.#parts = parts;
+    // With `raft.expect`, look for the founders at once: peers searching too need our answers.
+    if (raft !== null && raft.founders === null) {
+      this.#founders = this.#findFounders(raft, { timeout: FOUNDERS_SEARCH_TIMEOUT_MS });
+      this.#founders.catch((error: unknown) => {
+        this.#founders = null; // the next addGroup searches again
+        if (!this.stopped) logger.warn({ err: error }, 'raft founders not found yet');
+      });
+    }
+  }
+
+  /** Resolves with the founding voters of this cluster's groups, once known. */
+  founders(): Promise<readonly string[]> {
+    const host = this.raft;
+    this.#founders ??= this.#findFounders(host, {});
+    return this.#founders;
   }
 
   /**
@@ -159,7 +175,13 @@ export class Cluster implements AsyncDisposable {
           logger,
           ...(net !== undefined ? { transport: net } : {}),
           ...(resolved.meter !== undefined ? { meter: resolved.meter } : {}),
+          voters: {
+            ...(resolved.raft.maxVoters !== undefined ? { maxVoters: resolved.raft.maxVoters } : {}),
+            ...(resolved.raft.voterGraceMs !== undefined ? { graceMs: resolved.raft.voterGraceMs } : {}),
+          },
         });
+        const known = resolved.raft.voters ?? readFounders(resolved.raft.dataDir);
+        if (known !== null) host.founders = known;
         raft = host;
         parts.push({
           name: 'raft',
@@ -218,11 +240,35 @@ export class Cluster implements AsyncDisposable {
   }
 
   /**
-   * Starts a Raft group (a tenant) on this node; a new group is founded by the `raft.voters`.
-   * Every node that should hold a replica adds the same group.
+   * Starts a Raft group (a tenant) on this node; a new group is founded by the `raft.voters`
+   * (or, with `raft.expect`, by the founders found when enough nodes met: this waits for them).
+   * Every node that should hold a replica adds the same group; the others join it as learners.
    */
-  addGroup<T extends Tenant>(spec: Omit<GroupSpec<T>, 'bootstrap'>): Promise<RaftGroup<T>> {
-    return this.raft.addGroup({ ...spec, bootstrap: { voters: this.#voters, learners: [] } });
+  async addGroup<T extends Tenant>(
+    spec: Omit<GroupSpec<T>, 'bootstrap'>,
+    options: { readonly timeout?: number; readonly signal?: AbortSignal } = {},
+  ): Promise<RaftGroup<T>> {
+    const host = this.raft;
+    this.#founders ??= this.#findFounders(host, options);
+    let voters: readonly string[];
+    try {
+      voters = await this.#founders;
+    } catch (error) {
+      this.#founders = null; // the next addGroup searches again
+      throw error;
+    }
+    return host.addGroup({ ...spec, bootstrap: { voters, learners: [] } });
+  }
+
+  async #findFounders(
+    host: RaftHost,
+    options: { readonly timeout?: number; readonly signal?: AbortSignal },
+  ): Promise<readonly string[]> {
+    if (host.founders !== null) return host.founders;
+    const raft = this.options.raft!;
+    const voters = await host.findFounders(raft.expect!, options);
+    writeFounders(raft.dataDir, voters);
+    return voters;
   }
 
   /** Node names that are up (this one included). */

@@ -7,6 +7,7 @@ import { TroupeError, validateNodeName, type Clock } from '../runtime/index.js';
 import type { TlsOptions, Transport } from '../internode/index.js';
 import type { ProcessGroupsOptions } from '../pg/index.js';
 import type { EventualRegistryHostOptions } from '../registry/index.js';
+import { checkReconcileOptions, raftHostLimits } from '../raft/host/index.js';
 import { DEFAULT_CLUSTER_NAME, CLUSTER_STOP_TIMEOUT_MS, MAX_STOP_TIMEOUT_MS, MIN_SECRET_BYTES } from './limits.js';
 
 export interface ClusterOptions {
@@ -39,10 +40,11 @@ export interface ClusterOptions {
   readonly eventual?: Omit<EventualRegistryHostOptions, 'node' | 'internode' | 'logger' | 'meter'> | false;
   /**
    * Run the Raft host (the consistent tier: KV, consistent names, your own tenants): its log
-   * lives in `dataDir` (LMDB, fsync on); `voters` names the founding voters of a new cluster,
-   * the same list on every founder. Groups are added with `cluster.raft.addGroup`.
+   * lives in `dataDir` (LMDB, fsync on). A new cluster's groups are founded either by `voters`
+   * (names, the same list on every founder) or by the first `expect` nodes to meet (a count).
+   * Groups are added with `cluster.addGroup`.
    */
-  readonly raft?: { readonly dataDir: string; readonly voters: readonly string[] };
+  readonly raft?: RaftClusterOptions;
   /** Bound on each subsystem's stop (ms). */
   readonly stopTimeoutMs?: number;
   /** Advanced: the internode transport (tests pass an in-memory one). */
@@ -50,6 +52,21 @@ export interface ClusterOptions {
   /** Advanced: internode failure-detector timings. */
   readonly heartbeatIntervalMs?: number;
   readonly downAfterMs?: number;
+}
+
+export interface RaftClusterOptions {
+  readonly dataDir: string;
+  /** The founding voters by name (an odd number). Give this or `expect`. */
+  readonly voters?: readonly string[];
+  /**
+   * Found with the first `expect` nodes that meet (an odd number), or adopt the founders from a
+   * peer that knows them. Start exactly that many new nodes at once; later ones join.
+   */
+  readonly expect?: number;
+  /** Most voters a group grows to (odd; default 5): the other nodes are learners. */
+  readonly maxVoters?: number;
+  /** A member down this long leaves the configuration (ms; default 30 s). */
+  readonly voterGraceMs?: number;
 }
 
 export interface ResolvedClusterOptions extends Omit<ClusterOptions, 'secret'> {
@@ -94,18 +111,37 @@ export function resolveClusterOptions(options: ClusterOptions): ResolvedClusterO
   if (options.dialFrom !== undefined && (typeof options.dialFrom !== 'string' || isIP(options.dialFrom) === 0))
     throw bad('dialFrom', `expected an IP address, got ${JSON.stringify(options.dialFrom)}`);
   if (options.raft !== undefined) {
-    const r = options.raft as { dataDir?: unknown; voters?: unknown };
+    const r = options.raft as { dataDir?: unknown; voters?: unknown; expect?: unknown };
     if (typeof r.dataDir !== 'string' || r.dataDir.length === 0)
       throw bad('raft.dataDir', 'a directory path is required');
-    if (!Array.isArray(r.voters) || r.voters.length === 0 || r.voters.length % 2 === 0)
+    if ((r.voters === undefined) === (r.expect === undefined))
+      throw bad('raft.voters', 'give the founding voters by name (voters) or by count (expect), not both');
+    if (r.expect !== undefined) {
+      const n = r.expect;
+      if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1 || n % 2 === 0 || n > raftHostLimits.MAX_FOUNDERS)
+        throw bad('raft.expect', `an odd number of founding voters, 1..${raftHostLimits.MAX_FOUNDERS}`);
+    } else if (!Array.isArray(r.voters) || r.voters.length === 0 || r.voters.length % 2 === 0)
       throw bad('raft.voters', 'an odd number (1, 3, 5 …) of founding voter names');
-    for (const v of r.voters as unknown[])
+    else if (r.voters.length > raftHostLimits.MAX_FOUNDERS)
+      throw bad('raft.voters', `at most ${raftHostLimits.MAX_FOUNDERS} founding voters`);
+    for (const v of (r.voters ?? []) as unknown[])
       try {
         validateNodeName(v as string);
       } catch (e) {
         throw bad('raft.voters', (e as Error).message);
       }
-    if (new Set(r.voters).size !== r.voters.length) throw bad('raft.voters', 'a voter is named twice');
+    if (Array.isArray(r.voters) && new Set(r.voters).size !== r.voters.length)
+      throw bad('raft.voters', 'a voter is named twice');
+    const { maxVoters, voterGraceMs } = options.raft;
+    for (const [option, check] of [
+      ['raft.maxVoters', { maxVoters: maxVoters ?? raftHostLimits.DEFAULT_MAX_VOTERS, graceMs: 0 }],
+      ['raft.voterGraceMs', { maxVoters: 1, graceMs: voterGraceMs ?? raftHostLimits.DEFAULT_VOTER_GRACE_MS }],
+    ] as const)
+      try {
+        checkReconcileOptions(check);
+      } catch (e) {
+        throw bad(option, (e as Error).message);
+      }
   }
   const stopTimeoutMs = options.stopTimeoutMs ?? CLUSTER_STOP_TIMEOUT_MS;
   if (!Number.isFinite(stopTimeoutMs) || stopTimeoutMs <= 0 || stopTimeoutMs > MAX_STOP_TIMEOUT_MS)

@@ -18,6 +18,8 @@ import {
   DEFAULT_MAX_VOTERS,
   DEFAULT_PROPOSAL_TIMEOUT_MS,
   DEFAULT_VOTER_GRACE_MS,
+  FOUNDERS_ROUND_MS,
+  MAX_FOUNDERS,
   DEFAULT_SNAPSHOT_EVERY_ENTRIES,
   MAX_FORWARD_ATTEMPTS,
   MAX_HOST_GROUPS,
@@ -37,6 +39,7 @@ import { RAFT_ERROR_CODES } from './codes.js';
 import { observeRaftHost, type PersistInstruments } from './metrics.js';
 import { checkReconcileOptions, type ReconcileOptions } from './reconciler.js';
 import { VoterKeeper } from './voters.js';
+import { FounderSearch } from './founders.js';
 
 export interface RaftHostOptions {
   /** This node's name (its id in every group). */
@@ -163,6 +166,9 @@ export class RaftHost implements AsyncDisposable {
   /** Groups whose membership the reconciler keeps. */
   private readonly autoMembership = new Set<string>();
   private ticks = 0;
+  /** The cluster's founding voters, once known (answered to peers that search). */
+  private foundersKnown: readonly string[] | null = null;
+  private search: FounderSearch | null = null;
   private readonly unobserve: () => void;
   private failure: Error | null = null;
   private stopped = false;
@@ -219,6 +225,49 @@ export class RaftHost implements AsyncDisposable {
     await group.started();
     this.schedule();
     return this.handle(group, spec.tenant);
+  }
+
+  /** The founding voters, when known: answered to peers that search (see findFounders). */
+  get founders(): readonly string[] | null {
+    return this.foundersKnown;
+  }
+
+  set founders(voters: readonly string[]) {
+    this.foundersKnown = [...voters];
+  }
+
+  /**
+   * Finds the founding voters of a cluster started with a count: adopts them from a peer that
+   * knows them, or founds with exactly `expect` new nodes (founders.ts has the rule). Rejects
+   * with ERR_TIMEOUT saying what it waited for.
+   */
+  async findFounders(expect: number, options: RaftProposeOptions = {}): Promise<readonly string[]> {
+    this.check();
+    if (this.foundersKnown !== null) return this.foundersKnown;
+    if (!Number.isSafeInteger(expect) || expect < 1 || expect > MAX_FOUNDERS || expect % 2 === 0)
+      throw new TroupeError('ERR_BAD_CONFIG', `expect is an odd number of founders, 1..${MAX_FOUNDERS}`);
+    const timeout = timeoutOf(options.timeout ?? 60_000);
+    const search = (this.search = new FounderSearch(this.self, expect));
+    const deadline = this.clock.now() + timeout;
+    try {
+      for (;;) {
+        options.signal?.throwIfAborted();
+        if (this.stopped) throw new TroupeError('ERR_STOPPED', 'the raft host is stopped');
+        const up = this.net?.upNodes() ?? [];
+        const d = search.round(up);
+        if (d.type !== 'wait') {
+          this.logger.info({ voters: d.voters, how: d.type }, 'raft founders known');
+          this.foundersKnown = d.voters;
+          return d.voters;
+        }
+        if (this.clock.now() >= deadline)
+          throw new TroupeError('ERR_TIMEOUT', `no founders after ${timeout} ms: ${d.why}`);
+        for (const node of up) this.net?.sendFrame(node, 'raft', { t: 'fq', g: '*' });
+        await new Promise<void>((r) => this.clock.setTimer(FOUNDERS_ROUND_MS, r));
+      }
+    } finally {
+      this.search = null;
+    }
   }
 
   /** Proposes a command to a group from this node; resolves with the tenant's result. */
@@ -322,6 +371,11 @@ export class RaftHost implements AsyncDisposable {
     } catch (error) {
       return Promise.reject(error as Error);
     }
+  }
+
+  /** Every group's status, by group id. */
+  statusAll(): Record<string, ReturnType<HostedGroup['status']>> {
+    return Object.fromEntries([...this.groups].map(([id, g]) => [id, g.status()]));
   }
 
   status(groupId: string): ReturnType<HostedGroup['status']> {
@@ -587,6 +641,14 @@ export class RaftHost implements AsyncDisposable {
       this.logger.debug({ from, problem: body }, 'bad raft frame dropped');
       return;
     }
+    if (body.t === 'fq') {
+      this.net?.sendFrame(from, 'raft', { t: 'fa', g: '*', voters: this.foundersKnown });
+      return;
+    }
+    if (body.t === 'fa') {
+      this.search?.answer(from, body.voters);
+      return;
+    }
     const group = this.groups.get(body.g);
     if (group === undefined) {
       if (body.t === 'fwd') this.answerForward(from, body, null, noGroup(body.g));
@@ -685,6 +747,7 @@ export class RaftHost implements AsyncDisposable {
 
   private onNodeEvent(e: NodeEvent): void {
     this.keeper.seen(e, this.clock.now());
+    if (e.type === 'down') this.search?.lost(e.node);
     if (e.type === 'up') for (const id of this.groups.keys()) this.sayHi(e.node, id, false);
     if (e.type !== 'down') return;
     this.assembler.forget(e.node);

@@ -16,6 +16,10 @@ export const DEFAULT_MAX_VOTERS = 5;
 export const DEFAULT_VOTER_GRACE_MS = 30_000;
 /** Nodes whose up/down history the reconciler keeps (internode's peer table is smaller). */
 export const MAX_TRACKED_NODES = 1_024;
+/** Most founding voters a cluster names (or a peer may report). */
+export const MAX_FOUNDERS = 9;
+/** Founders search: how often a node asks its peers (ms). */
+export const FOUNDERS_ROUND_MS = 100;
 /** Groups one host runs. */
 export const MAX_HOST_GROUPS = 16;
 /** Proposals a group holds waiting for their outcome (local and forwarded together). */

@@ -4,6 +4,7 @@
 
 import type { Message, SnapshotMeta } from '../types.js';
 import { RAFT_ERROR_CODES } from './codes.js';
+import { MAX_FOUNDERS } from './limits.js';
 import type { RaftErrorCode } from '../../runtime/base.js';
 
 export type WireBody =
@@ -24,6 +25,10 @@ export type WireBody =
     }
   /** "I run this group" (sent when a group starts and to a node that comes up); `ask`: answer me. */
   | { readonly t: 'hi'; readonly g: string; readonly ask: boolean }
+  /** Founders query (node level, `g` is '*'): who founded this cluster's groups? */
+  | { readonly t: 'fq'; readonly g: string }
+  /** Its answer: the founding voters, or null while the answering node searches too. */
+  | { readonly t: 'fa'; readonly g: string; readonly voters: readonly string[] | null }
   /** Proposals forwarded by a follower to the leader (which never forwards them again). */
   | { readonly t: 'fwd'; readonly g: string; readonly id: number; readonly cmds: readonly Uint8Array[] }
   /** The leader's answer to a forward: each command's result, or why none was appended. */
@@ -55,6 +60,13 @@ export function parseWireBody(body: unknown): WireBody | string {
       if (!isId(body.x) || !isId(body.seq) || typeof body.last !== 'boolean') return 'bad snapshot chunk header';
       if (!(body.chunk instanceof Uint8Array)) return 'bad snapshot chunk';
       return body as unknown as WireBody;
+    case 'fq':
+      return body as unknown as WireBody;
+    case 'fa':
+      if (body.voters === null) return body as unknown as WireBody;
+      if (!Array.isArray(body.voters) || body.voters.length === 0 || body.voters.length > MAX_FOUNDERS)
+        return 'bad founders';
+      return body.voters.every(isName) ? (body as unknown as WireBody) : 'bad founder name';
     case 'hi':
       return typeof body.ask === 'boolean' ? (body as unknown as WireBody) : 'bad hello';
     case 'fwd':

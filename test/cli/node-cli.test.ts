@@ -2,7 +2,7 @@
 // trace), help and version exit 0, every flag also reads from the environment, flags win over the
 // environment, which wins over a config file.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -22,7 +22,7 @@ interface Run {
 }
 
 /** Runs the CLI; for a node that starts, stops it with SIGTERM once it printed `ready`. */
-function troupe(args: string[], env: Record<string, string> = {}): Promise<Run> {
+function troupe(args: string[], env: Record<string, string> = {}, until = /^ready /m): Promise<Run> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'cli/main.ts'), ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },
@@ -32,14 +32,14 @@ function troupe(args: string[], env: Record<string, string> = {}): Promise<Run> 
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => {
     stdout += d.toString();
-    if (/^ready /m.test(stdout)) child.kill('SIGTERM');
+    if (until.test(stdout)) child.kill('SIGTERM');
   });
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   return new Promise((done, fail) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       fail(new Error(`troupe ${args.join(' ')} did not end: ${stdout} ${stderr}`));
-    }, 25_000);
+    }, 50_000);
     child.on('exit', (code) => {
       clearTimeout(timer);
       done({ code, stdout, stderr });
@@ -75,6 +75,10 @@ describe('troupe node: setup errors', () => {
       [[...base], { TROUPE_LISTEN: 'bad' }, /TROUPE_LISTEN: expected HOST:PORT/],
       [[...base, '--name-grace-ms=-5'], {}, /--name-grace-ms: expected a whole number/],
       [[...base, '--name-grace-ms', '-5'], {}, /argument is ambiguous/],
+      [[...base, '--expect', '3'], {}, /--expect: needs --data-dir/],
+      [[...base, '--data-dir', join(dir, 'r0')], {}, /--data-dir: give --expect N or --voters/],
+      [[...base, '--data-dir', join(dir, 'r1'), '--expect', '2'], {}, /--expect: expected an odd number/],
+      [[...base, '--data-dir', join(dir, 'r2'), '--voters', 'a,bad name!'], {}, /--voters: /],
     ];
     const runs = await Promise.all(cases.map(([args, env]) => troupe(args, env)));
     busy.close();
@@ -87,6 +91,31 @@ describe('troupe node: setup errors', () => {
       expect(lines[0]).toMatch(expected);
       expect(run.stderr).not.toMatch(/\n\s+at /);
     });
+  }, 60_000); // twenty node processes start at once on two cores
+});
+
+describe('troupe node --data-dir', () => {
+  it('runs the Raft host from a data directory, resumes from it, and refuses one of another node', async () => {
+    const dataDir = join(dir, 'raft-cli');
+    const first = await troupe([...base, '--data-dir', dataDir, '--expect', '1'], {}, /^raft founders cli$/m);
+    expect(first.code).toBe(0);
+    expect(readFileSync(join(dataDir, 'founders.json'), 'utf8')).toBe('{"voters":["cli"]}');
+    const again = await troupe([...base, '--data-dir', dataDir, '--expect', '1'], {}, /^raft founders cli$/m);
+    expect(again.code).toBe(0);
+    const thief = await troupe([
+      'node',
+      '--name',
+      'other',
+      '--cookie-file',
+      cookie,
+      '--data-dir',
+      dataDir,
+      '--expect',
+      '1',
+    ]);
+    expect(thief.code).toBe(2);
+    expect(thief.stderr.trim().split('\n')).toHaveLength(1);
+    expect(thief.stderr).toMatch(/^troupe node: .*belongs to node "cli", not other/);
   });
 });
 

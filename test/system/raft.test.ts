@@ -1,7 +1,7 @@
 // The Raft host inside Cluster, over real WebSocket connections on loopback and real LMDB
 // files: a group founded by three voters commits proposals made on any node, serves
 // linearizable reads, and comes back from its data directories after every node restarted.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pack, unpack } from 'msgpackr';
@@ -104,5 +104,44 @@ describe('Cluster with raft', () => {
     expect(await g.propose(pack(['a', 'b']))).toBeNull();
     expect((await g.read((t) => t.map.get('a'))).value).toBe('b');
     expect(() => (solo as Cluster).raft.status('nope')).toThrow(expect.objectContaining({ code: 'ERR_RAFT_NO_GROUP' }));
+  });
+
+  it('founds with the first three nodes to meet (expect: 3); a fourth adopts the founders and joins as a learner', async () => {
+    const start = (name: string, seed?: string) =>
+      Cluster.start({
+        name,
+        secret: SECRET,
+        listen: '127.0.0.1:0',
+        logger: false,
+        ...(seed !== undefined ? { seeds: [seed] } : {}),
+        raft: { dataDir: join(root, 'expect', name), expect: 3 },
+      });
+    const a = await start('a');
+    started.push(a);
+    const rest = await Promise.all(['b', 'c'].map((n) => start(n, a.address!)));
+    started.push(...rest);
+    const three = [a, ...rest];
+    const groups = await Promise.all(three.map((c) => c.addGroup({ id: 'map', tenant: new MapTenant() })));
+    await Promise.all(groups.map((g) => g.leader({ timeout: 10_000 })));
+    expect([...groups[0]!.status().membership.voters].sort()).toEqual(['a', 'b', 'c']);
+    expect(await groups[1]!.propose(pack(['k', 'v']), { timeout: 5_000 })).toBeNull();
+    expect(readFileSync(join(root, 'expect', 'b', 'founders.json'), 'utf8')).toContain('"a","b","c"');
+
+    const d = await start('d', a.address!);
+    started.push(d);
+    const late = await d.addGroup({ id: 'map', tenant: new MapTenant() }, { timeout: 10_000 });
+    await late.leader({ timeout: 10_000 }); // the leader took d in: it hears from it now
+    const r = await late.read((t) => t.map.get('k'), { timeout: 10_000 });
+    expect(r.value).toBe('v');
+    const leader = groups.find((g) => g.status().role === 'leader')!;
+    expect(leader.status().membership.learners).toContain('d');
+  });
+
+  it('refuses voters and expect together, an even expect, and a bad voter cap', async () => {
+    const bad = (raft: unknown) => Cluster.start({ name: 'x', logger: false, raft: raft as never });
+    const dataDir = join(root, 'bad');
+    await expect(bad({ dataDir, voters: ['x'], expect: 1 })).rejects.toMatchObject({ option: 'raft.voters' });
+    await expect(bad({ dataDir, expect: 2 })).rejects.toMatchObject({ option: 'raft.expect' });
+    await expect(bad({ dataDir, voters: ['x'], maxVoters: 4 })).rejects.toMatchObject({ option: 'raft.maxVoters' });
   });
 });
