@@ -212,7 +212,9 @@ export class HostedGroup {
   stop(error: Error): void {
     this.stopped = true;
     this.applyQueue.clear();
-    for (const p of [...this.batch, ...this.appended.values()]) settleProposal(p, { ok: false, error });
+    for (const p of this.batch) settleProposal(p, { ok: false, error });
+    // Appended ones may still commit (another node leads on): their outcome is unknown.
+    for (const p of this.appended.values()) settleProposal(p, { ok: false, error: stoppedAppended(p, error) });
     this.batch = [];
     this.appended.clear();
     for (const read of [...this.readBatch, ...[...this.readsById.values()].flat(), ...this.readsByIndex])
@@ -347,4 +349,11 @@ export class HostedGroup {
 
 function dropped(index: number): RaftError {
   return new RaftError('ERR_RAFT_DROPPED', `another leader's entry took index ${index}; the command will never commit`);
+}
+
+function stoppedAppended(p: Proposal, cause: Error): Error {
+  return new RaftError(
+    'ERR_RAFT_INDETERMINATE',
+    `outcome unknown (${cause.message}): appended at index ${p.index} (term ${p.term}), not yet applied`,
+  );
 }
