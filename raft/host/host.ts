@@ -11,7 +11,7 @@ import type { NodeEvent } from '../../internode/index.js';
 import { RaftError } from '../index.js';
 import type { Membership, Message, RaftEvent, RaftStatus } from '../types.js';
 import type { RaftLimits } from '../limits.js';
-import type { GroupWrite, LogStore } from '../store/index.js';
+import type { LogStore } from '../store/index.js';
 import { validateGroupId } from '../store/validate.js';
 import { HostedGroup, type PendingRead, type ReadConsistency, type ReadResult } from './group.js';
 import {
@@ -24,7 +24,6 @@ import {
   MAX_FORWARD_ATTEMPTS,
   MAX_HOST_GROUPS,
   MAX_HOST_PENDING_PROPOSALS,
-  MAX_PERSISTS_IN_FLIGHT,
   MAX_PROPOSAL_TIMEOUT_MS,
   MAX_UNROUTED_PROPOSALS,
   RAFT_TICK_MS,
@@ -36,7 +35,8 @@ import type { Tenant } from './tenant.js';
 import type { RaftTransport } from './transport.js';
 import { parseWireBody, type WireBody } from './wire.js';
 import { RAFT_ERROR_CODES } from './codes.js';
-import { observeRaftHost, type PersistInstruments } from './metrics.js';
+import { observeRaftHost } from './metrics.js';
+import { Persister } from './persister.js';
 import { checkReconcileOptions, type ReconcileOptions } from './reconciler.js';
 import { VoterKeeper } from './voters.js';
 import { FounderSearch } from './founders.js';
@@ -152,16 +152,10 @@ export class RaftHost implements AsyncDisposable {
   private nextForwardId = 1;
   private nextTransfer = 1;
   private pending = 0;
-  private writes: GroupWrite[] = [];
-  /** Whether a write of this turn must reach the disk (see HostedGroup.mustSync). */
-  private writesMustSync = false;
-  /** Persists started and not yet reported; reported in order. */
-  private persistsInFlight = 0;
-  private lastReport: Promise<void> = Promise.resolve();
+  private readonly persister: Persister;
   private scheduled = false;
   private ticker: Periodic | null = null;
   private unsubscribe: (() => void) | null = null;
-  private readonly instruments: PersistInstruments;
   private readonly keeper: VoterKeeper;
   /** Groups whose membership the reconciler keeps. */
   private readonly autoMembership = new Set<string>();
@@ -170,7 +164,6 @@ export class RaftHost implements AsyncDisposable {
   private foundersKnown: readonly string[] | null = null;
   private search: FounderSearch | null = null;
   private readonly unobserve: () => void;
-  private failure: Error | null = null;
   private stopped = false;
 
   constructor(options: RaftHostOptions) {
@@ -190,10 +183,31 @@ export class RaftHost implements AsyncDisposable {
     this.net?.handle('raft', (from, body) => this.onFrame(from, body));
     this.unsubscribe = this.net?.subscribe((e) => this.onNodeEvent(e)) ?? null;
     this.ticker = periodic(this.clock, RAFT_TICK_MS, () => this.tick());
-    [this.instruments, this.unobserve] = observeRaftHost(options.meter ?? metrics.getMeter('troupe'), {
+    const [instruments, unobserve] = observeRaftHost(options.meter ?? metrics.getMeter('troupe'), {
       node: this.self,
       counters: () => this.counters as unknown as Record<string, number>,
       groups: () => this.groups.values(),
+    });
+    this.unobserve = unobserve;
+    this.persister = new Persister({
+      self: this.self,
+      store: this.store,
+      clock: this.clock,
+      instruments,
+      counters: this.counters,
+      persisted: (batch) => {
+        for (const { group, write } of batch) {
+          const r = this.groups.get(group)?.engine.step({ type: 'persisted', writeId: write.id });
+          if (r !== undefined && !r.ok) this.logger.error({ err: r.error }, 'persisted out of order');
+        }
+      },
+      settled: () => {
+        if (!this.stopped) this.turn();
+      },
+      failed: (error) => {
+        this.logger.error({ err: error }, 'raft log write failed; the host stops');
+        void this.stop();
+      },
     });
   }
 
@@ -404,7 +418,7 @@ export class RaftHost implements AsyncDisposable {
     for (const g of this.groups.values()) g.stop(error);
     for (const wake of this.leaderWaiters) wake();
     // Let a persist in flight finish, so the store is not closed under it.
-    while (this.persistsInFlight > 0) await new Promise<void>((r) => this.clock.setTimer(1, r));
+    while (this.persister.inFlight > 0) await new Promise<void>((r) => this.clock.setTimer(1, r));
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -545,63 +559,13 @@ export class RaftHost implements AsyncDisposable {
       g.flushReads();
       while (g.engine.hasReady()) {
         const rd = g.engine.ready();
-        if (rd.write !== null) {
-          this.writes.push({ group: g.id, write: rd.write });
-          if (g.mustSync(rd.write)) this.writesMustSync = true;
-        }
+        if (rd.write !== null) this.persister.add({ group: g.id, write: rd.write }, g.mustSync(rd.write));
         for (const m of rd.messages) this.send(g.id, m);
         g.takeReady(rd);
         for (const e of rd.events) this.onRaftEvent(g, e);
       }
     }
-    this.persist();
-  }
-
-  /**
-   * Starts this turn's persist. Several may be in flight (the store orders them, and its syncs
-   * overlap later commits); each is reported to the engines only after every earlier one.
-   */
-  private persist(): void {
-    if (this.writes.length === 0 || this.failure !== null) return;
-    if (this.persistsInFlight >= MAX_PERSISTS_IN_FLIGHT) return; // the next completion calls turn()
-    const batch = this.writes;
-    const sync = this.writesMustSync;
-    this.writes = [];
-    this.writesMustSync = false;
-    this.persistsInFlight++;
-    const started = this.clock.now();
-    const written = this.store.persist(batch, { sync }).then(() => {
-      this.instruments.duration.record(this.clock.now() - started, { node: this.self, sync });
-      if (sync) this.instruments.entries.record(batch.reduce((n, w) => n + w.write.entries.length, 0));
-    });
-    const report = Promise.all([this.lastReport, written]).then(() => this.reportPersisted(batch, sync));
-    this.lastReport = report;
-    report.then(
-      () => {
-        this.persistsInFlight--;
-        if (!this.stopped) this.turn();
-      },
-      (error: unknown) => {
-        this.persistsInFlight--;
-        if (this.failure !== null) return; // an earlier persist failed: this one is moot
-        // A write that did not reach the disk cannot be retried blindly (fsyncgate): stop.
-        this.failure = error as Error;
-        this.logger.error({ err: error }, 'raft log write failed; the host stops');
-        void this.stop();
-      },
-    );
-  }
-
-  private reportPersisted(batch: readonly GroupWrite[], sync: boolean): void {
-    this.counters.persists++;
-    if (!sync) this.counters.persistsUnsynced++;
-    this.counters.writesPersisted += batch.length;
-    for (const { group, write } of batch) {
-      this.counters.entriesPersisted += write.entries.length;
-      const g = this.groups.get(group);
-      const r = g?.engine.step({ type: 'persisted', writeId: write.id });
-      if (r !== undefined && !r.ok) this.logger.error({ err: r.error }, 'persisted out of order');
-    }
+    this.persister.start();
   }
 
   private send(groupId: string, m: Message): void {
@@ -772,8 +736,9 @@ export class RaftHost implements AsyncDisposable {
   }
 
   private check(): void {
-    if (this.failure !== null)
-      throw new TroupeError('ERR_STOPPED', `the raft host stopped: ${this.failure.message}`, { cause: this.failure });
+    const failure = this.persister.failure;
+    if (failure !== null)
+      throw new TroupeError('ERR_STOPPED', `the raft host stopped: ${failure.message}`, { cause: failure });
     if (this.stopped) throw new TroupeError('ERR_STOPPED', 'the raft host is stopped');
   }
 }
