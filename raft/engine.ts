@@ -122,7 +122,7 @@ export interface RaftCounters {
   proposalsRefused: number;
 }
 
-export class RaftNode {
+export class RaftEngine {
   readonly id: NodeId;
   readonly limits: RaftLimits;
   readonly counters: RaftCounters = { badMessages: 0, heldDropped: 0, readsDropped: 0, proposalsRefused: 0 };
