@@ -25,7 +25,7 @@ import type {
   Membership,
   Message,
   NodeId,
-  PeerStatus,
+  RaftPeerStatus,
   ProgressState,
   RaftEvent,
   RaftStatus,
@@ -345,7 +345,7 @@ export class RaftEngine {
 
   status(): RaftStatus {
     const membership = this.log.membership();
-    const peers: PeerStatus[] = [];
+    const peers: RaftPeerStatus[] = [];
     if (this.role === 'leader') {
       for (const [id, pr] of this.prs) {
         peers.push({
