@@ -5,13 +5,8 @@
 // runs; after the chaos, faults heal and a leader must emerge and commit within a bound.
 // Same seed, same run: the trace is byte-identical.
 
-import {
-  RaftEngine,
-  type Message,
-  type RaftLimits,
-  type Ready,
-  type UnsafeTestOnlyBreakage,
-} from '../../raft/index.js';
+import { RaftEngine, type Message, type RaftLimits, type Ready } from '../../raft/index.js';
+import type { UnsafeTestOnlyBreakage } from '../../raft/engine.js';
 import { SimNetwork, type Delivery, type NetworkFaults } from '../network.js';
 import { seededRandom, type Random } from '../../runtime/base.js';
 import { Scheduler } from '../scheduler.js';
