@@ -12,6 +12,7 @@ import { RaftError } from './errors.js';
 import { entryBytes, RaftLog } from './log.js';
 import { ENTRY_OVERHEAD_BYTES, validateLimits, type RaftLimits } from './limits.js';
 import { Progress } from './progress.js';
+import { majorityIndex, majorityVote } from './quorum.js';
 import { messageProblem } from './validate.js';
 import type {
   AppendMessage,
@@ -620,24 +621,16 @@ export class RaftEngine {
 
   /** Count votes; returns true when the election ended (won or lost). */
   private tallyVotes(): boolean {
-    const voters = this.log.membership().voters;
-    let granted = 0;
-    let rejected = 0;
-    for (const v of voters) {
-      const vote = this.votes.get(v);
-      if (vote === true) granted++;
-      else if (vote === false) rejected++;
-    }
-    const quorum = (voters.length >> 1) + 1;
+    const result = majorityVote(this.log.membership().voters, (v) => this.votes.get(v));
     // A candidate leads only once its own term and vote are durable, even if others already
     // form a quorum: otherwise a crash could bring it back in the same term, let it win that
     // term again and append different entries at indexes it had already sent out.
-    if (granted >= quorum && !(this.role === 'candidate' && this.selfVoteTag !== 0)) {
+    if (result === 'won' && !(this.role === 'candidate' && this.selfVoteTag !== 0)) {
       if (this.role === 'preCandidate') this.becomeCandidate(false);
       else this.becomeLeader();
       return true;
     }
-    if (voters.length - rejected < quorum) {
+    if (result === 'lost') {
       this.becomeFollower(this.term, null);
       return true;
     }
@@ -723,13 +716,10 @@ export class RaftEngine {
     }
   }
 
+  /** A majority of voters (counting us) was heard from since the last check; silence is no vote. */
   private quorumActive(): boolean {
-    const voters = this.log.membership().voters;
-    let active = 0;
-    for (const v of voters) {
-      if (v === this.id || this.prs.get(v)?.recentActive === true) active++;
-    }
-    return active >= (voters.length >> 1) + 1;
+    const active = (v: NodeId): true | undefined => v === this.id || this.prs.get(v)?.recentActive || undefined;
+    return majorityVote(this.log.membership().voters, active) === 'won';
   }
 
   // ---- messages ----------------------------------------------------------------------------
@@ -1063,20 +1053,12 @@ export class RaftEngine {
     }
   }
 
-  private readonly matchScratch: number[] = [];
-
   /** Advance commit to the highest index on a quorum of voters, if it is of our term. */
   private maybeCommit(): boolean {
     const voters = this.log.membership().voters;
-    const matches = this.matchScratch;
-    matches.length = 0;
-    for (const v of voters) {
-      const self = this.broken.ackBeforeDurable ? this.log.lastIndex() : this.durableIndex;
-      matches.push(v === this.id ? self : (this.prs.get(v)?.match ?? 0));
-    }
-    if (matches.length === 0) return false;
-    matches.sort((a, b) => b - a);
-    const idx = matches[voters.length >> 1] as number;
+    if (voters.length === 0) return false;
+    const self = this.broken.ackBeforeDurable ? this.log.lastIndex() : this.durableIndex;
+    const idx = majorityIndex(voters, (v) => (v === this.id ? self : (this.prs.get(v)?.match ?? 0)));
     if (idx <= this.commit) return false;
     // Figure 8: only an entry of the current term is committed by counting replicas.
     if (this.log.term(idx) !== this.term && this.broken.commitByCountingOldTerms !== true) return false;
@@ -1324,11 +1306,9 @@ export class RaftEngine {
 
   /** Highest heartbeat round a quorum of voters (counting us) has answered in this term. */
   private confirmedRound(): number {
-    const voters = this.log.membership().voters;
-    const acks: number[] = [];
-    for (const v of voters) acks.push(v === this.id ? this.roundSeq : (this.prs.get(v)?.readAck ?? 0));
-    acks.sort((a, b) => b - a);
-    return acks[voters.length >> 1] ?? 0;
+    return majorityIndex(this.log.membership().voters, (v) =>
+      v === this.id ? this.roundSeq : (this.prs.get(v)?.readAck ?? 0),
+    );
   }
 
   /**
