@@ -13,6 +13,7 @@ import { entryBytes, RaftLog } from './log.js';
 import { ENTRY_OVERHEAD_BYTES, validateLimits, type RaftLimits } from './limits.js';
 import { Progress } from './progress.js';
 import { majorityIndex, majorityVote } from './quorum.js';
+import { LeaderReads } from './read-only.js';
 import { messageProblem } from './validate.js';
 import type {
   AppendMessage,
@@ -92,19 +93,10 @@ export type StepResult =
 
 const OK: StepResult = Object.freeze({ ok: true, index: 0, term: 0 });
 
-/** Heartbeat rounds whose send tick the leader remembers (for lease reads). */
-const ROUND_RING = 256;
 const EMPTY: readonly never[] = Object.freeze([]);
 
 function fail(error: RaftError): StepResult {
   return { ok: false, error };
-}
-
-interface PendingRead {
-  readonly seq: number;
-  readonly index: number;
-  readonly origin: NodeId;
-  readonly readId: ReadId;
 }
 
 interface HeldMessage {
@@ -160,11 +152,8 @@ export class RaftEngine {
 
   /** Ticks seen by this node (its local clock, for leases). */
   private ticks = 0;
-  /** Heartbeat rounds: every broadcast is a round; acks of a round confirm leadership as of its send tick. */
-  private roundSeq = 0;
-  private readonly roundSentAt: number[] = new Array<number>(ROUND_RING).fill(-Infinity);
-  private readQueue: PendingRead[] = [];
-  private readsAwaitingOwnTerm: Array<{ origin: NodeId; readId: ReadId }> = [];
+  /** Heartbeat rounds and the reads waiting on them. */
+  private readonly reads: LeaderReads;
 
   // Storage protocol.
   private issuedWrite = 0;
@@ -192,6 +181,7 @@ export class RaftEngine {
     }
     this.id = opts.id;
     this.limits = validateLimits(opts.limits);
+    this.reads = new LeaderReads(this.limits.maxPendingReads);
     this.random = opts.random;
     this.preVote = opts.preVote ?? true;
     this.checkQuorum = opts.checkQuorum ?? true;
@@ -377,7 +367,7 @@ export class RaftEngine {
       membership,
       transferee: this.transferee,
       uncommittedBytes: this.uncommittedBytes,
-      pendingReads: this.readQueue.length + this.readsAwaitingOwnTerm.length,
+      pendingReads: this.reads.pending,
       peers,
     };
   }
@@ -567,10 +557,7 @@ export class RaftEngine {
     }
     this.prs.clear();
     this.uncommittedBytes = 0;
-    for (const r of this.readQueue) this.dropRead(r.origin, r.readId);
-    for (const r of this.readsAwaitingOwnTerm) this.dropRead(r.origin, r.readId);
-    this.readQueue = [];
-    this.readsAwaitingOwnTerm = [];
+    for (const r of this.reads.clear()) this.dropRead(r.origin, r.readId);
   }
 
   private dropRead(origin: NodeId, readId: ReadId): void {
@@ -951,9 +938,7 @@ export class RaftEngine {
     }
     if (this.log.term(prev) !== this.term && this.log.term(index) === this.term) {
       // First commit of our own term: reads that waited for it can proceed.
-      const waiting = this.readsAwaitingOwnTerm;
-      this.readsAwaitingOwnTerm = [];
-      for (const r of waiting) this.leaderRead(r.origin, r.readId);
+      for (const r of this.reads.takeAwaitingOwnTerm()) this.leaderRead(r.origin, r.readId);
     }
     if (!this.isVoter(this.id) && this.log.membershipIndex() <= index) this.stepDownRemoved();
   }
@@ -998,7 +983,7 @@ export class RaftEngine {
           this.progressEvent(m.from, pr.state);
         }
         if (pr.match < this.log.lastIndex()) this.maybeSendAppend(m.from, pr, true);
-        if (m.readSeq > pr.readAck && m.readSeq <= this.roundSeq) {
+        if (m.readSeq > pr.readAck && m.readSeq <= this.reads.round) {
           pr.readAck = m.readSeq;
           this.advanceReads();
         }
@@ -1077,8 +1062,7 @@ export class RaftEngine {
   }
 
   private broadcastHeartbeat(): void {
-    const readSeq = ++this.roundSeq;
-    this.roundSentAt[readSeq % ROUND_RING] = this.ticks;
+    const readSeq = this.reads.startRound(this.ticks);
     for (const [id, pr] of this.prs) {
       this.send({
         type: 'heartbeat',
@@ -1284,31 +1268,26 @@ export class RaftEngine {
   private leaderRead(origin: NodeId, readId: ReadId): StepResult {
     if (this.log.term(this.commit) !== this.term) {
       // Our commit index may lag the true one until we commit in our term: wait for it.
-      if (this.readsAwaitingOwnTerm.length >= this.limits.maxPendingReads) {
-        return fail(new RaftError('ERR_RAFT_TOO_MANY_READS', 'too many reads waiting'));
-      }
-      this.readsAwaitingOwnTerm.push({ origin, readId });
-      return OK;
+      return this.reads.awaitOwnTerm(origin, readId) ? OK : this.tooManyReads();
     }
     const voters = this.log.membership().voters;
     if ((voters.length === 1 && voters[0] === this.id) || (this.leaseReads && this.leaseValid())) {
       this.respondRead(origin, readId, this.commit);
       return OK;
     }
-    if (this.readQueue.length >= this.limits.maxPendingReads) {
-      return fail(new RaftError('ERR_RAFT_TOO_MANY_READS', 'too many reads waiting'));
-    }
     // Confirmed once a quorum answers a heartbeat round sent after this read arrived.
-    this.readQueue.push({ seq: this.roundSeq + 1, index: this.commit, origin, readId });
+    if (!this.reads.enqueue(origin, readId, this.commit)) return this.tooManyReads();
     this.broadcastHeartbeat();
     return OK;
   }
 
+  private tooManyReads(): StepResult {
+    return fail(new RaftError('ERR_RAFT_TOO_MANY_READS', 'too many reads waiting'));
+  }
+
   /** Highest heartbeat round a quorum of voters (counting us) has answered in this term. */
   private confirmedRound(): number {
-    return majorityIndex(this.log.membership().voters, (v) =>
-      v === this.id ? this.roundSeq : (this.prs.get(v)?.readAck ?? 0),
-    );
+    return this.reads.confirmed(this.log.membership().voters, this.id, (v) => this.prs.get(v)?.readAck ?? 0);
   }
 
   /**
@@ -1320,22 +1299,12 @@ export class RaftEngine {
   private leaseValid(): boolean {
     // A transfer makes voters ignore their lease (TimeoutNow campaigns are forced): no lease.
     if (this.transferee !== null) return false;
-    const round = this.confirmedRound();
-    if (round === 0 || this.roundSeq - round >= ROUND_RING) return false;
-    const sentAt = this.roundSentAt[round % ROUND_RING] as number;
-    return this.ticks - sentAt < this.limits.electionTicks >> 1;
+    return this.reads.leaseHeld(this.confirmedRound(), this.ticks, this.limits.electionTicks);
   }
 
   /** Release every read whose round a quorum of voters has confirmed. */
   private advanceReads(): void {
-    if (this.readQueue.length === 0) return;
-    const confirmed = this.confirmedRound();
-    let n = 0;
-    while (n < this.readQueue.length && (this.readQueue[n] as PendingRead).seq <= confirmed) {
-      const r = this.readQueue[n] as PendingRead;
-      this.respondRead(r.origin, r.readId, r.index);
-      n++;
-    }
-    if (n > 0) this.readQueue.splice(0, n);
+    if (!this.reads.hasQueued) return;
+    for (const r of this.reads.release(this.confirmedRound())) this.respondRead(r.origin, r.readId, r.index);
   }
 }
