@@ -8,6 +8,7 @@
 // persisted, and a leader counts itself toward a commit quorum only for entries it knows are
 // durable. Appends to followers go out at once, in parallel with the leader's own write.
 
+import { LeaderTransfer, mostCaughtUpVoter, nextMembership, transferProblem } from './confchange.js';
 import { RaftError } from './errors.js';
 import { entryBytes, RaftLog } from './log.js';
 import { ENTRY_OVERHEAD_BYTES, validateLimits, type RaftLimits } from './limits.js';
@@ -146,8 +147,7 @@ export class RaftEngine {
   private selfVoteTag = 0;
 
   private prs = new Map<NodeId, Progress>();
-  private transferee: NodeId | null = null;
-  private transferElapsed = 0;
+  private readonly transfer = new LeaderTransfer();
   private uncommittedBytes = 0;
 
   /** Ticks seen by this node (its local clock, for leases). */
@@ -365,7 +365,7 @@ export class RaftEngine {
       durableIndex: this.durableIndex,
       snapshotIndex: this.snapshot?.meta.index ?? 0,
       membership,
-      transferee: this.transferee,
+      transferee: this.transfer.target,
       uncommittedBytes: this.uncommittedBytes,
       pendingReads: this.reads.pending,
       peers,
@@ -551,10 +551,7 @@ export class RaftEngine {
   }
 
   private leaveLeadership(): void {
-    if (this.transferee !== null) {
-      this.events.push({ type: 'transfer', to: this.transferee, outcome: 'aborted' });
-      this.transferee = null;
-    }
+    this.transfer.end('aborted', this.events);
     this.prs.clear();
     this.uncommittedBytes = 0;
     for (const r of this.reads.clear()) this.dropRead(r.origin, r.readId);
@@ -629,7 +626,7 @@ export class RaftEngine {
     this.setLeader(this.id);
     this.electionElapsed = 0;
     this.heartbeatElapsed = 0;
-    this.transferee = null;
+    this.transfer.reset();
     this.uncommittedBytes = 0;
     this.prs.clear();
     this.syncProgress();
@@ -649,10 +646,8 @@ export class RaftEngine {
     for (const id of [...this.prs.keys()]) {
       if (!m.voters.includes(id) && !m.learners.includes(id)) this.prs.delete(id);
     }
-    if (this.transferee !== null && !m.voters.includes(this.transferee)) {
-      this.events.push({ type: 'transfer', to: this.transferee, outcome: 'aborted' });
-      this.transferee = null;
-    }
+    const to = this.transfer.target;
+    if (to !== null && !m.voters.includes(to)) this.transfer.end('aborted', this.events);
   }
 
   private membershipMaybeChanged(): void {
@@ -674,11 +669,8 @@ export class RaftEngine {
     }
     this.heartbeatElapsed++;
     this.electionElapsed++;
-    if (this.transferee !== null && ++this.transferElapsed >= this.limits.electionTicks) {
-      // Bounded wait: a transfer that cannot finish in one election timeout is abandoned.
-      this.events.push({ type: 'transfer', to: this.transferee, outcome: 'aborted' });
-      this.transferee = null;
-    }
+    // Bounded wait: a transfer that cannot finish in one election timeout is abandoned.
+    this.transfer.tick(this.limits.electionTicks, this.events);
     if (this.electionElapsed >= this.limits.electionTicks) {
       this.electionElapsed = 0;
       if (this.checkQuorum) {
@@ -729,20 +721,14 @@ export class RaftEngine {
         // behind a partial partition from deposing a healthy leader.
         if (inLease && !m.transfer) return OK;
         if (!m.pre) {
-          if (this.role === 'leader' && this.transferee === m.from) {
-            this.events.push({ type: 'transfer', to: m.from, outcome: 'completed' });
-            this.transferee = null;
-          }
+          if (this.role === 'leader') this.transfer.completedBy(m.from, this.events);
           this.becomeFollower(m.term, null);
         }
       } else if (m.type === 'voteResp' && m.pre && m.granted) {
         // Granted pre-votes echo the term we asked about; our term does not change.
       } else {
         if (this.role === 'leader') {
-          if (this.transferee !== null && this.transferee === m.from) {
-            this.events.push({ type: 'transfer', to: m.from, outcome: 'completed' });
-            this.transferee = null;
-          }
+          this.transfer.completedBy(m.from, this.events);
           this.events.push({ type: 'stepDown', reason: 'higherTerm' });
         }
         const lead = m.type === 'append' || m.type === 'heartbeat' || m.type === 'snapshot' ? m.from : null;
@@ -945,17 +931,9 @@ export class RaftEngine {
 
   /** The committed membership no longer has us as a voter: hand over and step down. */
   private stepDownRemoved(): void {
-    let best: NodeId | null = null;
-    let bestMatch = -1;
-    const voters = this.log.membership().voters;
-    for (const [id, pr] of this.prs) {
-      if (voters.includes(id) && pr.match > bestMatch) {
-        best = id;
-        bestMatch = pr.match;
-      }
-    }
-    if (best !== null && bestMatch === this.log.lastIndex()) {
-      this.send({ type: 'timeoutNow', from: this.id, to: best, term: this.term });
+    const best = mostCaughtUpVoter(this.log.membership().voters, this.prs);
+    if (best !== null && best.match === this.log.lastIndex()) {
+      this.send({ type: 'timeoutNow', from: this.id, to: best.id, term: this.term });
     }
     this.events.push({ type: 'stepDown', reason: 'removed' });
     this.becomeFollower(this.term, null);
@@ -1032,10 +1010,15 @@ export class RaftEngine {
     }
     // Pipelining: keep the window full while there is something to send.
     while (this.maybeSendAppend(m.from, pr, false));
-    if (this.role === 'leader' && m.from === this.transferee && pr.match === this.log.lastIndex()) {
-      this.send({ type: 'timeoutNow', from: this.id, to: m.from, term: this.term });
-      this.events.push({ type: 'transfer', to: m.from, outcome: 'timeoutNowSent' });
+    if (this.role === 'leader' && m.from === this.transfer.target && pr.match === this.log.lastIndex()) {
+      this.sendTimeoutNow(m.from);
     }
+  }
+
+  /** The transfer target has our whole log: tell it to campaign now. */
+  private sendTimeoutNow(to: NodeId): void {
+    this.send({ type: 'timeoutNow', from: this.id, to, term: this.term });
+    this.events.push({ type: 'transfer', to, outcome: 'timeoutNowSent' });
   }
 
   /** Advance commit to the highest index on a quorum of voters, if it is of our term. */
@@ -1130,9 +1113,9 @@ export class RaftEngine {
       this.counters.proposalsRefused++;
       return this.notLeader();
     }
-    if (this.transferee !== null) {
+    if (this.transfer.target !== null) {
       this.counters.proposalsRefused++;
-      return fail(new RaftError('ERR_RAFT_TRANSFERRING', `leadership is moving to ${this.transferee}`, this.leader));
+      return this.transferring(this.transfer.target);
     }
     if (!Array.isArray(commands) || commands.length === 0 || commands.length > this.limits.maxProposalEntries) {
       this.counters.proposalsRefused++;
@@ -1174,57 +1157,25 @@ export class RaftEngine {
     return { ok: true, index: first, term: this.term };
   }
 
+  private transferring(to: NodeId): StepResult {
+    return fail(new RaftError('ERR_RAFT_TRANSFERRING', `leadership is moving to ${to}`, this.leader));
+  }
+
   private changeConfig(change: ConfigChange): StepResult {
     if (this.role !== 'leader') return this.notLeader();
-    if (this.transferee !== null) {
-      return fail(new RaftError('ERR_RAFT_TRANSFERRING', `leadership is moving to ${this.transferee}`, this.leader));
-    }
-    if (this.log.term(this.commit) !== this.term) {
-      // The 2015 single-server bug: a change proposed before the new leader commits in its
-      // own term can combine with an uncommitted change of a previous leader into two majorities.
-      return fail(new RaftError('ERR_RAFT_NOT_READY', 'leader has not committed an entry of its term yet', this.id));
-    }
-    if (this.log.membershipIndex() > this.commit) {
-      return fail(new RaftError('ERR_RAFT_CONFIG_PENDING', 'a membership change is still uncommitted', this.id));
-    }
-    const cur = this.log.membership();
-    const id = change?.id;
-    if (typeof id !== 'string' || id.length === 0) {
-      return fail(new RaftError('ERR_RAFT_BAD_CONFIG_CHANGE', 'change needs a node id'));
-    }
-    const isVoter = cur.voters.includes(id);
-    const isLearner = cur.learners.includes(id);
-    let next: Membership;
-    switch (change.type) {
-      case 'addVoter': {
-        if (isVoter) return fail(new RaftError('ERR_RAFT_BAD_CONFIG_CHANGE', `${id} is already a voter`));
-        if (isLearner) {
-          const pr = this.prs.get(id);
-          if (pr === undefined || pr.match < this.commit) {
-            return fail(new RaftError('ERR_RAFT_NOT_CAUGHT_UP', `learner ${id} has not caught up with ${this.commit}`));
-          }
-        }
-        next = { voters: [...cur.voters, id], learners: cur.learners.filter((l) => l !== id) };
-        break;
-      }
-      case 'addLearner':
-        if (isVoter || isLearner) return fail(new RaftError('ERR_RAFT_BAD_CONFIG_CHANGE', `${id} is already a member`));
-        next = { voters: cur.voters, learners: [...cur.learners, id] };
-        break;
-      case 'removeNode':
-        if (isVoter) {
-          if (cur.voters.length === 1)
-            return fail(new RaftError('ERR_RAFT_BAD_CONFIG_CHANGE', 'cannot remove the last voter'));
-          next = { voters: cur.voters.filter((v) => v !== id), learners: cur.learners };
-        } else if (isLearner) {
-          next = { voters: cur.voters, learners: cur.learners.filter((l) => l !== id) };
-        } else {
-          return fail(new RaftError('ERR_RAFT_BAD_CONFIG_CHANGE', `${id} is not a member`));
-        }
-        break;
-      default:
-        return fail(new RaftError('ERR_RAFT_BAD_CONFIG_CHANGE', 'unknown change'));
-    }
+    if (this.transfer.target !== null) return this.transferring(this.transfer.target);
+    const next = nextMembership(
+      {
+        self: this.id,
+        membership: this.log.membership(),
+        membershipIndex: this.log.membershipIndex(),
+        commit: this.commit,
+        committedInTerm: this.log.term(this.commit) === this.term,
+        matchOf: (id) => this.prs.get(id)?.match,
+      },
+      change,
+    );
+    if (next instanceof RaftError) return fail(next);
     const index = this.log.lastIndex() + 1;
     this.appendLocal([{ kind: 'config', term: this.term, index, membership: next }]);
     this.broadcastAppend(false);
@@ -1233,21 +1184,12 @@ export class RaftEngine {
 
   private transferLeadership(to: NodeId): StepResult {
     if (this.role !== 'leader') return this.notLeader();
-    if (to === this.id || !this.isVoter(to)) {
-      return fail(new RaftError('ERR_RAFT_BAD_TRANSFER', `${String(to)} is not another voter`));
-    }
-    if (this.transferee === to) return OK;
-    if (this.transferee !== null) this.events.push({ type: 'transfer', to: this.transferee, outcome: 'aborted' });
-    this.transferee = to;
-    this.transferElapsed = 0;
-    this.events.push({ type: 'transfer', to, outcome: 'started' });
+    const problem = transferProblem(this.id, to, this.log.membership());
+    if (problem !== null) return fail(problem);
+    if (!this.transfer.start(to, this.events)) return OK;
     const pr = this.prs.get(to) as Progress;
-    if (pr.match === this.log.lastIndex()) {
-      this.send({ type: 'timeoutNow', from: this.id, to, term: this.term });
-      this.events.push({ type: 'transfer', to, outcome: 'timeoutNowSent' });
-    } else {
-      this.maybeSendAppend(to, pr, true);
-    }
+    if (pr.match === this.log.lastIndex()) this.sendTimeoutNow(to);
+    else this.maybeSendAppend(to, pr, true);
     return OK;
   }
 
@@ -1298,7 +1240,7 @@ export class RaftEngine {
    */
   private leaseValid(): boolean {
     // A transfer makes voters ignore their lease (TimeoutNow campaigns are forced): no lease.
-    if (this.transferee !== null) return false;
+    if (this.transfer.target !== null) return false;
     return this.reads.leaseHeld(this.confirmedRound(), this.ticks, this.limits.electionTicks);
   }
 
