@@ -11,11 +11,12 @@
 import { LeaderTransfer, mostCaughtUpVoter, nextMembership, transferProblem } from './confchange.js';
 import { RaftError } from './errors.js';
 import { entryBytes, RaftLog } from './log.js';
-import { ENTRY_OVERHEAD_BYTES, validateLimits, type RaftLimits } from './limits.js';
+import { validateLimits, type RaftLimits } from './limits.js';
 import { Progress } from './progress.js';
 import { majorityIndex, majorityVote } from './quorum.js';
+import type { RaftCounters, RaftOptions, RandomSource, StepResult, UnsafeTestOnlyBreakage } from './options.js';
 import { LeaderReads } from './read-only.js';
-import { messageProblem } from './validate.js';
+import { messageProblem, proposalBytes } from './validate.js';
 import type {
   AppendMessage,
   AppendResponse,
@@ -23,9 +24,7 @@ import type {
   Entry,
   HardState,
   HeartbeatMessage,
-  InitialState,
   Input,
-  Membership,
   Message,
   NodeId,
   RaftPeerStatus,
@@ -44,54 +43,6 @@ import type {
   Write,
 } from './types.js';
 
-/** The only randomness the engine needs: an integer in [0, n). */
-export interface RandomSource {
-  int(n: number): number;
-}
-
-/**
- * DELIBERATELY BROKEN behaviours, for tests that prove the simulation can catch them.
- * Never enable these outside tests.
- */
-export interface UnsafeTestOnlyBreakage {
-  /** Grant votes without the §5.4.1 "candidate's log is at least as up to date" check. */
-  readonly voteWithoutLogCheck?: boolean;
-  /** Commit any index replicated on a majority, even of an older term (the Figure 8 bug). */
-  readonly commitByCountingOldTerms?: boolean;
-  /** Acknowledge appends, grant votes and count itself before writes are durable. */
-  readonly ackBeforeDurable?: boolean;
-}
-
-export interface RaftOptions {
-  readonly id: NodeId;
-  /** Seeded source for election jitter. */
-  readonly random: RandomSource;
-  readonly limits?: Partial<RaftLimits>;
-  /** Pre-vote phase before real elections (default true). */
-  readonly preVote?: boolean;
-  /** Leader steps down without a live quorum; followers ignore votes while they hear a leader (default true). */
-  readonly checkQuorum?: boolean;
-  /**
-   * 'safe' (default): every read is confirmed by a quorum answering a heartbeat round sent after
-   * the read arrived.
-   * 'lease': the leader answers at once while a quorum answered a heartbeat round sent less than
-   * electionTicks/2 of its own ticks ago (else it falls back to 'safe'). Those voters refuse to
-   * vote for anyone else for electionTicks of their own ticks, so this is linearizable ONLY IF
-   * no node's tick rate is more than twice the leader's (bounded clock drift) and ticks reflect
-   * real time (a paused process must not resume acting on an old lease). Requires checkQuorum.
-   */
-  readonly readMode?: 'safe' | 'lease';
-  /** Durable state read back from storage on restart. */
-  readonly initial?: InitialState;
-  /** Membership of a brand-new group (same on every founding node); ignored when storage has one. */
-  readonly bootstrap?: Membership;
-  readonly unsafeTestOnly?: UnsafeTestOnlyBreakage;
-}
-
-export type StepResult =
-  | { readonly ok: true; readonly index: number; readonly term: number }
-  | { readonly ok: false; readonly error: RaftError };
-
 const OK: StepResult = Object.freeze({ ok: true, index: 0, term: 0 });
 
 const EMPTY: readonly never[] = Object.freeze([]);
@@ -103,17 +54,6 @@ function fail(error: RaftError): StepResult {
 interface HeldMessage {
   readonly tag: number;
   readonly message: Message;
-}
-
-export interface RaftCounters {
-  /** Messages refused as malformed or misaddressed. */
-  badMessages: number;
-  /** Held responses dropped because maxHeldMessages was reached. */
-  heldDropped: number;
-  /** Forwarded reads dropped (no leader, or this node is not the leader any more). */
-  readsDropped: number;
-  /** Proposals refused for any reason. */
-  proposalsRefused: number;
 }
 
 export class RaftEngine {
@@ -1104,47 +1044,15 @@ export class RaftEngine {
     if (this.broken.ackBeforeDurable) this.maybeCommit();
   }
 
-  private notLeader(): StepResult {
-    return fail(new RaftError('ERR_RAFT_NOT_LEADER', `${this.id} is not the leader`, this.leader));
+  private notLeader(): RaftError {
+    return new RaftError('ERR_RAFT_NOT_LEADER', `${this.id} is not the leader`, this.leader);
   }
 
   private propose(commands: readonly Uint8Array[]): StepResult {
-    if (this.role !== 'leader') {
+    const bytes = this.admitProposal(commands);
+    if (bytes instanceof RaftError) {
       this.counters.proposalsRefused++;
-      return this.notLeader();
-    }
-    if (this.transfer.target !== null) {
-      this.counters.proposalsRefused++;
-      return this.transferring(this.transfer.target);
-    }
-    if (!Array.isArray(commands) || commands.length === 0 || commands.length > this.limits.maxProposalEntries) {
-      this.counters.proposalsRefused++;
-      return fail(
-        new RaftError('ERR_RAFT_BAD_PROPOSAL', `a batch holds 1..${this.limits.maxProposalEntries} commands`),
-      );
-    }
-    let bytes = 0;
-    for (const c of commands) {
-      if (!(c instanceof Uint8Array) || c.byteLength > this.limits.maxEntryBytes) {
-        this.counters.proposalsRefused++;
-        return fail(
-          new RaftError(
-            'ERR_RAFT_BAD_PROPOSAL',
-            `a command is a Uint8Array of at most ${this.limits.maxEntryBytes} bytes`,
-          ),
-        );
-      }
-      bytes += c.byteLength + ENTRY_OVERHEAD_BYTES;
-    }
-    if (this.uncommittedBytes > 0 && this.uncommittedBytes + bytes > this.limits.maxUncommittedBytes) {
-      this.counters.proposalsRefused++;
-      return fail(
-        new RaftError(
-          'ERR_RAFT_TOO_MUCH_UNCOMMITTED',
-          `${this.uncommittedBytes} uncommitted bytes; limit ${this.limits.maxUncommittedBytes}`,
-          this.id,
-        ),
-      );
+      return fail(bytes);
     }
     this.uncommittedBytes += bytes;
     const first = this.log.lastIndex() + 1;
@@ -1157,13 +1065,26 @@ export class RaftEngine {
     return { ok: true, index: first, term: this.term };
   }
 
-  private transferring(to: NodeId): StepResult {
-    return fail(new RaftError('ERR_RAFT_TRANSFERRING', `leadership is moving to ${to}`, this.leader));
+  /** The bytes a proposal adds to the log, or why this node refuses it. */
+  private admitProposal(commands: readonly Uint8Array[]): number | RaftError {
+    if (this.role !== 'leader') return this.notLeader();
+    if (this.transfer.target !== null) return this.transferring(this.transfer.target);
+    const bytes = proposalBytes(commands, this.limits);
+    if (bytes instanceof RaftError) return bytes;
+    if (this.uncommittedBytes > 0 && this.uncommittedBytes + bytes > this.limits.maxUncommittedBytes) {
+      const why = `${this.uncommittedBytes} uncommitted bytes; limit ${this.limits.maxUncommittedBytes}`;
+      return new RaftError('ERR_RAFT_TOO_MUCH_UNCOMMITTED', why, this.id);
+    }
+    return bytes;
+  }
+
+  private transferring(to: NodeId): RaftError {
+    return new RaftError('ERR_RAFT_TRANSFERRING', `leadership is moving to ${to}`, this.leader);
   }
 
   private changeConfig(change: ConfigChange): StepResult {
-    if (this.role !== 'leader') return this.notLeader();
-    if (this.transfer.target !== null) return this.transferring(this.transfer.target);
+    if (this.role !== 'leader') return fail(this.notLeader());
+    if (this.transfer.target !== null) return fail(this.transferring(this.transfer.target));
     const next = nextMembership(
       {
         self: this.id,
@@ -1183,7 +1104,7 @@ export class RaftEngine {
   }
 
   private transferLeadership(to: NodeId): StepResult {
-    if (this.role !== 'leader') return this.notLeader();
+    if (this.role !== 'leader') return fail(this.notLeader());
     const problem = transferProblem(this.id, to, this.log.membership());
     if (problem !== null) return fail(problem);
     if (!this.transfer.start(to, this.events)) return OK;

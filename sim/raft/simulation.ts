@@ -6,7 +6,7 @@
 // Same seed, same run: the trace is byte-identical.
 
 import { RaftEngine, type Message, type RaftLimits, type Ready } from '../../raft/index.js';
-import type { UnsafeTestOnlyBreakage } from '../../raft/engine.js';
+import type { UnsafeTestOnlyBreakage } from '../../raft/options.js';
 import { SimNetwork, type Delivery, type NetworkFaults } from '../network.js';
 import { seededRandom, type Random } from '../../runtime/base.js';
 import { Scheduler } from '../scheduler.js';

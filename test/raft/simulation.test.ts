@@ -2,7 +2,7 @@
 // reproducible, and deliberately broken engines must be caught.
 import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import type { UnsafeTestOnlyBreakage } from '../../raft/engine.js';
+import type { UnsafeTestOnlyBreakage } from '../../raft/options.js';
 import { runRaftSimulation, type RaftSimOptions, type RaftSimResult } from '../../sim/raft/index.js';
 
 function explain(r: RaftSimResult, o: Partial<RaftSimOptions>): string {
