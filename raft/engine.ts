@@ -16,13 +16,13 @@ import { Progress } from './progress.js';
 import { majorityIndex, majorityVote } from './quorum.js';
 import type { RaftCounters, RaftOptions, RandomSource, StepResult, UnsafeTestOnlyBreakage } from './options.js';
 import { LeaderReads } from './read-only.js';
+import { Writes } from './writes.js';
 import { messageProblem, proposalBytes } from './validate.js';
 import type {
   AppendMessage,
   AppendResponse,
   ConfigChange,
   Entry,
-  HardState,
   HeartbeatMessage,
   Input,
   Message,
@@ -40,7 +40,6 @@ import type {
   SnapshotMeta,
   VoteMessage,
   VoteResponse,
-  Write,
 } from './types.js';
 
 const OK: StepResult = Object.freeze({ ok: true, index: 0, term: 0 });
@@ -49,11 +48,6 @@ const EMPTY: readonly never[] = Object.freeze([]);
 
 function fail(error: RaftError): StepResult {
   return { ok: false, error };
-}
-
-interface HeldMessage {
-  readonly tag: number;
-  readonly message: Message;
 }
 
 export class RaftEngine {
@@ -95,17 +89,8 @@ export class RaftEngine {
   /** Heartbeat rounds and the reads waiting on them. */
   private readonly reads: LeaderReads;
 
-  // Storage protocol.
-  private issuedWrite = 0;
-  private durableWrite = 0;
-  private termVoteDirty = false;
-  private lastWrittenCommit = 0;
-  private unstableFrom = Infinity;
-  private snapshotToWrite: Snapshot | null = null;
-  private selfAppends: Array<{ id: number; lastIndex: number; lastTerm: number }> = [];
-  /** Log prefix known durable on this node. */
-  private durableIndex = 0;
-  private held: HeldMessage[] = [];
+  /** The storage protocol: writes handed out and durable, the durable log prefix, held messages. */
+  private readonly writes: Writes;
   private snapshotToApply: { snapshot: Snapshot; tag: number } | null = null;
   private membershipIndex: number;
 
@@ -155,10 +140,9 @@ export class RaftEngine {
     const applied = Math.max(init.applied ?? this.log.offset, this.log.offset);
     if (applied > last) throw new RaftError('ERR_RAFT_BAD_OPTIONS', 'applied index beyond the log');
     this.commit = Math.min(Math.max(hs.commit, applied, this.log.offset), last);
-    this.lastWrittenCommit = hs.commit;
+    this.writes = new Writes(hs.commit, last);
     this.handedOut = applied;
     this.applied = applied;
-    this.durableIndex = last;
     this.membershipIndex = this.log.membershipIndex();
     this.resetElectionTimer();
   }
@@ -214,44 +198,25 @@ export class RaftEngine {
       this.events.length > 0 ||
       this.readStates.length > 0 ||
       this.dropped.length > 0 ||
-      this.hasUnwritten() ||
-      this.commit !== this.lastWrittenCommit ||
-      (this.snapshotToApply !== null && this.snapshotToApply.tag <= this.durableWrite) ||
-      (this.snapshotToApply === null && Math.min(this.commit, this.durableIndex) > this.handedOut)
+      this.writes.due(this.commit) ||
+      (this.snapshotToApply !== null && this.snapshotToApply.tag <= this.writes.durable) ||
+      (this.snapshotToApply === null && Math.min(this.commit, this.writes.durableIndex) > this.handedOut)
     );
   }
 
   /** Take every pending output. See `Ready` for what the host must do with it. */
   ready(): Ready {
-    let write: Write | null = null;
-    if (this.hasUnwritten() || this.commit !== this.lastWrittenCommit) {
-      const id = ++this.issuedWrite;
-      const from = Math.max(this.unstableFrom, this.log.firstIndex());
-      const last = this.log.lastIndex();
-      const entries = from <= last ? this.log.entries.slice(from - this.log.offset - 1) : EMPTY;
-      const hardState: HardState | null =
-        this.termVoteDirty || this.commit !== this.lastWrittenCommit
-          ? { term: this.term, vote: this.vote, commit: this.commit }
-          : null;
-      write = { id, hardState, snapshot: this.snapshotToWrite, entries };
-      if (entries.length > 0 || this.snapshotToWrite !== null) {
-        this.selfAppends.push({ id, lastIndex: last, lastTerm: this.log.lastTerm() });
-      }
-      this.termVoteDirty = false;
-      this.lastWrittenCommit = this.commit;
-      this.unstableFrom = Infinity;
-      this.snapshotToWrite = null;
-    }
+    const write = this.writes.due(this.commit) ? this.writes.take(this.log, this.term, this.vote, this.commit) : null;
 
     let snapshot: Snapshot | null = null;
-    if (this.snapshotToApply !== null && this.snapshotToApply.tag <= this.durableWrite) {
+    if (this.snapshotToApply !== null && this.snapshotToApply.tag <= this.writes.durable) {
       snapshot = this.snapshotToApply.snapshot;
       this.handedOut = Math.max(this.handedOut, snapshot.meta.index);
       this.snapshotToApply = null;
     }
     let entries: readonly Entry[] = EMPTY;
     if (this.snapshotToApply === null) {
-      const hi = Math.min(this.commit, this.durableIndex, this.handedOut + this.limits.maxApplyEntries);
+      const hi = Math.min(this.commit, this.writes.durableIndex, this.handedOut + this.limits.maxApplyEntries);
       if (hi > this.handedOut) {
         entries = this.log.entries.slice(this.handedOut - this.log.offset, hi - this.log.offset);
         this.handedOut = hi;
@@ -302,7 +267,7 @@ export class RaftEngine {
       handedOut: this.handedOut,
       firstIndex: this.log.firstIndex(),
       lastIndex: this.log.lastIndex(),
-      durableIndex: this.durableIndex,
+      durableIndex: this.writes.durableIndex,
       snapshotIndex: this.snapshot?.meta.index ?? 0,
       membership,
       transferee: this.transfer.target,
@@ -353,40 +318,12 @@ export class RaftEngine {
 
   // ---- storage protocol ----------------------------------------------------------------------
 
-  private hasUnwritten(): boolean {
-    return this.termVoteDirty || this.unstableFrom !== Infinity || this.snapshotToWrite !== null;
-  }
-
-  /** The write that will hold everything changed so far. */
-  private pendingTag(): number {
-    return this.hasUnwritten() ? this.issuedWrite + 1 : this.issuedWrite;
-  }
-
-  private markUnstable(index: number): void {
-    if (index < this.unstableFrom) this.unstableFrom = index;
-  }
-
   private persisted(writeId: number): StepResult {
-    if (!Number.isSafeInteger(writeId) || writeId > this.issuedWrite) {
+    if (!this.writes.wasIssued(writeId)) {
       return fail(new RaftError('ERR_RAFT_HOST_PROTOCOL', `persisted write ${writeId} was never issued`));
     }
-    if (writeId <= this.durableWrite) return OK;
-    this.durableWrite = writeId;
-    while (this.selfAppends.length > 0 && (this.selfAppends[0] as { id: number }).id <= writeId) {
-      const rec = this.selfAppends.shift() as { lastIndex: number; lastTerm: number };
-      // A later truncation may have replaced these entries; then this write proves nothing.
-      if (this.log.term(rec.lastIndex) === rec.lastTerm && rec.lastIndex > this.durableIndex) {
-        this.durableIndex = rec.lastIndex;
-      }
-    }
-    if (this.held.length > 0) {
-      let keep = 0;
-      for (const h of this.held) {
-        if (h.tag <= writeId) this.msgs.push(h.message);
-        else this.held[keep++] = h;
-      }
-      this.held.length = keep;
-    }
+    if (writeId <= this.writes.durable) return OK;
+    this.writes.persisted(writeId, this.log, this.msgs);
     if (this.role === 'candidate' && this.selfVoteTag !== 0 && this.selfVoteTag <= writeId) {
       this.selfVoteTag = 0;
       this.votes.set(this.id, true);
@@ -426,16 +363,12 @@ export class RaftEngine {
   /** Queue a message; responses that promise durable state wait for the write holding it. */
   private send(m: Message): void {
     if (!this.broken.ackBeforeDurable && (m.type === 'appendResp' || (m.type === 'voteResp' && !m.pre))) {
-      const tag = this.pendingTag();
-      if (tag > this.durableWrite) {
-        if (this.held.length >= this.limits.maxHeldMessages) {
-          this.counters.heldDropped++;
-          this.events.push({ type: 'dropped', what: m.type, reason: 'maxHeldMessages' });
-          return;
-        }
-        this.held.push({ tag, message: m });
-        return;
+      const held = this.writes.hold(m, this.limits.maxHeldMessages);
+      if (held === 'full') {
+        this.counters.heldDropped++;
+        this.events.push({ type: 'dropped', what: m.type, reason: 'maxHeldMessages' });
       }
+      if (held !== 'send') return;
     }
     this.msgs.push(m);
   }
@@ -458,14 +391,14 @@ export class RaftEngine {
     if (term > this.term) {
       this.term = term;
       this.vote = null;
-      this.termVoteDirty = true;
+      this.writes.termOrVoteChanged();
       this.events.push({ type: 'term', term, vote: null });
     }
   }
 
   private setVote(vote: NodeId): void {
     this.vote = vote;
-    this.termVoteDirty = true;
+    this.writes.termOrVoteChanged();
     this.events.push({ type: 'term', term: this.term, vote });
   }
 
@@ -528,7 +461,7 @@ export class RaftEngine {
     this.votes.clear();
     this.events.push({ type: 'role', role: 'candidate', term: this.term, leader: null });
     if (this.broken.ackBeforeDurable) this.votes.set(this.id, true);
-    else this.selfVoteTag = this.pendingTag();
+    else this.selfVoteTag = this.writes.pendingTag();
     this.requestVotes(false, transfer);
     this.tallyVotes();
   }
@@ -806,10 +739,10 @@ export class RaftEngine {
       }
       if (first <= this.log.lastIndex()) {
         this.log.truncateFrom(first);
-        if (this.durableIndex >= first) this.durableIndex = first - 1;
+        this.writes.truncated(first);
       }
       this.log.append(k === 0 ? m.entries : m.entries.slice(k));
-      this.markUnstable(first);
+      this.writes.markUnstable(first);
       this.membershipMaybeChanged();
     }
     const lastNew = m.prevIndex + n;
@@ -838,13 +771,11 @@ export class RaftEngine {
     }
     this.log.reset(meta.index, meta.term, meta.membership);
     this.snapshot = m.snapshot;
-    this.snapshotToWrite = m.snapshot;
-    this.unstableFrom = Infinity;
-    if (this.durableIndex > meta.index) this.durableIndex = meta.index;
+    this.writes.snapshotReceived(m.snapshot);
     this.commit = meta.index;
     this.events.push({ type: 'snapshotRestored', index: meta.index, term: meta.term });
     this.events.push({ type: 'commit', index: meta.index });
-    this.snapshotToApply = { snapshot: m.snapshot, tag: this.pendingTag() };
+    this.snapshotToApply = { snapshot: m.snapshot, tag: this.writes.pendingTag() };
     this.membershipMaybeChanged();
     this.send(this.appendResp(m.from, false, meta.index));
   }
@@ -965,7 +896,7 @@ export class RaftEngine {
   private maybeCommit(): boolean {
     const voters = this.log.membership().voters;
     if (voters.length === 0) return false;
-    const self = this.broken.ackBeforeDurable ? this.log.lastIndex() : this.durableIndex;
+    const self = this.broken.ackBeforeDurable ? this.log.lastIndex() : this.writes.durableIndex;
     const idx = majorityIndex(voters, (v) => (v === this.id ? self : (this.prs.get(v)?.match ?? 0)));
     if (idx <= this.commit) return false;
     // Figure 8: only an entry of the current term is committed by counting replicas.
@@ -1039,7 +970,7 @@ export class RaftEngine {
 
   private appendLocal(entries: Entry[]): void {
     this.log.append(entries);
-    this.markUnstable((entries[0] as Entry).index);
+    this.writes.markUnstable((entries[0] as Entry).index);
     this.membershipMaybeChanged();
     if (this.broken.ackBeforeDurable) this.maybeCommit();
   }
