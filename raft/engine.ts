@@ -8,6 +8,7 @@
 // persisted, and a leader counts itself toward a commit quorum only for entries it knows are
 // durable. Appends to followers go out at once, in parallel with the leader's own write.
 
+import { Applying } from './apply.js';
 import { LeaderTransfer, mostCaughtUpVoter, nextMembership, transferProblem } from './confchange.js';
 import { RaftError } from './errors.js';
 import { entryBytes, RaftLog } from './log.js';
@@ -66,9 +67,8 @@ export class RaftEngine {
   private leader: NodeId | null = null;
   private readonly log: RaftLog;
   private commit = 0;
-  /** Last index handed to the host for applying; last index it reported applied. */
-  private handedOut = 0;
-  private applied = 0;
+  /** Entries and snapshots handed to the host to apply, and how far it applied. */
+  private readonly applying: Applying;
   /** Latest snapshot (kept to send to followers that fell behind the log). */
   private snapshot: Snapshot | null = null;
 
@@ -91,7 +91,6 @@ export class RaftEngine {
 
   /** The storage protocol: writes handed out and durable, the durable log prefix, held messages. */
   private readonly writes: Writes;
-  private snapshotToApply: { snapshot: Snapshot; tag: number } | null = null;
   private membershipIndex: number;
 
   // Outputs waiting for ready().
@@ -141,8 +140,7 @@ export class RaftEngine {
     if (applied > last) throw new RaftError('ERR_RAFT_BAD_OPTIONS', 'applied index beyond the log');
     this.commit = Math.min(Math.max(hs.commit, applied, this.log.offset), last);
     this.writes = new Writes(hs.commit, last);
-    this.handedOut = applied;
-    this.applied = applied;
+    this.applying = new Applying(applied);
     this.membershipIndex = this.log.membershipIndex();
     this.resetElectionTimer();
   }
@@ -199,8 +197,7 @@ export class RaftEngine {
       this.readStates.length > 0 ||
       this.dropped.length > 0 ||
       this.writes.due(this.commit) ||
-      (this.snapshotToApply !== null && this.snapshotToApply.tag <= this.writes.durable) ||
-      (this.snapshotToApply === null && Math.min(this.commit, this.writes.durableIndex) > this.handedOut)
+      this.applying.has(this.writes.durable, Math.min(this.commit, this.writes.durableIndex))
     );
   }
 
@@ -208,20 +205,9 @@ export class RaftEngine {
   ready(): Ready {
     const write = this.writes.due(this.commit) ? this.writes.take(this.log, this.term, this.vote, this.commit) : null;
 
-    let snapshot: Snapshot | null = null;
-    if (this.snapshotToApply !== null && this.snapshotToApply.tag <= this.writes.durable) {
-      snapshot = this.snapshotToApply.snapshot;
-      this.handedOut = Math.max(this.handedOut, snapshot.meta.index);
-      this.snapshotToApply = null;
-    }
-    let entries: readonly Entry[] = EMPTY;
-    if (this.snapshotToApply === null) {
-      const hi = Math.min(this.commit, this.writes.durableIndex, this.handedOut + this.limits.maxApplyEntries);
-      if (hi > this.handedOut) {
-        entries = this.log.entries.slice(this.handedOut - this.log.offset, hi - this.log.offset);
-        this.handedOut = hi;
-      }
-    }
+    const snapshot = this.applying.takeSnapshot(this.writes.durable);
+    const upTo = Math.min(this.commit, this.writes.durableIndex);
+    const entries = this.applying.takeEntries(this.log, upTo, this.limits.maxApplyEntries);
 
     const rd: Ready = {
       write,
@@ -243,18 +229,7 @@ export class RaftEngine {
     const membership = this.log.membership();
     const peers: RaftPeerStatus[] = [];
     if (this.role === 'leader') {
-      for (const [id, pr] of this.prs) {
-        peers.push({
-          id,
-          voter: membership.voters.includes(id),
-          match: pr.match,
-          next: pr.next,
-          state: pr.state,
-          inflightMessages: pr.inflights.count,
-          inflightBytes: pr.inflights.bytes,
-          recentActive: pr.recentActive,
-        });
-      }
+      for (const [id, pr] of this.prs) peers.push(pr.status(id, membership.voters.includes(id)));
     }
     return {
       id: this.id,
@@ -263,8 +238,8 @@ export class RaftEngine {
       role: this.role,
       leader: this.leader,
       commit: this.commit,
-      applied: this.applied,
-      handedOut: this.handedOut,
+      applied: this.applying.applied,
+      handedOut: this.applying.handedOut,
       firstIndex: this.log.firstIndex(),
       lastIndex: this.log.lastIndex(),
       durableIndex: this.writes.durableIndex,
@@ -335,18 +310,16 @@ export class RaftEngine {
   }
 
   private appliedTo(index: number): StepResult {
-    if (!Number.isSafeInteger(index) || index > this.handedOut) {
-      return fail(new RaftError('ERR_RAFT_HOST_PROTOCOL', `applied ${index} beyond handed out ${this.handedOut}`));
-    }
-    if (index > this.applied) this.applied = index;
-    return OK;
+    const error = this.applying.appliedTo(index);
+    return error === null ? OK : fail(error);
   }
 
   private snapshotTaken(index: number, data: Uint8Array): StepResult {
     const current = this.snapshot?.meta.index ?? 0;
-    if (!Number.isSafeInteger(index) || index <= current || index > this.applied) {
+    const applied = this.applying.applied;
+    if (!Number.isSafeInteger(index) || index <= current || index > applied) {
       return fail(
-        new RaftError('ERR_RAFT_BAD_SNAPSHOT', `snapshot at ${index} not in (${current}, applied ${this.applied}]`),
+        new RaftError('ERR_RAFT_BAD_SNAPSHOT', `snapshot at ${index} not in (${current}, applied ${applied}]`),
       );
     }
     const term = this.log.term(index);
@@ -775,7 +748,7 @@ export class RaftEngine {
     this.commit = meta.index;
     this.events.push({ type: 'snapshotRestored', index: meta.index, term: meta.term });
     this.events.push({ type: 'commit', index: meta.index });
-    this.snapshotToApply = { snapshot: m.snapshot, tag: this.writes.pendingTag() };
+    this.applying.snapshotReceived(m.snapshot, this.writes.pendingTag());
     this.membershipMaybeChanged();
     this.send(this.appendResp(m.from, false, meta.index));
   }
