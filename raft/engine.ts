@@ -7,6 +7,10 @@
 // durable state (vote grants, append acknowledgements) until the host reports that write
 // persisted, and a leader counts itself toward a commit quorum only for entries it knows are
 // durable. Appends to followers go out at once, in parallel with the leader's own write.
+//
+// What etcd-io/raft also keeps apart lives in small pure files this one calls: quorum.ts
+// (majorities), read-only.ts (a leader's reads), confchange.ts (membership changes, transfer),
+// writes.ts (the storage protocol's bookkeeping) and apply.ts (what the host applies).
 
 import { Applying } from './apply.js';
 import { LeaderTransfer, mostCaughtUpVoter, nextMembership, transferProblem } from './confchange.js';
