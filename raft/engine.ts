@@ -120,22 +120,8 @@ export class RaftEngine {
     this.broken = opts.unsafeTestOnly ?? {};
 
     const init = opts.initial ?? {};
-    const snap = init.snapshot ?? null;
-    if (snap !== null) {
-      this.log = new RaftLog(snap.meta.index, snap.meta.term, snap.meta.membership);
-      this.snapshot = snap;
-    } else {
-      this.log = new RaftLog(0, 0, opts.bootstrap ?? { voters: [], learners: [] });
-    }
-    let expected = this.log.offset + 1;
-    for (const e of init.entries ?? EMPTY) {
-      if (e.index <= this.log.offset) continue;
-      if (e.index !== expected) {
-        throw new RaftError('ERR_RAFT_BAD_OPTIONS', `initial entries not contiguous at ${e.index}`);
-      }
-      this.log.append([e]);
-      expected++;
-    }
+    this.snapshot = init.snapshot ?? null;
+    this.log = RaftLog.restore(this.snapshot, init.entries ?? EMPTY, opts.bootstrap ?? { voters: [], learners: [] });
     const hs = init.hardState ?? { term: 0, vote: null, commit: 0 };
     this.term = hs.term;
     this.vote = hs.vote;
@@ -587,16 +573,7 @@ export class RaftEngine {
     } else if (m.term < this.term) {
       if ((this.checkQuorum || this.preVote) && (m.type === 'append' || m.type === 'heartbeat')) {
         // Tell a stale leader about the newer term so it steps down.
-        this.send({
-          type: 'appendResp',
-          from: this.id,
-          to: m.from,
-          term: this.term,
-          reject: true,
-          index: 0,
-          hintIndex: 0,
-          hintTerm: 0,
-        });
+        this.send(this.appendResp(m.from, true, 0));
       } else if (m.type === 'vote' && m.pre) {
         this.send({ type: 'voteResp', from: this.id, to: m.from, term: this.term, pre: true, granted: false });
       }
