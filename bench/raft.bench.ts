@@ -4,12 +4,12 @@
 // entries/s batched, >= 10k chaos steps/s. Anchor: a pure engine elsewhere runs 1,000 rounds
 // in under 10 ms in a unit test (100k rounds/s).
 import type { BenchModule } from './run.js';
-import { RaftNode, type Message } from '../raft/index.js';
+import { RaftEngine, type Message } from '../raft/index.js';
 import { seededRandom } from '../runtime/base.js';
 import { runRaftSimulation } from '../sim/raft/index.js';
 
 interface Cluster {
-  nodes: Map<string, RaftNode>;
+  nodes: Map<string, RaftEngine>;
   queue: Message[];
   applied: Map<string, number>;
   /** Stored entries per node (an in-memory log store: appends only, kept small by trimming). */
@@ -18,11 +18,11 @@ interface Cluster {
 
 function makeCluster(): Cluster {
   const ids = ['a', 'b', 'c'];
-  const nodes = new Map<string, RaftNode>();
+  const nodes = new Map<string, RaftEngine>();
   ids.forEach((id, i) =>
     nodes.set(
       id,
-      new RaftNode({
+      new RaftEngine({
         id,
         random: seededRandom(i + 1),
         bootstrap: { voters: ids, learners: [] },
@@ -57,7 +57,7 @@ function pump(c: Cluster): void {
       moved = true;
       const q = c.queue;
       c.queue = [];
-      for (const m of q) (c.nodes.get(m.to) as RaftNode).step({ type: 'message', message: m });
+      for (const m of q) (c.nodes.get(m.to) as RaftEngine).step({ type: 'message', message: m });
     }
     if (!moved) return;
   }
@@ -71,8 +71,8 @@ function compact(c: Cluster): void {
   }
 }
 
-function elect(c: Cluster): RaftNode {
-  const a = c.nodes.get('a') as RaftNode;
+function elect(c: Cluster): RaftEngine {
+  const a = c.nodes.get('a') as RaftEngine;
   a.step({ type: 'campaign' });
   pump(c);
   if (a.currentRole !== 'leader') throw new Error('no leader');

@@ -2,8 +2,9 @@
 // whose term is remembered), plus the history of membership changes so the membership at any
 // kept index is known. The host's log store mirrors it through writes.
 
+import { RaftError } from './errors.js';
 import { ENTRY_OVERHEAD_BYTES } from './limits.js';
-import type { Entry, Membership } from './types.js';
+import type { Entry, Membership, Snapshot } from './types.js';
 
 export function entryBytes(e: Entry): number {
   return e.kind === 'normal' ? e.data.byteLength + ENTRY_OVERHEAD_BYTES : ENTRY_OVERHEAD_BYTES;
@@ -21,6 +22,24 @@ export class RaftLog {
     this.offset = offset;
     this.offsetTerm = offsetTerm;
     this.configs = [{ index: offset, membership }];
+  }
+
+  /** The log storage holds on restart: its snapshot (or the bootstrap membership), then its entries. */
+  static restore(snapshot: Snapshot | null, entries: readonly Entry[], bootstrap: Membership): RaftLog {
+    const log =
+      snapshot !== null
+        ? new RaftLog(snapshot.meta.index, snapshot.meta.term, snapshot.meta.membership)
+        : new RaftLog(0, 0, bootstrap);
+    let expected = log.offset + 1;
+    for (const e of entries) {
+      if (e.index <= log.offset) continue;
+      if (e.index !== expected) {
+        throw new RaftError('ERR_RAFT_BAD_OPTIONS', `initial entries not contiguous at ${e.index}`);
+      }
+      log.append([e]);
+      expected++;
+    }
+    return log;
   }
 
   firstIndex(): number {

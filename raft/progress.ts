@@ -2,7 +2,7 @@
 // flow-control state (probe: one append at a time until a match is found; replicate: pipeline
 // up to a bounded window; snapshot: wait while a snapshot is in flight).
 
-import type { ProgressState } from './types.js';
+import type { NodeId, ProgressState, RaftPeerStatus } from './types.js';
 
 /** A bounded ring of in-flight appends (last index and bytes of each). */
 export class Inflights {
@@ -122,6 +122,21 @@ export class Progress {
     this.next = Math.max(Math.min(rejected, hint + 1), this.match + 1);
     this.probeSent = false;
     return true;
+  }
+
+  /** What status() reports about this peer. */
+  status(id: NodeId, voter: boolean): RaftPeerStatus {
+    const { match, next, state, recentActive } = this;
+    return {
+      id,
+      voter,
+      match,
+      next,
+      state,
+      inflightMessages: this.inflights.count,
+      inflightBytes: this.inflights.bytes,
+      recentActive,
+    };
   }
 
   isPaused(): boolean {

@@ -230,7 +230,7 @@ export interface Ready {
 
 export type ProgressState = 'probe' | 'replicate' | 'snapshot';
 
-export interface PeerStatus {
+export interface RaftPeerStatus {
   readonly id: NodeId;
   readonly voter: boolean;
   readonly match: number;
@@ -261,7 +261,7 @@ export interface RaftStatus {
   readonly uncommittedBytes: number;
   readonly pendingReads: number;
   /** Present on the leader only. */
-  readonly peers: readonly PeerStatus[];
+  readonly peers: readonly RaftPeerStatus[];
 }
 
 /** What the host's storage held at start (all of it durable). Empty for a fresh node. */

@@ -1,6 +1,9 @@
-// Shape checks for messages from the network: the engine must never crash on what a peer
-// sends, so every field it reads is checked once here. Returns a reason, or null when valid.
+// Shape checks for what comes from outside: the engine must never crash on what a peer sends
+// or a host proposes, so every field it reads is checked once here. Returns a reason (or a typed
+// error for proposals), or null when valid.
 
+import { RaftError } from './errors.js';
+import { ENTRY_OVERHEAD_BYTES, type RaftLimits } from './limits.js';
 import type { Entry, Membership, Message, Snapshot } from './types.js';
 
 const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
@@ -85,4 +88,22 @@ export function messageProblem(m: unknown): string | null {
     default:
       return 'unknown message type';
   }
+}
+
+/** The bytes a batch of proposed commands adds to the log, or why it is not a valid batch. */
+export function proposalBytes(commands: readonly Uint8Array[], limits: RaftLimits): number | RaftError {
+  if (!Array.isArray(commands) || commands.length === 0 || commands.length > limits.maxProposalEntries) {
+    return new RaftError('ERR_RAFT_BAD_PROPOSAL', `a batch holds 1..${limits.maxProposalEntries} commands`);
+  }
+  let bytes = 0;
+  for (const c of commands) {
+    if (!(c instanceof Uint8Array) || c.byteLength > limits.maxEntryBytes) {
+      return new RaftError(
+        'ERR_RAFT_BAD_PROPOSAL',
+        `a command is a Uint8Array of at most ${limits.maxEntryBytes} bytes`,
+      );
+    }
+    bytes += c.byteLength + ENTRY_OVERHEAD_BYTES;
+  }
+  return bytes;
 }

@@ -11,5 +11,5 @@ export const DEFAULT_READY_TIMEOUT_MS = 30_000;
 /** Subsystems one Cluster runs (built-in and attached). */
 export const MAX_PARTS = 64;
 
-/** How long a node started with `raft.expect` looks for its founders before it says so (a later addGroup looks again). */
+/** How long a node started with `raft.expect` looks for its founders before it warns (addGroup looks again). */
 export const FOUNDERS_SEARCH_TIMEOUT_MS = 5 * 60_000;

@@ -2,7 +2,7 @@
 // their outcome, the reads that wait for a read index, and the apply queue that feeds the
 // tenant off the engine's path (a slow tenant slows proposals, never heartbeats).
 import PQueue from 'p-queue';
-import { RaftNode as RaftEngine, RaftError, type Entry, type Ready, type Snapshot, type Write } from '../index.js';
+import { RaftEngine, RaftError, type Entry, type Ready, type Snapshot, type Write } from '../index.js';
 import type { Membership, RaftStatus, ReadId } from '../types.js';
 import type { RaftLimits } from '../limits.js';
 import type { StoredLog } from '../store/index.js';

@@ -4,7 +4,7 @@
 // the one decision into one engine step. A refused step (a change still in flight, a learner
 // not caught up yet) is simply asked again on the next round.
 import type { NodeEvent } from '../../internode/index.js';
-import type { RaftNode as RaftEngine, RaftStatus } from '../index.js';
+import type { RaftEngine, RaftStatus } from '../index.js';
 import { MAX_TRACKED_NODES } from './limits.js';
 import { reconcile, type ReconcileDecision, type ReconcileNode, type ReconcileOptions } from './reconciler.js';
 

@@ -1,7 +1,7 @@
 // The invariants of Raft (Figure 3 of the paper), checked continuously while a simulation
 // runs. A violation throws a SimViolation that ends the run with a replayable seed.
 
-import type { Entry, RaftNode, ReadId } from '../../raft/index.js';
+import type { Entry, RaftEngine, ReadId } from '../../raft/index.js';
 
 export type ViolationKind =
   | 'electionSafety'
@@ -57,7 +57,7 @@ export class RaftChecker {
   elections = 0;
   readsServed = 0;
 
-  onLeader(node: string, term: number, engine: RaftNode): void {
+  onLeader(node: string, term: number, engine: RaftEngine): void {
     this.elections++;
     const prev = this.leaders.get(term);
     if (prev !== undefined && prev !== node) {
@@ -86,7 +86,7 @@ export class RaftChecker {
   /** Times a leader advanced its commit index onto an entry of an older term (diagnostic). */
   leaderOldTermCommits = 0;
 
-  onCommit(node: string, engine: RaftNode, index: number): void {
+  onCommit(node: string, engine: RaftEngine, index: number): void {
     if (engine.currentRole === 'leader' && engine.termAt(index) !== engine.currentTerm) this.leaderOldTermCommits++;
     const from = Math.max((this.lastCheckedCommit.get(node) ?? 0) + 1, engine.firstIndex);
     for (let i = from; i <= index; i++) {
@@ -136,11 +136,11 @@ export class RaftChecker {
   }
 
   /** Log Matching across every pair of live engines. */
-  checkLogMatching(engines: ReadonlyArray<readonly [string, RaftNode]>): void {
+  checkLogMatching(engines: ReadonlyArray<readonly [string, RaftEngine]>): void {
     for (let x = 0; x < engines.length; x++) {
       for (let y = x + 1; y < engines.length; y++) {
-        const [an, a] = engines[x] as readonly [string, RaftNode];
-        const [bn, b] = engines[y] as readonly [string, RaftNode];
+        const [an, a] = engines[x] as readonly [string, RaftEngine];
+        const [bn, b] = engines[y] as readonly [string, RaftEngine];
         const lo = Math.max(a.firstIndex, b.firstIndex);
         let i = Math.min(a.lastIndex, b.lastIndex);
         while (i >= lo && a.termAt(i) !== b.termAt(i)) i--;

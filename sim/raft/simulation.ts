@@ -5,7 +5,8 @@
 // runs; after the chaos, faults heal and a leader must emerge and commit within a bound.
 // Same seed, same run: the trace is byte-identical.
 
-import { RaftNode, type Message, type RaftLimits, type Ready, type UnsafeTestOnlyBreakage } from '../../raft/index.js';
+import { RaftEngine, type Message, type RaftLimits, type Ready } from '../../raft/index.js';
+import type { UnsafeTestOnlyBreakage } from '../../raft/options.js';
 import { SimNetwork, type Delivery, type NetworkFaults } from '../network.js';
 import { seededRandom, type Random } from '../../runtime/base.js';
 import { Scheduler } from '../scheduler.js';
@@ -84,7 +85,7 @@ type SimEvent =
 
 interface SimNode {
   readonly id: string;
-  engine: RaftNode | null;
+  engine: RaftEngine | null;
   readonly store: MemLogStore;
   inc: number;
   smIndex: number;
@@ -268,7 +269,7 @@ export class RaftSimulation {
     }
     node.lastSnapshot = node.smIndex;
     try {
-      node.engine = new RaftNode({
+      node.engine = new RaftEngine({
         id: node.id,
         random: this.random.fork(),
         limits: this.limits,
@@ -301,7 +302,7 @@ export class RaftSimulation {
     this.scheduler.after(downFor, { kind: 'restart', node: node.id });
   }
 
-  private stepNode(node: SimNode, input: Parameters<RaftNode['step']>[0]): ReturnType<RaftNode['step']> | null {
+  private stepNode(node: SimNode, input: Parameters<RaftEngine['step']>[0]): ReturnType<RaftEngine['step']> | null {
     const engine = node.engine;
     if (engine === null) return null;
     this.steps++;
@@ -320,7 +321,7 @@ export class RaftSimulation {
     while (engine.hasReady()) this.act(node, engine, engine.ready());
   }
 
-  private act(node: SimNode, engine: RaftNode, rd: Ready): void {
+  private act(node: SimNode, engine: RaftEngine, rd: Ready): void {
     if (rd.write !== null) {
       node.store.begin(rd.write);
       this.scheduler.after(this.random.int(node.diskMs + 1), { kind: 'disk', node: node.id, inc: node.inc });
@@ -377,7 +378,7 @@ export class RaftSimulation {
     for (const r of rd.readStates) this.checker.onReadState(node.id, r.readId, r.index);
   }
 
-  private takeSnapshot(node: SimNode, engine: RaftNode): void {
+  private takeSnapshot(node: SimNode, engine: RaftEngine): void {
     const data = encoder.encode(JSON.stringify({ i: node.smIndex, h: node.smHash }));
     this.steps++;
     const r = engine.step({ type: 'snapshotTaken', index: node.smIndex, data });
@@ -468,8 +469,8 @@ export class RaftSimulation {
   private leaderNode(): SimNode | null {
     let best: SimNode | null = null;
     for (const n of this.upNodes()) {
-      const e = n.engine as RaftNode;
-      if (e.currentRole === 'leader' && (best === null || e.currentTerm > (best.engine as RaftNode).currentTerm))
+      const e = n.engine as RaftEngine;
+      if (e.currentRole === 'leader' && (best === null || e.currentTerm > (best.engine as RaftEngine).currentTerm))
         best = n;
     }
     return best;
@@ -596,11 +597,11 @@ export class RaftSimulation {
   private churn(): void {
     const l = this.leaderNode();
     if (l === null) return;
-    const e = l.engine as RaftNode;
+    const e = l.engine as RaftEngine;
     const m = e.status().membership;
     const r = this.random;
     const outsiders = this.ids.filter((id) => !m.voters.includes(id) && !m.learners.includes(id));
-    const options: Array<() => ReturnType<RaftNode['step']> | null> = [];
+    const options: Array<() => ReturnType<RaftEngine['step']> | null> = [];
     if (outsiders.length > 0)
       options.push(() =>
         this.stepNode(l, { type: 'changeConfig', change: { type: 'addLearner', id: r.pick(outsiders) } }),
@@ -626,7 +627,7 @@ export class RaftSimulation {
   private transfer(): void {
     const l = this.leaderNode();
     if (l === null) return;
-    const voters = (l.engine as RaftNode).status().membership.voters.filter((v) => v !== l.id);
+    const voters = (l.engine as RaftEngine).status().membership.voters.filter((v) => v !== l.id);
     if (voters.length === 0) return;
     const to = this.random.pick(voters);
     const res = this.stepNode(l, { type: 'transferLeadership', to });
@@ -682,7 +683,7 @@ export class RaftSimulation {
       return;
     }
     if (l === null) return;
-    const le = l.engine as RaftNode;
+    const le = l.engine as RaftEngine;
     if (le.currentTerm > this.marker.term && le.termAt(this.marker.index) !== this.marker.term) {
       this.marker = null; // a newer leader does not hold it: it can never commit
       return;
@@ -699,14 +700,14 @@ export class RaftSimulation {
 
   private committedTermAt(index: number): number | undefined {
     for (const n of this.upNodes()) {
-      const e = n.engine as RaftNode;
+      const e = n.engine as RaftEngine;
       if (e.commitIndex >= index && e.termAt(index) >= 0) return e.termAt(index);
     }
     return undefined;
   }
 
   private checkLogMatching(): void {
-    const live = this.upNodes().map((n) => [n.id, n.engine as RaftNode] as const);
+    const live = this.upNodes().map((n) => [n.id, n.engine as RaftEngine] as const);
     this.checker.checkLogMatching(live);
   }
 

@@ -1,5 +1,5 @@
 // The randomized workload of the registry simulation, shared by the CI test (a fixed slice of
-// seeds) and the long sweep script (run-seeds.ts). One seed = one replayable run.
+// seeds) and the long sweep (sim/sweep.ts registry). One seed = one replayable run.
 import { Pid } from '../../runtime/pid.js';
 import type { SimNode } from './cluster.js';
 import { SimCluster } from './cluster.js';

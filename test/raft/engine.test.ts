@@ -2,7 +2,7 @@
 // membership rules, leases, status and trace events.
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { RaftError, RaftNode, validateLimits, type AppendMessage, type Message } from '../../raft/index.js';
+import { RaftError, RaftEngine, validateLimits, type AppendMessage, type Message } from '../../raft/index.js';
 import { Inflights } from '../../raft/progress.js';
 import { RaftLog } from '../../raft/log.js';
 import { seededRandom } from '../../runtime/base.js';
@@ -24,7 +24,7 @@ describe('limits', () => {
     expect(() => validateLimits({ maxInflightBytes: 10, maxAppendBytes: 100 })).toThrow(/maxInflightBytes/);
     expect(() => validateLimits({ maxEntryBytes: 100, maxUncommittedBytes: 50 })).toThrow(/maxUncommittedBytes/);
     try {
-      new RaftNode({ id: 'a', random: seededRandom(1), limits: { electionTicks: 1.5 } });
+      new RaftEngine({ id: 'a', random: seededRandom(1), limits: { electionTicks: 1.5 } });
       expect.unreachable();
     } catch (err) {
       expect((err as RaftError).code).toBe('ERR_RAFT_BAD_OPTIONS');
@@ -32,7 +32,7 @@ describe('limits', () => {
   });
 
   test('lease reads require check-quorum (their safety rests on it)', () => {
-    expect(() => new RaftNode({ id: 'a', random: seededRandom(1), readMode: 'lease', checkQuorum: false })).toThrow(
+    expect(() => new RaftEngine({ id: 'a', random: seededRandom(1), readMode: 'lease', checkQuorum: false })).toThrow(
       /checkQuorum/,
     );
   });
@@ -157,11 +157,11 @@ describe('untrusted input', () => {
       }),
       { numRuns: 300 },
     );
-    expect(h.engine('1').step(null as unknown as Parameters<RaftNode['step']>[0]).ok).toBe(false);
+    expect(h.engine('1').step(null as unknown as Parameters<RaftEngine['step']>[0]).ok).toBe(false);
   });
 
   test('host protocol errors are typed: persisting a write never issued, applying beyond what was handed out', () => {
-    const n = new RaftNode({ id: 'a', random: seededRandom(1), bootstrap: { voters: ['a'], learners: [] } });
+    const n = new RaftEngine({ id: 'a', random: seededRandom(1), bootstrap: { voters: ['a'], learners: [] } });
     const p = n.step({ type: 'persisted', writeId: 3 });
     const a = n.step({ type: 'applied', index: 5 });
     expect(!p.ok && p.error.code).toBe('ERR_RAFT_HOST_PROTOCOL');
@@ -339,7 +339,7 @@ describe('status and trace', () => {
   });
 
   test('every role change is a structured event', () => {
-    const n = new RaftNode({ id: 'a', random: seededRandom(1), bootstrap: { voters: ['a'], learners: [] } });
+    const n = new RaftEngine({ id: 'a', random: seededRandom(1), bootstrap: { voters: ['a'], learners: [] } });
     n.step({ type: 'campaign' });
     const events = [...n.ready().events];
     n.step({ type: 'persisted', writeId: 1 });

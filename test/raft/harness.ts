@@ -2,14 +2,14 @@
 // messages sit in a queue until delivered, writes sit in each node's store until persisted
 // (or are persisted at once with autoPersist), partitions drop messages at send time.
 
-import { RaftNode, type Entry, type Message, type RaftOptions, type Ready, type Snapshot } from '../../raft/index.js';
+import { RaftEngine, type Entry, type Message, type RaftOptions, type Ready, type Snapshot } from '../../raft/index.js';
 import { MemLogStore } from '../../sim/raft/mem-store.js';
 import { formatEntry, formatMessage } from '../../sim/raft/format.js';
 import { seededRandom } from '../../runtime/base.js';
 
 export interface HarnessNode {
   id: string;
-  node: RaftNode;
+  node: RaftEngine;
   store: MemLogStore;
   /** Applied commands in order (decoded as text), plus the last applied index. */
   applied: string[];
@@ -41,7 +41,7 @@ export class Harness {
       const o = { ...this.defaults, ...opts };
       const n: HarnessNode = {
         id,
-        node: new RaftNode({ id, random: seededRandom(this.seed++), bootstrap: { voters, learners }, ...o }),
+        node: new RaftEngine({ id, random: seededRandom(this.seed++), bootstrap: { voters, learners }, ...o }),
         store: new MemLogStore(),
         applied: [],
         appliedIndex: 0,
@@ -67,7 +67,7 @@ export class Harness {
     const o = { ...this.defaults, ...opts };
     this.nodes.set(id, {
       id,
-      node: new RaftNode({
+      node: new RaftEngine({
         id,
         random: seededRandom(this.seed++),
         bootstrap: { voters, learners: [] },
@@ -89,7 +89,7 @@ export class Harness {
     return n;
   }
 
-  engine(id: string): RaftNode {
+  engine(id: string): RaftEngine {
     return this.get(id).node;
   }
 
@@ -199,7 +199,7 @@ export class Harness {
     if (this.engine(id).currentRole !== 'leader') throw new Error(`${id} did not win: ${this.engine(id).currentRole}`);
   }
 
-  propose(id: string, ...cmds: string[]): ReturnType<RaftNode['step']> {
+  propose(id: string, ...cmds: string[]): ReturnType<RaftEngine['step']> {
     return this.engine(id).step({ type: 'propose', commands: cmds.map(enc) });
   }
 
@@ -228,7 +228,7 @@ export class Harness {
     const snap = n.store.snapshot;
     n.applied = snap !== null ? (JSON.parse(dec(snap.data)) as string[]) : [];
     n.appliedIndex = snap?.meta.index ?? 0;
-    n.node = new RaftNode({
+    n.node = new RaftEngine({
       id,
       random: seededRandom(this.seed++),
       ...n.opts,

@@ -1,6 +1,6 @@
 // One test per claim of the Raft paper's §5 and Figure 2, against the engine driven by hand.
 import { describe, expect, test } from 'vitest';
-import { RaftNode, type AppendMessage, type Message } from '../../raft/index.js';
+import { RaftEngine, type AppendMessage, type Message } from '../../raft/index.js';
 import { seededRandom } from '../../runtime/base.js';
 import { Harness, enc } from './harness.js';
 
@@ -81,7 +81,7 @@ describe('§5.2 leader election', () => {
   test('election timeouts are randomized in [electionTicks, 2 * electionTicks)', () => {
     const seen = new Set<number>();
     for (let seed = 1; seed <= 60; seed++) {
-      const n = new RaftNode({
+      const n = new RaftEngine({
         id: 'a',
         random: seededRandom(seed),
         preVote: false,

@@ -1,6 +1,6 @@
 // Regression tests named after failures other raft engines shipped.
 import { describe, expect, test } from 'vitest';
-import { RaftNode, type Message } from '../../raft/index.js';
+import { RaftEngine, type Message } from '../../raft/index.js';
 import { seededRandom } from '../../runtime/base.js';
 import { Harness, enc } from './harness.js';
 
@@ -156,7 +156,7 @@ describe('partial (asymmetric) partition', () => {
 
 describe('single-node cluster durability', () => {
   test('a single voter neither wins, commits nor applies before its own writes are durable', () => {
-    const n = new RaftNode({ id: 'a', random: seededRandom(1), bootstrap: { voters: ['a'], learners: [] } });
+    const n = new RaftEngine({ id: 'a', random: seededRandom(1), bootstrap: { voters: ['a'], learners: [] } });
     n.step({ type: 'campaign' });
     let rd = n.ready();
     expect(n.currentRole).toBe('candidate');
@@ -181,7 +181,7 @@ describe('single-node cluster durability', () => {
   });
 
   test('the broken ackBeforeDurable variant commits before the write is durable', () => {
-    const n = new RaftNode({
+    const n = new RaftEngine({
       id: 'a',
       random: seededRandom(1),
       bootstrap: { voters: ['a'], learners: [] },

@@ -2,18 +2,18 @@
 // reproducible, and deliberately broken engines must be caught.
 import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import type { UnsafeTestOnlyBreakage } from '../../raft/index.js';
+import type { UnsafeTestOnlyBreakage } from '../../raft/options.js';
 import { runRaftSimulation, type RaftSimOptions, type RaftSimResult } from '../../sim/raft/index.js';
 
 function explain(r: RaftSimResult, o: Partial<RaftSimOptions>): string {
   return (
     `seed ${r.seed}: ${r.violation?.kind} ${r.violation?.detail}\n` +
-    `replay: npx tsx sim/run-seeds.ts --seed ${r.seed} --nodes ${o.nodes ?? 3} ` +
-    `--profile ${o.profile ?? 'mixed'} --trace`
+    `replay: node --import tsx sim/sweep.ts raft --from ${r.seed} --count 1 --nodes ${o.nodes ?? 3} ` +
+    `--profile ${o.profile ?? 'mixed'} --read ${o.readMode ?? 'safe'} --trace`
   );
 }
 
-describe('raft simulation, CI slice (thousands more in sim/run-seeds.ts)', () => {
+describe('raft simulation, CI slice (thousands more with sim/sweep.ts raft)', () => {
   const slices: Array<[string, Partial<RaftSimOptions>, number]> = [
     ['3 nodes, mixed faults', { nodes: 3 }, 60],
     ['5 nodes, mixed faults', { nodes: 5 }, 30],

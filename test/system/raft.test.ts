@@ -106,7 +106,7 @@ describe('Cluster with raft', () => {
     expect(() => (solo as Cluster).raft.status('nope')).toThrow(expect.objectContaining({ code: 'ERR_RAFT_NO_GROUP' }));
   });
 
-  it('founds with the first three nodes to meet (expect: 3); a fourth adopts the founders and joins as a learner', async () => {
+  it('founds with the first three nodes to meet (expect: 3); a fourth adopts them and joins as a learner', async () => {
     const start = (name: string, seed?: string) =>
       Cluster.start({
         name,

@@ -78,7 +78,7 @@ async function threeNodes(delay: (n: number) => number) {
 }
 
 describe('RaftHost persists', () => {
-  it('syncs every write that holds entries, a term or a vote, and not one that only moves the commit index', async () => {
+  it('syncs every write holding entries, a term or a vote, and not one that only moves the commit', async () => {
     const { nodes, leader } = await threeNodes(() => 2);
     for (let i = 0; i < 20; i++) {
       let done = false;
@@ -94,7 +94,7 @@ describe('RaftHost persists', () => {
     }
   });
 
-  it('keeps several persists in flight and reports them in order when the store finishes them out of order', async () => {
+  it('keeps several persists in flight, reported in order when the store finishes out of order', async () => {
     // Every other persist is slow: later ones finish first.
     const { nodes, leader } = await threeNodes((n) => (n % 2 === 0 ? 9 : 1));
     const results = Array.from({ length: 200 }, (_, i) => leader.group.propose(cmd(`q${i}`)));

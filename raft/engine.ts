@@ -7,25 +7,32 @@
 // durable state (vote grants, append acknowledgements) until the host reports that write
 // persisted, and a leader counts itself toward a commit quorum only for entries it knows are
 // durable. Appends to followers go out at once, in parallel with the leader's own write.
+//
+// What etcd-io/raft also keeps apart lives in small pure files this one calls: quorum.ts
+// (majorities), read-only.ts (a leader's reads), confchange.ts (membership changes, transfer),
+// writes.ts (the storage protocol's bookkeeping) and apply.ts (what the host applies).
 
+import { Applying } from './apply.js';
+import { LeaderTransfer, mostCaughtUpVoter, nextMembership, transferProblem } from './confchange.js';
 import { RaftError } from './errors.js';
 import { entryBytes, RaftLog } from './log.js';
-import { ENTRY_OVERHEAD_BYTES, validateLimits, type RaftLimits } from './limits.js';
+import { validateLimits, type RaftLimits } from './limits.js';
 import { Progress } from './progress.js';
-import { messageProblem } from './validate.js';
+import { majorityIndex, majorityVote } from './quorum.js';
+import type { RaftCounters, RaftOptions, RandomSource, StepResult, UnsafeTestOnlyBreakage } from './options.js';
+import { LeaderReads } from './read-only.js';
+import { Writes } from './writes.js';
+import { messageProblem, proposalBytes } from './validate.js';
 import type {
   AppendMessage,
   AppendResponse,
   ConfigChange,
   Entry,
-  HardState,
   HeartbeatMessage,
-  InitialState,
   Input,
-  Membership,
   Message,
   NodeId,
-  PeerStatus,
+  RaftPeerStatus,
   ProgressState,
   RaftEvent,
   RaftStatus,
@@ -38,91 +45,17 @@ import type {
   SnapshotMeta,
   VoteMessage,
   VoteResponse,
-  Write,
 } from './types.js';
-
-/** The only randomness the engine needs: an integer in [0, n). */
-export interface RandomSource {
-  int(n: number): number;
-}
-
-/**
- * DELIBERATELY BROKEN behaviours, for tests that prove the simulation can catch them.
- * Never enable these outside tests.
- */
-export interface UnsafeTestOnlyBreakage {
-  /** Grant votes without the §5.4.1 "candidate's log is at least as up to date" check. */
-  readonly voteWithoutLogCheck?: boolean;
-  /** Commit any index replicated on a majority, even of an older term (the Figure 8 bug). */
-  readonly commitByCountingOldTerms?: boolean;
-  /** Acknowledge appends, grant votes and count itself before writes are durable. */
-  readonly ackBeforeDurable?: boolean;
-}
-
-export interface RaftOptions {
-  readonly id: NodeId;
-  /** Seeded source for election jitter. */
-  readonly random: RandomSource;
-  readonly limits?: Partial<RaftLimits>;
-  /** Pre-vote phase before real elections (default true). */
-  readonly preVote?: boolean;
-  /** Leader steps down without a live quorum; followers ignore votes while they hear a leader (default true). */
-  readonly checkQuorum?: boolean;
-  /**
-   * 'safe' (default): every read is confirmed by a quorum answering a heartbeat round sent after
-   * the read arrived.
-   * 'lease': the leader answers at once while a quorum answered a heartbeat round sent less than
-   * electionTicks/2 of its own ticks ago (else it falls back to 'safe'). Those voters refuse to
-   * vote for anyone else for electionTicks of their own ticks, so this is linearizable ONLY IF
-   * no node's tick rate is more than twice the leader's (bounded clock drift) and ticks reflect
-   * real time (a paused process must not resume acting on an old lease). Requires checkQuorum.
-   */
-  readonly readMode?: 'safe' | 'lease';
-  /** Durable state read back from storage on restart. */
-  readonly initial?: InitialState;
-  /** Membership of a brand-new group (same on every founding node); ignored when storage has one. */
-  readonly bootstrap?: Membership;
-  readonly unsafeTestOnly?: UnsafeTestOnlyBreakage;
-}
-
-export type StepResult =
-  | { readonly ok: true; readonly index: number; readonly term: number }
-  | { readonly ok: false; readonly error: RaftError };
 
 const OK: StepResult = Object.freeze({ ok: true, index: 0, term: 0 });
 
-/** Heartbeat rounds whose send tick the leader remembers (for lease reads). */
-const ROUND_RING = 256;
 const EMPTY: readonly never[] = Object.freeze([]);
 
 function fail(error: RaftError): StepResult {
   return { ok: false, error };
 }
 
-interface PendingRead {
-  readonly seq: number;
-  readonly index: number;
-  readonly origin: NodeId;
-  readonly readId: ReadId;
-}
-
-interface HeldMessage {
-  readonly tag: number;
-  readonly message: Message;
-}
-
-export interface RaftCounters {
-  /** Messages refused as malformed or misaddressed. */
-  badMessages: number;
-  /** Held responses dropped because maxHeldMessages was reached. */
-  heldDropped: number;
-  /** Forwarded reads dropped (no leader, or this node is not the leader any more). */
-  readsDropped: number;
-  /** Proposals refused for any reason. */
-  proposalsRefused: number;
-}
-
-export class RaftNode {
+export class RaftEngine {
   readonly id: NodeId;
   readonly limits: RaftLimits;
   readonly counters: RaftCounters = { badMessages: 0, heldDropped: 0, readsDropped: 0, proposalsRefused: 0 };
@@ -138,9 +71,8 @@ export class RaftNode {
   private leader: NodeId | null = null;
   private readonly log: RaftLog;
   private commit = 0;
-  /** Last index handed to the host for applying; last index it reported applied. */
-  private handedOut = 0;
-  private applied = 0;
+  /** Entries and snapshots handed to the host to apply, and how far it applied. */
+  private readonly applying: Applying;
   /** Latest snapshot (kept to send to followers that fell behind the log). */
   private snapshot: Snapshot | null = null;
 
@@ -153,30 +85,16 @@ export class RaftNode {
   private selfVoteTag = 0;
 
   private prs = new Map<NodeId, Progress>();
-  private transferee: NodeId | null = null;
-  private transferElapsed = 0;
+  private readonly transfer = new LeaderTransfer();
   private uncommittedBytes = 0;
 
   /** Ticks seen by this node (its local clock, for leases). */
   private ticks = 0;
-  /** Heartbeat rounds: every broadcast is a round; acks of a round confirm leadership as of its send tick. */
-  private roundSeq = 0;
-  private readonly roundSentAt: number[] = new Array<number>(ROUND_RING).fill(-Infinity);
-  private readQueue: PendingRead[] = [];
-  private readsAwaitingOwnTerm: Array<{ origin: NodeId; readId: ReadId }> = [];
+  /** Heartbeat rounds and the reads waiting on them. */
+  private readonly reads: LeaderReads;
 
-  // Storage protocol.
-  private issuedWrite = 0;
-  private durableWrite = 0;
-  private termVoteDirty = false;
-  private lastWrittenCommit = 0;
-  private unstableFrom = Infinity;
-  private snapshotToWrite: Snapshot | null = null;
-  private selfAppends: Array<{ id: number; lastIndex: number; lastTerm: number }> = [];
-  /** Log prefix known durable on this node. */
-  private durableIndex = 0;
-  private held: HeldMessage[] = [];
-  private snapshotToApply: { snapshot: Snapshot; tag: number } | null = null;
+  /** The storage protocol: writes handed out and durable, the durable log prefix, held messages. */
+  private readonly writes: Writes;
   private membershipIndex: number;
 
   // Outputs waiting for ready().
@@ -191,6 +109,7 @@ export class RaftNode {
     }
     this.id = opts.id;
     this.limits = validateLimits(opts.limits);
+    this.reads = new LeaderReads(this.limits.maxPendingReads);
     this.random = opts.random;
     this.preVote = opts.preVote ?? true;
     this.checkQuorum = opts.checkQuorum ?? true;
@@ -201,22 +120,8 @@ export class RaftNode {
     this.broken = opts.unsafeTestOnly ?? {};
 
     const init = opts.initial ?? {};
-    const snap = init.snapshot ?? null;
-    if (snap !== null) {
-      this.log = new RaftLog(snap.meta.index, snap.meta.term, snap.meta.membership);
-      this.snapshot = snap;
-    } else {
-      this.log = new RaftLog(0, 0, opts.bootstrap ?? { voters: [], learners: [] });
-    }
-    let expected = this.log.offset + 1;
-    for (const e of init.entries ?? EMPTY) {
-      if (e.index <= this.log.offset) continue;
-      if (e.index !== expected) {
-        throw new RaftError('ERR_RAFT_BAD_OPTIONS', `initial entries not contiguous at ${e.index}`);
-      }
-      this.log.append([e]);
-      expected++;
-    }
+    this.snapshot = init.snapshot ?? null;
+    this.log = RaftLog.restore(this.snapshot, init.entries ?? EMPTY, opts.bootstrap ?? { voters: [], learners: [] });
     const hs = init.hardState ?? { term: 0, vote: null, commit: 0 };
     this.term = hs.term;
     this.vote = hs.vote;
@@ -224,10 +129,8 @@ export class RaftNode {
     const applied = Math.max(init.applied ?? this.log.offset, this.log.offset);
     if (applied > last) throw new RaftError('ERR_RAFT_BAD_OPTIONS', 'applied index beyond the log');
     this.commit = Math.min(Math.max(hs.commit, applied, this.log.offset), last);
-    this.lastWrittenCommit = hs.commit;
-    this.handedOut = applied;
-    this.applied = applied;
-    this.durableIndex = last;
+    this.writes = new Writes(hs.commit, last);
+    this.applying = new Applying(applied);
     this.membershipIndex = this.log.membershipIndex();
     this.resetElectionTimer();
   }
@@ -283,49 +186,18 @@ export class RaftNode {
       this.events.length > 0 ||
       this.readStates.length > 0 ||
       this.dropped.length > 0 ||
-      this.hasUnwritten() ||
-      this.commit !== this.lastWrittenCommit ||
-      (this.snapshotToApply !== null && this.snapshotToApply.tag <= this.durableWrite) ||
-      (this.snapshotToApply === null && Math.min(this.commit, this.durableIndex) > this.handedOut)
+      this.writes.due(this.commit) ||
+      this.applying.has(this.writes.durable, Math.min(this.commit, this.writes.durableIndex))
     );
   }
 
   /** Take every pending output. See `Ready` for what the host must do with it. */
   ready(): Ready {
-    let write: Write | null = null;
-    if (this.hasUnwritten() || this.commit !== this.lastWrittenCommit) {
-      const id = ++this.issuedWrite;
-      const from = Math.max(this.unstableFrom, this.log.firstIndex());
-      const last = this.log.lastIndex();
-      const entries = from <= last ? this.log.entries.slice(from - this.log.offset - 1) : EMPTY;
-      const hardState: HardState | null =
-        this.termVoteDirty || this.commit !== this.lastWrittenCommit
-          ? { term: this.term, vote: this.vote, commit: this.commit }
-          : null;
-      write = { id, hardState, snapshot: this.snapshotToWrite, entries };
-      if (entries.length > 0 || this.snapshotToWrite !== null) {
-        this.selfAppends.push({ id, lastIndex: last, lastTerm: this.log.lastTerm() });
-      }
-      this.termVoteDirty = false;
-      this.lastWrittenCommit = this.commit;
-      this.unstableFrom = Infinity;
-      this.snapshotToWrite = null;
-    }
+    const write = this.writes.due(this.commit) ? this.writes.take(this.log, this.term, this.vote, this.commit) : null;
 
-    let snapshot: Snapshot | null = null;
-    if (this.snapshotToApply !== null && this.snapshotToApply.tag <= this.durableWrite) {
-      snapshot = this.snapshotToApply.snapshot;
-      this.handedOut = Math.max(this.handedOut, snapshot.meta.index);
-      this.snapshotToApply = null;
-    }
-    let entries: readonly Entry[] = EMPTY;
-    if (this.snapshotToApply === null) {
-      const hi = Math.min(this.commit, this.durableIndex, this.handedOut + this.limits.maxApplyEntries);
-      if (hi > this.handedOut) {
-        entries = this.log.entries.slice(this.handedOut - this.log.offset, hi - this.log.offset);
-        this.handedOut = hi;
-      }
-    }
+    const snapshot = this.applying.takeSnapshot(this.writes.durable);
+    const upTo = Math.min(this.commit, this.writes.durableIndex);
+    const entries = this.applying.takeEntries(this.log, upTo, this.limits.maxApplyEntries);
 
     const rd: Ready = {
       write,
@@ -345,20 +217,9 @@ export class RaftNode {
 
   status(): RaftStatus {
     const membership = this.log.membership();
-    const peers: PeerStatus[] = [];
+    const peers: RaftPeerStatus[] = [];
     if (this.role === 'leader') {
-      for (const [id, pr] of this.prs) {
-        peers.push({
-          id,
-          voter: membership.voters.includes(id),
-          match: pr.match,
-          next: pr.next,
-          state: pr.state,
-          inflightMessages: pr.inflights.count,
-          inflightBytes: pr.inflights.bytes,
-          recentActive: pr.recentActive,
-        });
-      }
+      for (const [id, pr] of this.prs) peers.push(pr.status(id, membership.voters.includes(id)));
     }
     return {
       id: this.id,
@@ -367,16 +228,16 @@ export class RaftNode {
       role: this.role,
       leader: this.leader,
       commit: this.commit,
-      applied: this.applied,
-      handedOut: this.handedOut,
+      applied: this.applying.applied,
+      handedOut: this.applying.handedOut,
       firstIndex: this.log.firstIndex(),
       lastIndex: this.log.lastIndex(),
-      durableIndex: this.durableIndex,
+      durableIndex: this.writes.durableIndex,
       snapshotIndex: this.snapshot?.meta.index ?? 0,
       membership,
-      transferee: this.transferee,
+      transferee: this.transfer.target,
       uncommittedBytes: this.uncommittedBytes,
-      pendingReads: this.readQueue.length + this.readsAwaitingOwnTerm.length,
+      pendingReads: this.reads.pending,
       peers,
     };
   }
@@ -422,40 +283,12 @@ export class RaftNode {
 
   // ---- storage protocol ----------------------------------------------------------------------
 
-  private hasUnwritten(): boolean {
-    return this.termVoteDirty || this.unstableFrom !== Infinity || this.snapshotToWrite !== null;
-  }
-
-  /** The write that will hold everything changed so far. */
-  private pendingTag(): number {
-    return this.hasUnwritten() ? this.issuedWrite + 1 : this.issuedWrite;
-  }
-
-  private markUnstable(index: number): void {
-    if (index < this.unstableFrom) this.unstableFrom = index;
-  }
-
   private persisted(writeId: number): StepResult {
-    if (!Number.isSafeInteger(writeId) || writeId > this.issuedWrite) {
+    if (!this.writes.wasIssued(writeId)) {
       return fail(new RaftError('ERR_RAFT_HOST_PROTOCOL', `persisted write ${writeId} was never issued`));
     }
-    if (writeId <= this.durableWrite) return OK;
-    this.durableWrite = writeId;
-    while (this.selfAppends.length > 0 && (this.selfAppends[0] as { id: number }).id <= writeId) {
-      const rec = this.selfAppends.shift() as { lastIndex: number; lastTerm: number };
-      // A later truncation may have replaced these entries; then this write proves nothing.
-      if (this.log.term(rec.lastIndex) === rec.lastTerm && rec.lastIndex > this.durableIndex) {
-        this.durableIndex = rec.lastIndex;
-      }
-    }
-    if (this.held.length > 0) {
-      let keep = 0;
-      for (const h of this.held) {
-        if (h.tag <= writeId) this.msgs.push(h.message);
-        else this.held[keep++] = h;
-      }
-      this.held.length = keep;
-    }
+    if (writeId <= this.writes.durable) return OK;
+    this.writes.persisted(writeId, this.log, this.msgs);
     if (this.role === 'candidate' && this.selfVoteTag !== 0 && this.selfVoteTag <= writeId) {
       this.selfVoteTag = 0;
       this.votes.set(this.id, true);
@@ -467,18 +300,16 @@ export class RaftNode {
   }
 
   private appliedTo(index: number): StepResult {
-    if (!Number.isSafeInteger(index) || index > this.handedOut) {
-      return fail(new RaftError('ERR_RAFT_HOST_PROTOCOL', `applied ${index} beyond handed out ${this.handedOut}`));
-    }
-    if (index > this.applied) this.applied = index;
-    return OK;
+    const error = this.applying.appliedTo(index);
+    return error === null ? OK : fail(error);
   }
 
   private snapshotTaken(index: number, data: Uint8Array): StepResult {
     const current = this.snapshot?.meta.index ?? 0;
-    if (!Number.isSafeInteger(index) || index <= current || index > this.applied) {
+    const applied = this.applying.applied;
+    if (!Number.isSafeInteger(index) || index <= current || index > applied) {
       return fail(
-        new RaftError('ERR_RAFT_BAD_SNAPSHOT', `snapshot at ${index} not in (${current}, applied ${this.applied}]`),
+        new RaftError('ERR_RAFT_BAD_SNAPSHOT', `snapshot at ${index} not in (${current}, applied ${applied}]`),
       );
     }
     const term = this.log.term(index);
@@ -495,16 +326,12 @@ export class RaftNode {
   /** Queue a message; responses that promise durable state wait for the write holding it. */
   private send(m: Message): void {
     if (!this.broken.ackBeforeDurable && (m.type === 'appendResp' || (m.type === 'voteResp' && !m.pre))) {
-      const tag = this.pendingTag();
-      if (tag > this.durableWrite) {
-        if (this.held.length >= this.limits.maxHeldMessages) {
-          this.counters.heldDropped++;
-          this.events.push({ type: 'dropped', what: m.type, reason: 'maxHeldMessages' });
-          return;
-        }
-        this.held.push({ tag, message: m });
-        return;
+      const held = this.writes.hold(m, this.limits.maxHeldMessages);
+      if (held === 'full') {
+        this.counters.heldDropped++;
+        this.events.push({ type: 'dropped', what: m.type, reason: 'maxHeldMessages' });
       }
+      if (held !== 'send') return;
     }
     this.msgs.push(m);
   }
@@ -527,14 +354,14 @@ export class RaftNode {
     if (term > this.term) {
       this.term = term;
       this.vote = null;
-      this.termVoteDirty = true;
+      this.writes.termOrVoteChanged();
       this.events.push({ type: 'term', term, vote: null });
     }
   }
 
   private setVote(vote: NodeId): void {
     this.vote = vote;
-    this.termVoteDirty = true;
+    this.writes.termOrVoteChanged();
     this.events.push({ type: 'term', term: this.term, vote });
   }
 
@@ -560,16 +387,10 @@ export class RaftNode {
   }
 
   private leaveLeadership(): void {
-    if (this.transferee !== null) {
-      this.events.push({ type: 'transfer', to: this.transferee, outcome: 'aborted' });
-      this.transferee = null;
-    }
+    this.transfer.end('aborted', this.events);
     this.prs.clear();
     this.uncommittedBytes = 0;
-    for (const r of this.readQueue) this.dropRead(r.origin, r.readId);
-    for (const r of this.readsAwaitingOwnTerm) this.dropRead(r.origin, r.readId);
-    this.readQueue = [];
-    this.readsAwaitingOwnTerm = [];
+    for (const r of this.reads.clear()) this.dropRead(r.origin, r.readId);
   }
 
   private dropRead(origin: NodeId, readId: ReadId): void {
@@ -603,7 +424,7 @@ export class RaftNode {
     this.votes.clear();
     this.events.push({ type: 'role', role: 'candidate', term: this.term, leader: null });
     if (this.broken.ackBeforeDurable) this.votes.set(this.id, true);
-    else this.selfVoteTag = this.pendingTag();
+    else this.selfVoteTag = this.writes.pendingTag();
     this.requestVotes(false, transfer);
     this.tallyVotes();
   }
@@ -620,24 +441,16 @@ export class RaftNode {
 
   /** Count votes; returns true when the election ended (won or lost). */
   private tallyVotes(): boolean {
-    const voters = this.log.membership().voters;
-    let granted = 0;
-    let rejected = 0;
-    for (const v of voters) {
-      const vote = this.votes.get(v);
-      if (vote === true) granted++;
-      else if (vote === false) rejected++;
-    }
-    const quorum = (voters.length >> 1) + 1;
+    const result = majorityVote(this.log.membership().voters, (v) => this.votes.get(v));
     // A candidate leads only once its own term and vote are durable, even if others already
     // form a quorum: otherwise a crash could bring it back in the same term, let it win that
     // term again and append different entries at indexes it had already sent out.
-    if (granted >= quorum && !(this.role === 'candidate' && this.selfVoteTag !== 0)) {
+    if (result === 'won' && !(this.role === 'candidate' && this.selfVoteTag !== 0)) {
       if (this.role === 'preCandidate') this.becomeCandidate(false);
       else this.becomeLeader();
       return true;
     }
-    if (voters.length - rejected < quorum) {
+    if (result === 'lost') {
       this.becomeFollower(this.term, null);
       return true;
     }
@@ -649,7 +462,7 @@ export class RaftNode {
     this.setLeader(this.id);
     this.electionElapsed = 0;
     this.heartbeatElapsed = 0;
-    this.transferee = null;
+    this.transfer.reset();
     this.uncommittedBytes = 0;
     this.prs.clear();
     this.syncProgress();
@@ -669,10 +482,8 @@ export class RaftNode {
     for (const id of [...this.prs.keys()]) {
       if (!m.voters.includes(id) && !m.learners.includes(id)) this.prs.delete(id);
     }
-    if (this.transferee !== null && !m.voters.includes(this.transferee)) {
-      this.events.push({ type: 'transfer', to: this.transferee, outcome: 'aborted' });
-      this.transferee = null;
-    }
+    const to = this.transfer.target;
+    if (to !== null && !m.voters.includes(to)) this.transfer.end('aborted', this.events);
   }
 
   private membershipMaybeChanged(): void {
@@ -694,11 +505,8 @@ export class RaftNode {
     }
     this.heartbeatElapsed++;
     this.electionElapsed++;
-    if (this.transferee !== null && ++this.transferElapsed >= this.limits.electionTicks) {
-      // Bounded wait: a transfer that cannot finish in one election timeout is abandoned.
-      this.events.push({ type: 'transfer', to: this.transferee, outcome: 'aborted' });
-      this.transferee = null;
-    }
+    // Bounded wait: a transfer that cannot finish in one election timeout is abandoned.
+    this.transfer.tick(this.limits.electionTicks, this.events);
     if (this.electionElapsed >= this.limits.electionTicks) {
       this.electionElapsed = 0;
       if (this.checkQuorum) {
@@ -723,13 +531,10 @@ export class RaftNode {
     }
   }
 
+  /** A majority of voters (counting us) was heard from since the last check; silence is no vote. */
   private quorumActive(): boolean {
-    const voters = this.log.membership().voters;
-    let active = 0;
-    for (const v of voters) {
-      if (v === this.id || this.prs.get(v)?.recentActive === true) active++;
-    }
-    return active >= (voters.length >> 1) + 1;
+    const active = (v: NodeId): true | undefined => v === this.id || this.prs.get(v)?.recentActive || undefined;
+    return majorityVote(this.log.membership().voters, active) === 'won';
   }
 
   // ---- messages ----------------------------------------------------------------------------
@@ -752,20 +557,14 @@ export class RaftNode {
         // behind a partial partition from deposing a healthy leader.
         if (inLease && !m.transfer) return OK;
         if (!m.pre) {
-          if (this.role === 'leader' && this.transferee === m.from) {
-            this.events.push({ type: 'transfer', to: m.from, outcome: 'completed' });
-            this.transferee = null;
-          }
+          if (this.role === 'leader') this.transfer.completedBy(m.from, this.events);
           this.becomeFollower(m.term, null);
         }
       } else if (m.type === 'voteResp' && m.pre && m.granted) {
         // Granted pre-votes echo the term we asked about; our term does not change.
       } else {
         if (this.role === 'leader') {
-          if (this.transferee !== null && this.transferee === m.from) {
-            this.events.push({ type: 'transfer', to: m.from, outcome: 'completed' });
-            this.transferee = null;
-          }
+          this.transfer.completedBy(m.from, this.events);
           this.events.push({ type: 'stepDown', reason: 'higherTerm' });
         }
         const lead = m.type === 'append' || m.type === 'heartbeat' || m.type === 'snapshot' ? m.from : null;
@@ -774,16 +573,7 @@ export class RaftNode {
     } else if (m.term < this.term) {
       if ((this.checkQuorum || this.preVote) && (m.type === 'append' || m.type === 'heartbeat')) {
         // Tell a stale leader about the newer term so it steps down.
-        this.send({
-          type: 'appendResp',
-          from: this.id,
-          to: m.from,
-          term: this.term,
-          reject: true,
-          index: 0,
-          hintIndex: 0,
-          hintTerm: 0,
-        });
+        this.send(this.appendResp(m.from, true, 0));
       } else if (m.type === 'vote' && m.pre) {
         this.send({ type: 'voteResp', from: this.id, to: m.from, term: this.term, pre: true, granted: false });
       }
@@ -903,10 +693,10 @@ export class RaftNode {
       }
       if (first <= this.log.lastIndex()) {
         this.log.truncateFrom(first);
-        if (this.durableIndex >= first) this.durableIndex = first - 1;
+        this.writes.truncated(first);
       }
       this.log.append(k === 0 ? m.entries : m.entries.slice(k));
-      this.markUnstable(first);
+      this.writes.markUnstable(first);
       this.membershipMaybeChanged();
     }
     const lastNew = m.prevIndex + n;
@@ -935,13 +725,11 @@ export class RaftNode {
     }
     this.log.reset(meta.index, meta.term, meta.membership);
     this.snapshot = m.snapshot;
-    this.snapshotToWrite = m.snapshot;
-    this.unstableFrom = Infinity;
-    if (this.durableIndex > meta.index) this.durableIndex = meta.index;
+    this.writes.snapshotReceived(m.snapshot);
     this.commit = meta.index;
     this.events.push({ type: 'snapshotRestored', index: meta.index, term: meta.term });
     this.events.push({ type: 'commit', index: meta.index });
-    this.snapshotToApply = { snapshot: m.snapshot, tag: this.pendingTag() };
+    this.applying.snapshotReceived(m.snapshot, this.writes.pendingTag());
     this.membershipMaybeChanged();
     this.send(this.appendResp(m.from, false, meta.index));
   }
@@ -961,26 +749,16 @@ export class RaftNode {
     }
     if (this.log.term(prev) !== this.term && this.log.term(index) === this.term) {
       // First commit of our own term: reads that waited for it can proceed.
-      const waiting = this.readsAwaitingOwnTerm;
-      this.readsAwaitingOwnTerm = [];
-      for (const r of waiting) this.leaderRead(r.origin, r.readId);
+      for (const r of this.reads.takeAwaitingOwnTerm()) this.leaderRead(r.origin, r.readId);
     }
     if (!this.isVoter(this.id) && this.log.membershipIndex() <= index) this.stepDownRemoved();
   }
 
   /** The committed membership no longer has us as a voter: hand over and step down. */
   private stepDownRemoved(): void {
-    let best: NodeId | null = null;
-    let bestMatch = -1;
-    const voters = this.log.membership().voters;
-    for (const [id, pr] of this.prs) {
-      if (voters.includes(id) && pr.match > bestMatch) {
-        best = id;
-        bestMatch = pr.match;
-      }
-    }
-    if (best !== null && bestMatch === this.log.lastIndex()) {
-      this.send({ type: 'timeoutNow', from: this.id, to: best, term: this.term });
+    const best = mostCaughtUpVoter(this.log.membership().voters, this.prs);
+    if (best !== null && best.match === this.log.lastIndex()) {
+      this.send({ type: 'timeoutNow', from: this.id, to: best.id, term: this.term });
     }
     this.events.push({ type: 'stepDown', reason: 'removed' });
     this.becomeFollower(this.term, null);
@@ -1008,7 +786,7 @@ export class RaftNode {
           this.progressEvent(m.from, pr.state);
         }
         if (pr.match < this.log.lastIndex()) this.maybeSendAppend(m.from, pr, true);
-        if (m.readSeq > pr.readAck && m.readSeq <= this.roundSeq) {
+        if (m.readSeq > pr.readAck && m.readSeq <= this.reads.round) {
           pr.readAck = m.readSeq;
           this.advanceReads();
         }
@@ -1057,26 +835,23 @@ export class RaftNode {
     }
     // Pipelining: keep the window full while there is something to send.
     while (this.maybeSendAppend(m.from, pr, false));
-    if (this.role === 'leader' && m.from === this.transferee && pr.match === this.log.lastIndex()) {
-      this.send({ type: 'timeoutNow', from: this.id, to: m.from, term: this.term });
-      this.events.push({ type: 'transfer', to: m.from, outcome: 'timeoutNowSent' });
+    if (this.role === 'leader' && m.from === this.transfer.target && pr.match === this.log.lastIndex()) {
+      this.sendTimeoutNow(m.from);
     }
   }
 
-  private readonly matchScratch: number[] = [];
+  /** The transfer target has our whole log: tell it to campaign now. */
+  private sendTimeoutNow(to: NodeId): void {
+    this.send({ type: 'timeoutNow', from: this.id, to, term: this.term });
+    this.events.push({ type: 'transfer', to, outcome: 'timeoutNowSent' });
+  }
 
   /** Advance commit to the highest index on a quorum of voters, if it is of our term. */
   private maybeCommit(): boolean {
     const voters = this.log.membership().voters;
-    const matches = this.matchScratch;
-    matches.length = 0;
-    for (const v of voters) {
-      const self = this.broken.ackBeforeDurable ? this.log.lastIndex() : this.durableIndex;
-      matches.push(v === this.id ? self : (this.prs.get(v)?.match ?? 0));
-    }
-    if (matches.length === 0) return false;
-    matches.sort((a, b) => b - a);
-    const idx = matches[voters.length >> 1] as number;
+    if (voters.length === 0) return false;
+    const self = this.broken.ackBeforeDurable ? this.log.lastIndex() : this.writes.durableIndex;
+    const idx = majorityIndex(voters, (v) => (v === this.id ? self : (this.prs.get(v)?.match ?? 0)));
     if (idx <= this.commit) return false;
     // Figure 8: only an entry of the current term is committed by counting replicas.
     if (this.log.term(idx) !== this.term && this.broken.commitByCountingOldTerms !== true) return false;
@@ -1095,8 +870,7 @@ export class RaftNode {
   }
 
   private broadcastHeartbeat(): void {
-    const readSeq = ++this.roundSeq;
-    this.roundSentAt[readSeq % ROUND_RING] = this.ticks;
+    const readSeq = this.reads.startRound(this.ticks);
     for (const [id, pr] of this.prs) {
       this.send({
         type: 'heartbeat',
@@ -1150,52 +924,20 @@ export class RaftNode {
 
   private appendLocal(entries: Entry[]): void {
     this.log.append(entries);
-    this.markUnstable((entries[0] as Entry).index);
+    this.writes.markUnstable((entries[0] as Entry).index);
     this.membershipMaybeChanged();
     if (this.broken.ackBeforeDurable) this.maybeCommit();
   }
 
-  private notLeader(): StepResult {
-    return fail(new RaftError('ERR_RAFT_NOT_LEADER', `${this.id} is not the leader`, this.leader));
+  private notLeader(): RaftError {
+    return new RaftError('ERR_RAFT_NOT_LEADER', `${this.id} is not the leader`, this.leader);
   }
 
   private propose(commands: readonly Uint8Array[]): StepResult {
-    if (this.role !== 'leader') {
+    const bytes = this.admitProposal(commands);
+    if (bytes instanceof RaftError) {
       this.counters.proposalsRefused++;
-      return this.notLeader();
-    }
-    if (this.transferee !== null) {
-      this.counters.proposalsRefused++;
-      return fail(new RaftError('ERR_RAFT_TRANSFERRING', `leadership is moving to ${this.transferee}`, this.leader));
-    }
-    if (!Array.isArray(commands) || commands.length === 0 || commands.length > this.limits.maxProposalEntries) {
-      this.counters.proposalsRefused++;
-      return fail(
-        new RaftError('ERR_RAFT_BAD_PROPOSAL', `a batch holds 1..${this.limits.maxProposalEntries} commands`),
-      );
-    }
-    let bytes = 0;
-    for (const c of commands) {
-      if (!(c instanceof Uint8Array) || c.byteLength > this.limits.maxEntryBytes) {
-        this.counters.proposalsRefused++;
-        return fail(
-          new RaftError(
-            'ERR_RAFT_BAD_PROPOSAL',
-            `a command is a Uint8Array of at most ${this.limits.maxEntryBytes} bytes`,
-          ),
-        );
-      }
-      bytes += c.byteLength + ENTRY_OVERHEAD_BYTES;
-    }
-    if (this.uncommittedBytes > 0 && this.uncommittedBytes + bytes > this.limits.maxUncommittedBytes) {
-      this.counters.proposalsRefused++;
-      return fail(
-        new RaftError(
-          'ERR_RAFT_TOO_MUCH_UNCOMMITTED',
-          `${this.uncommittedBytes} uncommitted bytes; limit ${this.limits.maxUncommittedBytes}`,
-          this.id,
-        ),
-      );
+      return fail(bytes);
     }
     this.uncommittedBytes += bytes;
     const first = this.log.lastIndex() + 1;
@@ -1208,57 +950,38 @@ export class RaftNode {
     return { ok: true, index: first, term: this.term };
   }
 
-  private changeConfig(change: ConfigChange): StepResult {
+  /** The bytes a proposal adds to the log, or why this node refuses it. */
+  private admitProposal(commands: readonly Uint8Array[]): number | RaftError {
     if (this.role !== 'leader') return this.notLeader();
-    if (this.transferee !== null) {
-      return fail(new RaftError('ERR_RAFT_TRANSFERRING', `leadership is moving to ${this.transferee}`, this.leader));
+    if (this.transfer.target !== null) return this.transferring(this.transfer.target);
+    const bytes = proposalBytes(commands, this.limits);
+    if (bytes instanceof RaftError) return bytes;
+    if (this.uncommittedBytes > 0 && this.uncommittedBytes + bytes > this.limits.maxUncommittedBytes) {
+      const why = `${this.uncommittedBytes} uncommitted bytes; limit ${this.limits.maxUncommittedBytes}`;
+      return new RaftError('ERR_RAFT_TOO_MUCH_UNCOMMITTED', why, this.id);
     }
-    if (this.log.term(this.commit) !== this.term) {
-      // The 2015 single-server bug: a change proposed before the new leader commits in its
-      // own term can combine with an uncommitted change of a previous leader into two majorities.
-      return fail(new RaftError('ERR_RAFT_NOT_READY', 'leader has not committed an entry of its term yet', this.id));
-    }
-    if (this.log.membershipIndex() > this.commit) {
-      return fail(new RaftError('ERR_RAFT_CONFIG_PENDING', 'a membership change is still uncommitted', this.id));
-    }
-    const cur = this.log.membership();
-    const id = change?.id;
-    if (typeof id !== 'string' || id.length === 0) {
-      return fail(new RaftError('ERR_RAFT_BAD_CONFIG_CHANGE', 'change needs a node id'));
-    }
-    const isVoter = cur.voters.includes(id);
-    const isLearner = cur.learners.includes(id);
-    let next: Membership;
-    switch (change.type) {
-      case 'addVoter': {
-        if (isVoter) return fail(new RaftError('ERR_RAFT_BAD_CONFIG_CHANGE', `${id} is already a voter`));
-        if (isLearner) {
-          const pr = this.prs.get(id);
-          if (pr === undefined || pr.match < this.commit) {
-            return fail(new RaftError('ERR_RAFT_NOT_CAUGHT_UP', `learner ${id} has not caught up with ${this.commit}`));
-          }
-        }
-        next = { voters: [...cur.voters, id], learners: cur.learners.filter((l) => l !== id) };
-        break;
-      }
-      case 'addLearner':
-        if (isVoter || isLearner) return fail(new RaftError('ERR_RAFT_BAD_CONFIG_CHANGE', `${id} is already a member`));
-        next = { voters: cur.voters, learners: [...cur.learners, id] };
-        break;
-      case 'removeNode':
-        if (isVoter) {
-          if (cur.voters.length === 1)
-            return fail(new RaftError('ERR_RAFT_BAD_CONFIG_CHANGE', 'cannot remove the last voter'));
-          next = { voters: cur.voters.filter((v) => v !== id), learners: cur.learners };
-        } else if (isLearner) {
-          next = { voters: cur.voters, learners: cur.learners.filter((l) => l !== id) };
-        } else {
-          return fail(new RaftError('ERR_RAFT_BAD_CONFIG_CHANGE', `${id} is not a member`));
-        }
-        break;
-      default:
-        return fail(new RaftError('ERR_RAFT_BAD_CONFIG_CHANGE', 'unknown change'));
-    }
+    return bytes;
+  }
+
+  private transferring(to: NodeId): RaftError {
+    return new RaftError('ERR_RAFT_TRANSFERRING', `leadership is moving to ${to}`, this.leader);
+  }
+
+  private changeConfig(change: ConfigChange): StepResult {
+    if (this.role !== 'leader') return fail(this.notLeader());
+    if (this.transfer.target !== null) return fail(this.transferring(this.transfer.target));
+    const next = nextMembership(
+      {
+        self: this.id,
+        membership: this.log.membership(),
+        membershipIndex: this.log.membershipIndex(),
+        commit: this.commit,
+        committedInTerm: this.log.term(this.commit) === this.term,
+        matchOf: (id) => this.prs.get(id)?.match,
+      },
+      change,
+    );
+    if (next instanceof RaftError) return fail(next);
     const index = this.log.lastIndex() + 1;
     this.appendLocal([{ kind: 'config', term: this.term, index, membership: next }]);
     this.broadcastAppend(false);
@@ -1266,22 +989,13 @@ export class RaftNode {
   }
 
   private transferLeadership(to: NodeId): StepResult {
-    if (this.role !== 'leader') return this.notLeader();
-    if (to === this.id || !this.isVoter(to)) {
-      return fail(new RaftError('ERR_RAFT_BAD_TRANSFER', `${String(to)} is not another voter`));
-    }
-    if (this.transferee === to) return OK;
-    if (this.transferee !== null) this.events.push({ type: 'transfer', to: this.transferee, outcome: 'aborted' });
-    this.transferee = to;
-    this.transferElapsed = 0;
-    this.events.push({ type: 'transfer', to, outcome: 'started' });
+    if (this.role !== 'leader') return fail(this.notLeader());
+    const problem = transferProblem(this.id, to, this.log.membership());
+    if (problem !== null) return fail(problem);
+    if (!this.transfer.start(to, this.events)) return OK;
     const pr = this.prs.get(to) as Progress;
-    if (pr.match === this.log.lastIndex()) {
-      this.send({ type: 'timeoutNow', from: this.id, to, term: this.term });
-      this.events.push({ type: 'transfer', to, outcome: 'timeoutNowSent' });
-    } else {
-      this.maybeSendAppend(to, pr, true);
-    }
+    if (pr.match === this.log.lastIndex()) this.sendTimeoutNow(to);
+    else this.maybeSendAppend(to, pr, true);
     return OK;
   }
 
@@ -1302,33 +1016,26 @@ export class RaftNode {
   private leaderRead(origin: NodeId, readId: ReadId): StepResult {
     if (this.log.term(this.commit) !== this.term) {
       // Our commit index may lag the true one until we commit in our term: wait for it.
-      if (this.readsAwaitingOwnTerm.length >= this.limits.maxPendingReads) {
-        return fail(new RaftError('ERR_RAFT_TOO_MANY_READS', 'too many reads waiting'));
-      }
-      this.readsAwaitingOwnTerm.push({ origin, readId });
-      return OK;
+      return this.reads.awaitOwnTerm(origin, readId) ? OK : this.tooManyReads();
     }
     const voters = this.log.membership().voters;
     if ((voters.length === 1 && voters[0] === this.id) || (this.leaseReads && this.leaseValid())) {
       this.respondRead(origin, readId, this.commit);
       return OK;
     }
-    if (this.readQueue.length >= this.limits.maxPendingReads) {
-      return fail(new RaftError('ERR_RAFT_TOO_MANY_READS', 'too many reads waiting'));
-    }
     // Confirmed once a quorum answers a heartbeat round sent after this read arrived.
-    this.readQueue.push({ seq: this.roundSeq + 1, index: this.commit, origin, readId });
+    if (!this.reads.enqueue(origin, readId, this.commit)) return this.tooManyReads();
     this.broadcastHeartbeat();
     return OK;
   }
 
+  private tooManyReads(): StepResult {
+    return fail(new RaftError('ERR_RAFT_TOO_MANY_READS', 'too many reads waiting'));
+  }
+
   /** Highest heartbeat round a quorum of voters (counting us) has answered in this term. */
   private confirmedRound(): number {
-    const voters = this.log.membership().voters;
-    const acks: number[] = [];
-    for (const v of voters) acks.push(v === this.id ? this.roundSeq : (this.prs.get(v)?.readAck ?? 0));
-    acks.sort((a, b) => b - a);
-    return acks[voters.length >> 1] ?? 0;
+    return this.reads.confirmed(this.log.membership().voters, this.id, (v) => this.prs.get(v)?.readAck ?? 0);
   }
 
   /**
@@ -1339,23 +1046,13 @@ export class RaftNode {
    */
   private leaseValid(): boolean {
     // A transfer makes voters ignore their lease (TimeoutNow campaigns are forced): no lease.
-    if (this.transferee !== null) return false;
-    const round = this.confirmedRound();
-    if (round === 0 || this.roundSeq - round >= ROUND_RING) return false;
-    const sentAt = this.roundSentAt[round % ROUND_RING] as number;
-    return this.ticks - sentAt < this.limits.electionTicks >> 1;
+    if (this.transfer.target !== null) return false;
+    return this.reads.leaseHeld(this.confirmedRound(), this.ticks, this.limits.electionTicks);
   }
 
   /** Release every read whose round a quorum of voters has confirmed. */
   private advanceReads(): void {
-    if (this.readQueue.length === 0) return;
-    const confirmed = this.confirmedRound();
-    let n = 0;
-    while (n < this.readQueue.length && (this.readQueue[n] as PendingRead).seq <= confirmed) {
-      const r = this.readQueue[n] as PendingRead;
-      this.respondRead(r.origin, r.readId, r.index);
-      n++;
-    }
-    if (n > 0) this.readQueue.splice(0, n);
+    if (!this.reads.hasQueued) return;
+    for (const r of this.reads.release(this.confirmedRound())) this.respondRead(r.origin, r.readId, r.index);
   }
 }
