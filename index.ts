@@ -48,3 +48,21 @@ export {
   type ReadResult,
 } from './raft/host/index.js';
 export { LmdbLogStore, MemoryLogStore, type LogStore } from './raft/store/index.js';
+export {
+  KvStore,
+  KvSpace,
+  KvError,
+  type KvEvent,
+  type KvWatch,
+  type KvLease,
+  type KeyValue,
+  type KvValue,
+  type KvCallOptions,
+  type KvReadOptions,
+  type PutReply,
+  type CasReply,
+  type TxnReply,
+  type TxnCompare,
+  type TxnOp,
+  type SpaceLimits,
+} from './kv/index.js';

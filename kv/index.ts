@@ -1,6 +1,18 @@
-// Public face of the KV store: the state machine (a Raft tenant), its commands, results, events
-// and limits, the typed error, and the watch hub. The host wiring (`cluster.kv.space(name)`)
-// comes with the Raft host; see docs/kv.md.
+// Public face of the KV store: `KvStore` (what `cluster.kv` is) and its spaces, the state
+// machine (a Raft tenant), its commands, results, events and limits, the typed error, and the
+// watch hub. See docs/kv.md.
+export { KvStore, KV_GROUP, type KvStoreOptions, type KvCounters } from './store.js';
+export {
+  KvSpace,
+  type KvCallOptions,
+  type KvReadOptions,
+  type KvLease,
+  type PutReply,
+  type CasReply,
+  type TxnReply,
+} from './space.js';
+export { KvTenant } from './tenant.js';
+export { WatchHub, type KvWatch, type WatchOptions, type WatchTarget, type WatchCounters } from './watch.js';
 export { KvStateMachine } from './state-machine.js';
 export { commandProblem } from './state-machine-validate.js';
 export { KvError, kvErrorOf, type KvErrorDetails } from './errors.js';

@@ -53,6 +53,9 @@ export const MAX_WATCHER_BACKLOG = 10_000;
 /** Events a node keeps for watchers resuming from a past revision (the retained event window). */
 export const MAX_RETAINED_EVENTS = 100_000;
 
+/** How often the leader checks its duties (a new term to announce, leases due). */
+export const KV_LEADER_DUTY_MS = 250;
+
 /** Proposals one node has in flight at most (the host refuses more with a typed overload error). */
 export const MAX_PENDING_PROPOSALS = 10_000;
 

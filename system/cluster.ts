@@ -10,6 +10,7 @@ import { EventualRegistry } from '../registry/index.js';
 import { RaftHost, type GroupSpec, type RaftGroup, type Tenant } from '../raft/host/index.js';
 import { LmdbLogStore } from '../raft/store/index.js';
 import { readFounders, writeFounders } from './founders-file.js';
+import { KvStore, KV_GROUP } from '../kv/index.js';
 import { resolveClusterOptions, type ClusterOptions, type ResolvedClusterOptions } from './options.js';
 import { DEFAULT_READY_TIMEOUT_MS, FOUNDERS_SEARCH_TIMEOUT_MS, MAX_PARTS } from './limits.js';
 
@@ -66,6 +67,7 @@ export class Cluster implements AsyncDisposable {
   readonly #pg: ProcessGroups | null;
   readonly #eventual: EventualRegistry | null;
   readonly #raft: RaftHost | null;
+  readonly #kv: KvStore | null = null;
   /** The founders' search (or names), once started: every addGroup waits on the same one. */
   #founders: Promise<readonly string[]> | null = null;
   /** Everything to stop, in start order (the node itself is stopped last, after all of them). */
@@ -90,8 +92,21 @@ export class Cluster implements AsyncDisposable {
     this.#pg = pg;
     this.#eventual = eventual;
     this.#parts = parts;
+    if (raft !== null && options.kv !== false) {
+      const kv = new KvStore({
+        clock: node.clock,
+        logger,
+        addGroup: (tenant) => this.addGroup({ id: KV_GROUP, tenant }, { timeout: FOUNDERS_SEARCH_TIMEOUT_MS }),
+      });
+      this.#kv = kv;
+      this.#parts.push({
+        name: 'kv',
+        stop: () => kv.stop(),
+        ready: ({ signal }) => kv.ready({ signal }),
+      });
+    }
     // With `raft.expect`, look for the founders at once: peers searching too need our answers.
-    if (raft !== null && raft.founders === null) {
+    if (raft !== null && raft.founders === null && this.#founders === null) {
       this.#founders = this.#findFounders(raft, { timeout: FOUNDERS_SEARCH_TIMEOUT_MS });
       this.#founders.catch((error: unknown) => {
         this.#founders = null; // the next addGroup searches again
@@ -233,6 +248,16 @@ export class Cluster implements AsyncDisposable {
   }
 
   /** The Raft host; ERR_BAD_CONFIG on a node started without the `raft` option. */
+  /** The replicated KV store (etcd's model: revisions, cas, txn, scan, watch, leases). */
+  get kv(): KvStore {
+    if (this.#kv === null)
+      throw new TroupeError(
+        'ERR_BAD_CONFIG',
+        'the KV store is off: start with raft: { dataDir, expect } (and not kv: false)',
+      );
+    return this.#kv;
+  }
+
   get raft(): RaftHost {
     if (this.#raft === null)
       throw new TroupeError('ERR_BAD_CONFIG', 'the raft host is off: start with raft: { dataDir, voters }');

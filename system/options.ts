@@ -45,6 +45,8 @@ export interface ClusterOptions {
    * Groups are added with `cluster.addGroup`.
    */
   readonly raft?: RaftClusterOptions;
+  /** The replicated KV store (`cluster.kv`), on by default with `raft`; `false` turns it off. */
+  readonly kv?: false;
   /** Bound on each subsystem's stop (ms). */
   readonly stopTimeoutMs?: number;
   /** Advanced: the internode transport (tests pass an in-memory one). */
