@@ -114,7 +114,7 @@ describe('cluster.kv', () => {
     expect(keys).toEqual(Array.from({ length: 25 }, (_, i) => `item/${String(i).padStart(2, '0')}`));
   });
 
-  it('watches a prefix in revision order, resumes from a revision, and keeps order across a leader change', async () => {
+  it('watches a prefix in revision order, resumes from a revision, keeps order across a leader change', async () => {
     const nodes = await threeNodes('watch');
     const leaderOf = async () => {
       const g = await nodes[0]!.kv.group();
