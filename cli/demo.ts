@@ -1,8 +1,12 @@
 // `troupe demo`: a tour of troupe, printed step by step. First the runtime on one node (spawn,
 // names, call, monitors, links, a supervisor restarting a crashed child), then a local cluster of
 // three nodes over real WebSocket connections on loopback (process groups, broadcast, the
-// eventual name registry with a conflict, a node leaving).
+// eventual name registry with a conflict, the KV store on Raft, a node leaving and the KV store
+// going on without it).
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { isNameLost, type NameLostMessage } from '../registry/index.js';
 import { Cluster } from '../system/index.js';
 import {
@@ -111,7 +115,7 @@ function reasonText(reason: unknown): string {
   return reason instanceof Error ? reason.message : String(reason);
 }
 
-async function startMember(name: string, secret: Buffer, seeds: string[]): Promise<Cluster> {
+async function startMember(name: string, secret: Buffer, seeds: string[], dataDir: string): Promise<Cluster> {
   return Cluster.start({
     name,
     cluster: 'demo',
@@ -120,6 +124,8 @@ async function startMember(name: string, secret: Buffer, seeds: string[]): Promi
     seeds,
     logger: false,
     eventual: { nodeDownGraceMs: 200 },
+    // The Raft host (the KV store's log on LMDB, fsync on); a, b and c found it together.
+    raft: { dataDir: join(dataDir, name), voters: ['a', 'b', 'c'] },
   });
 }
 
@@ -134,9 +140,10 @@ async function eventually(what: string, predicate: () => boolean, ms = 10_000): 
 
 async function clusterTour(out: (line: string) => void): Promise<void> {
   const secret = randomBytes(32); // the shared cluster secret; real nodes read it from a file
-  const a = await startMember('a', secret, []);
-  const b = await startMember('b', secret, [a.address!]);
-  const c = await startMember('c', secret, [a.address!]);
+  const dataDir = mkdtempSync(join(tmpdir(), 'troupe-demo-'));
+  const a = await startMember('a', secret, [], dataDir);
+  const b = await startMember('b', secret, [a.address!], dataDir);
+  const c = await startMember('c', secret, [a.address!], dataDir);
   const all = [a, b, c];
   try {
     const t0 = Date.now();
@@ -206,6 +213,22 @@ async function clusterTour(out: (line: string) => void): Promise<void> {
         'and the other claimant was told it lost',
     );
 
+    // The KV store: a Raft group on every node; writes from anywhere, linearizable reads, watches.
+    const settings = b.kv.space('settings');
+    const watch = settings.watch({ prefix: 'feature/' });
+    const put = await a.kv.space('settings').put('feature/dark-mode', 'on');
+    const read = await c.kv.space('settings').get('feature/dark-mode');
+    const swapped = await c.kv.space('settings').cas('feature/dark-mode', { value: 'on' }, 'off');
+    const seen: string[] = [];
+    for await (const e of watch) {
+      seen.push(`${e.key}=${String(e.kv?.value)}@${e.revision}`);
+      if (seen.length === 2) break;
+    }
+    out(
+      `kv: put on a at revision ${put.revision}; c read ${String(read.kv?.value)} (linearizable); ` +
+        `c's cas on to off ${swapped.ok ? 'succeeded' : 'failed'}; b watched ${seen.join(', ')}`,
+    );
+
     // c leaves: its workers leave the group (one event for its whole block), its names go after the grace.
     const events: string[] = [];
     const reading = (async () => {
@@ -220,8 +243,13 @@ async function clusterTour(out: (line: string) => void): Promise<void> {
       `c left: a and b see ${a.internode.upNodes().length} peer each; ` +
         `'workers' lost c's block (${events.join(', ')}); ${a.pg.members('workers').length} members remain`,
     );
+    // Two of three voters are a majority: the KV store goes on without c.
+    const after = await b.kv.space('settings').put('feature/beta', 'yes', { timeout: 10_000 });
+    const back = await a.kv.space('settings').get('feature/beta');
+    out(`kv without c: b wrote feature/beta at revision ${after.revision}; a reads ${String(back.kv?.value)}`);
   } finally {
     for (const m of all) await m.stop();
+    rmSync(dataDir, { recursive: true, force: true });
   }
   out('cluster stopped');
 }
