@@ -2,13 +2,11 @@
 // Proposals/s and p50/p99 at 1 and 64 in flight from the leader, entries per fsync, failover
 // (kill -9 the leader → next successful proposal from a survivor), and the disk's own fsync
 // latency measured in the same run (an LMDB transaction awaited until flushed).
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { LmdbLogStore } from '../raft/store/index.js';
+import { JsonChild, freePort } from './child.js';
 import type { BenchOptions } from './run.js';
 
 /** A node's JSON answer (fields depend on the command). */
@@ -19,58 +17,16 @@ type Reply = Record<string, number & string> & {
   p99Ms: number;
 };
 
-interface Proc {
-  name: string;
-  child: ChildProcess;
-  waiters: Map<number, (v: Reply) => void>;
-  up: Promise<void>;
-}
-let nextId = 1;
+type Proc = JsonChild;
 const NODE = resolve(import.meta.dirname, 'raft-host-node.ts');
-
-function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => done(port));
-    });
-  });
-}
 
 /** Every node is seeded with the addresses of the others, as a deployment would be. */
 function startNode(name: string, dir: string, port: number, seeds: string[], voters: string[]): Proc {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', NODE, name, join(dir, name), String(port), seeds.join(','), voters.join(',')],
-    { stdio: ['pipe', 'pipe', 'inherit'] },
-  );
-  const waiters = new Map<number, (v: Reply) => void>();
-  let markUp!: () => void;
-  const up = new Promise<void>((r) => (markUp = r));
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    const msg = JSON.parse(line) as Reply & { id?: number; up?: string };
-    if (msg.up !== undefined) markUp();
-    if (msg.id !== undefined) {
-      waiters.get(msg.id)?.(msg);
-      waiters.delete(msg.id);
-    }
-  });
-  return { name, child, waiters, up };
+  return new JsonChild(name, NODE, [name, join(dir, name), String(port), seeds.join(','), voters.join(',')]);
 }
 
-/** Bound on any one command to a node process, so a stuck run fails instead of hanging. */
-const ASK_TIMEOUT_MS = 120_000;
-
-function ask(p: Proc, cmd: object): Promise<Reply> {
-  const id = nextId++;
-  return new Promise((done, fail) => {
-    const timer = setTimeout(() => fail(new Error(`${p.name} did not answer ${JSON.stringify(cmd)}`)), ASK_TIMEOUT_MS);
-    p.waiters.set(id, (reply) => {
-      clearTimeout(timer);
-      done(reply);
-    });
-    p.child.stdin!.write(`${JSON.stringify({ ...cmd, id })}\n`);
-  });
+function ask(p: Proc, cmd: Record<string, unknown>): Promise<Reply> {
+  return p.ask<Reply>(cmd);
 }
 
 async function leaderOf(procs: Proc[]): Promise<Proc> {
