@@ -4,11 +4,11 @@
 // on every node, and every node holds the same log.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from './ports.js';
 
 const CHILD = resolve(import.meta.dirname, 'raft-node.ts');
 const root = mkdtempSync(join(tmpdir(), 'troupe-raft-crash-'));
@@ -83,15 +83,6 @@ class RaftProcess {
     await this.exited;
     children.delete(this.child);
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => done(port));
-    });
-  });
 }
 
 describe('raft host under kill -9', () => {
