@@ -2,6 +2,7 @@
 export { Pid, isPid, validateNodeName, MAX_NODE_NAME_LENGTH } from './pid.js';
 export { TroupeError, isTroupeError, type ErrorCode, type RaftErrorCode } from './errors.js';
 export { encode, decode, createPackr, PID_EXTENSION_TYPE } from './codec.js';
+export { validateMessage, UnserializableError, type UnserializableKind } from './message.js';
 export { RealClock, VirtualClock, settle, type Clock, type TimerHandle } from './clock.js';
 export {
   Node,

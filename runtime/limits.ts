@@ -21,3 +21,10 @@ export const DEFAULT_RESTART_PERIOD_MS = 5_000;
 export const MAX_PROCESSES = 10_000_000;
 /** Process ids wrap before they stop being safe integers. */
 export const MAX_PROCESS_ID = Number.MAX_SAFE_INTEGER;
+/**
+ * Largest message, encoded (one frame body on the wire: internode's MAX_FRAME_BODY_BYTES is this).
+ * A send checks a lower bound of the encoded size, so a local send refuses what a remote one would.
+ */
+export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+/** Deepest nesting of arrays, objects, maps, sets and errors in a message (the root is depth 0). */
+export const MAX_MESSAGE_DEPTH = 64;
