@@ -7,7 +7,17 @@
 // travels in an extension of its own, so every message decodes to an equal value.
 import { Packr, addExtension } from 'msgpackr';
 import { TroupeError } from './errors.js';
-import { WireBigInt, WireError, WireMap, WireNegativeZero, WireSet, toWire } from './message.js';
+import { EXACT_SIZE_CHECK_BYTES, MAX_MESSAGE_BYTES, MESSAGE_ENVELOPE_BYTES } from './limits.js';
+import {
+  WireBigInt,
+  WireError,
+  WireMap,
+  WireNegativeZero,
+  WireSet,
+  checkMessage,
+  messageTooLarge,
+  toWire,
+} from './message.js';
 import { Pid } from './pid.js';
 
 /** msgpack extension type for a Pid (application range is 0..127). */
@@ -102,7 +112,7 @@ function readError(wire: unknown): Error {
     configurable: true,
     enumerable: false,
   });
-  if (name !== 'Error') Object.defineProperty(e, 'name', hidden(name));
+  if (name !== 'Error' && !Object.hasOwn(fields, 'name')) Object.defineProperty(e, 'name', hidden(name));
   Object.defineProperty(e, 'stack', hidden(stack ?? undefined));
   for (const [key, value] of Object.entries(fields))
     Object.defineProperty(e, key, { value, writable: true, configurable: true, enumerable: true });
@@ -126,9 +136,24 @@ export function createPackr(): Packr {
 
 const shared = createPackr();
 
-/** Encodes a message; ERR_UNSERIALIZABLE (path rooted at `value`) or ERR_LIMIT for anything that is not one. */
+/**
+ * Encodes a value of the message contract (runtime/message.ts), any size: ERR_UNSERIALIZABLE (path
+ * rooted at `value`) for anything else. (Sends bound the size: validateMessage.)
+ */
 export function encode(value: unknown): Buffer {
   return shared.pack(toWire(value, 'value'));
+}
+
+/**
+ * The check every send makes before anything is sent, for local and remote targets alike: an
+ * UnserializableError (ERR_UNSERIALIZABLE, `path` rooted at `root`) when `value` is not a message,
+ * ERR_LIMIT when its encoding leaves no room in MAX_MESSAGE_BYTES for its envelope. One walk; a
+ * large message (past EXACT_SIZE_CHECK_BYTES) is encoded once more to know its exact size.
+ */
+export function validateMessage(value: unknown, root = 'msg'): void {
+  if (checkMessage(value, root) <= EXACT_SIZE_CHECK_BYTES) return;
+  const bytes = shared.pack(toWire(value, root)).length;
+  if (bytes > MAX_MESSAGE_BYTES - MESSAGE_ENVELOPE_BYTES) throw messageTooLarge(bytes, true);
 }
 
 /**

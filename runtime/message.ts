@@ -8,7 +8,7 @@
 // codec's `encode` run this walk; the codec also asks it for the wire form (wrappers below for the
 // values msgpack has no lossless form of), which it builds only when a message holds one of them.
 import { TroupeError } from './errors.js';
-import { MAX_MESSAGE_BYTES, MAX_MESSAGE_DEPTH } from './limits.js';
+import { MAX_MESSAGE_BYTES, MAX_MESSAGE_DEPTH, MESSAGE_ENVELOPE_BYTES } from './limits.js';
 import { Pid } from './pid.js';
 
 /** Why a value is not a message. */
@@ -72,7 +72,7 @@ interface Bad {
 }
 
 interface Walk {
-  /** Build the wire form (codec) or only check (sends). */
+  /** Build the wire form (codec: no size bound) or only check (sends: MAX_MESSAGE_BYTES). */
   readonly wire: boolean;
   /** A lower bound of the encoded size so far. */
   bytes: number;
@@ -100,12 +100,15 @@ function failAt(w: Walk, segment: string, kind: UnserializableKind, what: string
   return up(w, segment);
 }
 
-function tooLarge(bytes: number): TroupeError {
+/** ERR_LIMIT for a message whose encoding (`bytes`, or at least that many) leaves no room for its envelope. */
+export function messageTooLarge(bytes: number, exact: boolean): TroupeError {
   return new TroupeError(
     'ERR_LIMIT',
-    `message is larger than MAX_MESSAGE_BYTES (${MAX_MESSAGE_BYTES}): at least ${bytes} bytes encoded`,
+    `message of ${exact ? '' : 'at least '}${bytes} bytes encoded does not fit MAX_MESSAGE_BYTES ` +
+      `(${MAX_MESSAGE_BYTES}) with its envelope (MESSAGE_ENVELOPE_BYTES, ${MESSAGE_ENVELOPE_BYTES})`,
   );
 }
+const MAX_OWN_BYTES = MAX_MESSAGE_BYTES - MESSAGE_ENVELOPE_BYTES;
 
 // Returns the value (or its wire form when w.wire), or undefined with w.bad set. The walk does not
 // track the values on its path: a cycle shows as a walk deeper than MAX_MESSAGE_DEPTH, and only then
@@ -123,8 +126,9 @@ function walk(v: unknown, depth: number, w: Walk): unknown {
       w.bytes += 1;
       return v;
     case 'bigint':
-      w.bytes += 3;
-      return w.wire ? new WireBigInt(v) : v;
+      if (w.wire) return new WireBigInt(v);
+      w.bytes += 3 + (v > 0xffffffffn || v < -0xffffffffn ? v.toString(16).length : 0);
+      return v;
     case 'function':
       return fail(w, 'function', `a function${v.name === '' ? '' : ` (${v.name})`}`);
     case 'symbol':
@@ -138,13 +142,14 @@ function walk(v: unknown, depth: number, w: Walk): unknown {
   }
   if (depth >= MAX_MESSAGE_DEPTH)
     return fail(w, 'depth', `nested deeper than MAX_MESSAGE_DEPTH (${MAX_MESSAGE_DEPTH})`);
-  if (w.bytes > MAX_MESSAGE_BYTES) throw tooLarge(w.bytes);
+  if (w.bytes > MAX_OWN_BYTES && !w.wire) throw messageTooLarge(w.bytes, false);
   const o = v as object;
   const proto: unknown = Object.getPrototypeOf(o);
   if (proto === Object.prototype || proto === null) return walkObject(o as Record<string, unknown>, depth, w);
   if (proto === Array.prototype) return walkArray(o as unknown[], depth, w);
   if (o instanceof Pid) {
-    w.bytes += 8; // a subclass too: the extension writes the pid's fields (it decodes as a Pid)
+    // A subclass too: the extension writes the pid's fields (it decodes as a Pid).
+    w.bytes += 8 + (o as Pid).node.length;
     return v;
   }
   if (proto === Uint8Array.prototype || proto === Buffer.prototype) {
@@ -286,8 +291,7 @@ function findCycle(v: unknown, ancestors: object[], segments: string[]): string[
   }
 }
 
-function run(value: unknown, root: string, wire: boolean): unknown {
-  const w: Walk = { wire, bytes: 0, bad: null };
+function run(value: unknown, root: string, w: Walk): unknown {
   const out = walk(value, 0, w);
   if (w.bad !== null) {
     if (w.bad.kind === 'depth') {
@@ -301,20 +305,22 @@ function run(value: unknown, root: string, wire: boolean): unknown {
     }
     throw new UnserializableError(root + w.bad.segments.reverse().join(''), w.bad.kind, w.bad.what);
   }
-  if (w.bytes > MAX_MESSAGE_BYTES) throw tooLarge(w.bytes);
+  if (w.bytes > MAX_OWN_BYTES && !w.wire) throw messageTooLarge(w.bytes, false);
   return out;
 }
 
 /**
- * Throws an UnserializableError (ERR_UNSERIALIZABLE, with `path` rooted at `root`) when `value` is
- * not a message, and ERR_LIMIT when it cannot fit MAX_MESSAGE_BYTES. Sends call it for local and
- * remote targets alike.
+ * @internal The check of a send (codec.validateMessage adds the exact size check for large ones):
+ * an UnserializableError (path rooted at `root`) when `value` is not a message, ERR_LIMIT when a
+ * lower bound of its encoded size leaves no room for its envelope. Returns that lower bound.
  */
-export function validateMessage(value: unknown, root = 'msg'): void {
-  run(value, root, false);
+export function checkMessage(value: unknown, root: string): number {
+  const w: Walk = { wire: false, bytes: 0, bad: null };
+  run(value, root, w);
+  return w.bytes;
 }
 
-/** @internal The codec's form of `value`: validated, with wire wrappers where msgpack has no lossless form. */
+/** @internal The codec's form of `value`: validated (no size bound), wrapped where msgpack has no lossless form. */
 export function toWire(value: unknown, root: string): unknown {
-  return run(value, root, true);
+  return run(value, root, { wire: true, bytes: 0, bad: null });
 }
