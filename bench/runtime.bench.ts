@@ -29,6 +29,34 @@ async function oneWay(messages: number): Promise<number> {
   return messages / (t / 1000);
 }
 
+/** A small object message, the usual shape of a process message. */
+const SMALL = { type: 'job', id: 17, payload: { name: 'resize', sizes: [64, 128, 256], urgent: false } };
+
+// The cost of the message contract on the hot path: one-way sends of SMALL through ctx.send (which
+// validates the message) against the same sends through the node's unchecked route.
+async function oneWayObject(messages: number, checked: boolean): Promise<number> {
+  const node = await Node.start({ name: 'bench', incarnation: 1 });
+  let done!: () => void;
+  const finished = new Promise<void>((r) => (done = r));
+  const receiver = node.spawn(async (ctx) => {
+    for (let i = 0; i < messages; i++) await ctx.receive();
+    done();
+  });
+  const t0 = now();
+  node.spawn(async (ctx) => {
+    const batch = 1000;
+    for (let i = 0; i < messages; i += batch) {
+      if (checked) for (let j = 0; j < batch; j++) ctx.send(receiver, SMALL);
+      else for (let j = 0; j < batch; j++) node.routeFrom(null, receiver, SMALL);
+      await new Promise((r) => setImmediate(r));
+    }
+  });
+  await finished;
+  const t = now() - t0;
+  await node.stop();
+  return messages / (t / 1000);
+}
+
 // Baseline: the same producer/consumer over a plain array queue and a promise per wait.
 async function oneWayBaseline(messages: number): Promise<number> {
   const q: number[] = [];
@@ -193,6 +221,12 @@ const bench: BenchModule = async ({ quick }) => {
   const owBase = await oneWayBaseline(msgs);
   const pp = await pingPong(rounds);
   const ppBase = await pingPongBaseline(rounds);
+  // Alternate checked and unchecked runs and keep the best of each: the ratio is the contract's cost.
+  const objectRuns = { checked: 0, unchecked: 0 };
+  for (let r = 0; r < 3; r++) {
+    objectRuns.checked = Math.max(objectRuns.checked, await oneWayObject(msgs / 2, true));
+    objectRuns.unchecked = Math.max(objectRuns.unchecked, await oneWayObject(msgs / 2, false));
+  }
   const sp = await spawnExit(spawns);
   const spBase = await spawnExitBaseline(spawns);
   const mem = await idleMemory(idle);
@@ -208,6 +242,12 @@ const bench: BenchModule = async ({ quick }) => {
       baselineRoundTripsPerSec: rounded(ppBase),
       ratioToBaseline: ratio(pp, ppBase),
       rounds,
+    },
+    messageCheck: {
+      smallObjectMsgsPerSec: rounded(objectRuns.checked),
+      uncheckedMsgsPerSec: rounded(objectRuns.unchecked),
+      ratioToUnchecked: ratio(objectRuns.checked, objectRuns.unchecked),
+      messages: msgs / 2,
     },
     spawnExit: {
       perSec: rounded(sp),

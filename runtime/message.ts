@@ -74,6 +74,12 @@ interface Bad {
 interface Walk {
   /** Build the wire form (codec: no size bound) or only check (sends: MAX_MESSAGE_BYTES). */
   readonly wire: boolean;
+  /**
+   * Look for symbol-keyed properties. Finding them costs more than the rest of a small message's
+   * walk (an array per object), so a send to a local target skips it: the target gets the value
+   * itself. The codec and sends to remote targets look (a remote send refuses them at the sender).
+   */
+  readonly symbols: boolean;
   /** A lower bound of the encoded size so far. */
   bytes: number;
   bad: Bad | null;
@@ -114,13 +120,26 @@ const MAX_OWN_BYTES = MAX_MESSAGE_BYTES - MESSAGE_ENVELOPE_BYTES;
 // track the values on its path: a cycle shows as a walk deeper than MAX_MESSAGE_DEPTH, and only then
 // does findCycle look for it, so the common case pays nothing for cycle detection.
 function walk(v: unknown, depth: number, w: Walk): unknown {
-  switch (typeof v) {
-    case 'number':
+  if (typeof v === 'object') {
+    if (v === null) {
       w.bytes += 1;
-      return v === 0 && 1 / v < 0 && w.wire ? NEGATIVE_ZERO : v;
-    case 'string':
-      w.bytes += v.length + 1; // UTF-8 takes at least one byte per UTF-16 code unit
-      return isWellFormed(v) ? v : fail(w, 'string', 'a string with a lone surrogate');
+      return v;
+    }
+    return walkComposite(v, depth, w);
+  }
+  if (typeof v === 'string') {
+    w.bytes += v.length + 1; // UTF-8 takes at least one byte per UTF-16 code unit
+    return isWellFormed(v) ? v : fail(w, 'string', 'a string with a lone surrogate');
+  }
+  if (typeof v === 'number') {
+    w.bytes += 1;
+    return v === 0 && w.wire && 1 / v < 0 ? NEGATIVE_ZERO : v;
+  }
+  return walkScalar(v, w);
+}
+
+function walkScalar(v: unknown, w: Walk): unknown {
+  switch (typeof v) {
     case 'boolean':
     case 'undefined':
       w.bytes += 1;
@@ -131,34 +150,30 @@ function walk(v: unknown, depth: number, w: Walk): unknown {
       return v;
     case 'function':
       return fail(w, 'function', `a function${v.name === '' ? '' : ` (${v.name})`}`);
-    case 'symbol':
-      return fail(w, 'symbol', 'a symbol');
     default:
-      break;
+      return fail(w, 'symbol', 'a symbol');
   }
-  if (v === null) {
-    w.bytes += 1;
-    return v;
-  }
+}
+
+function walkComposite(o: object, depth: number, w: Walk): unknown {
   if (depth >= MAX_MESSAGE_DEPTH)
     return fail(w, 'depth', `nested deeper than MAX_MESSAGE_DEPTH (${MAX_MESSAGE_DEPTH})`);
   if (w.bytes > MAX_OWN_BYTES && !w.wire) throw messageTooLarge(w.bytes, false);
-  const o = v as object;
   const proto: unknown = Object.getPrototypeOf(o);
   if (proto === Object.prototype || proto === null) return walkObject(o as Record<string, unknown>, depth, w);
   if (proto === Array.prototype) return walkArray(o as unknown[], depth, w);
   if (o instanceof Pid) {
     // A subclass too: the extension writes the pid's fields (it decodes as a Pid).
-    w.bytes += 8 + (o as Pid).node.length;
-    return v;
+    w.bytes += 8 + o.node.length;
+    return o;
   }
   if (proto === Uint8Array.prototype || proto === Buffer.prototype) {
     w.bytes += (o as Uint8Array).byteLength + 1;
-    return v;
+    return o;
   }
   if (proto === Date.prototype) {
     w.bytes += 6;
-    return v;
+    return o;
   }
   if (proto === Map.prototype) return walkMap(o as Map<unknown, unknown>, depth, w);
   if (proto === Set.prototype) return walkSet(o as Set<unknown>, depth, w);
@@ -174,11 +189,21 @@ function walkObject(o: Record<string, unknown>, depth: number, w: Walk): unknown
     if (key === '__proto__') return failAt(w, prop(key), 'key', 'a __proto__ key');
     w.bytes += key.length + 1;
     const value = o[key];
+    // The common cases, without a call.
+    if (typeof value === 'number' && (value !== 0 || !w.wire)) {
+      w.bytes += 1;
+      continue;
+    }
+    if (typeof value === 'string') {
+      w.bytes += value.length + 1;
+      if (!isWellFormed(value)) return failAt(w, prop(key), 'string', 'a string with a lone surrogate');
+      continue;
+    }
     const x = walk(value, depth + 1, w);
     if (w.bad !== null) return up(w, prop(key));
     if (x !== value) (out ??= { ...o })[key] = x;
   }
-  if (Object.getOwnPropertySymbols(o).length > 0) return fail(w, 'key', 'a symbol-keyed property');
+  if (w.symbols && Object.getOwnPropertySymbols(o).length > 0) return fail(w, 'key', 'a symbol-keyed property');
   return out ?? o;
 }
 
@@ -187,6 +212,16 @@ function walkArray(a: unknown[], depth: number, w: Walk): unknown {
   let out: unknown[] | undefined;
   for (let i = 0; i < a.length; i++) {
     const value = a[i];
+    // The common cases, without a call.
+    if (typeof value === 'number' && (value !== 0 || !w.wire)) {
+      w.bytes += 1;
+      continue;
+    }
+    if (typeof value === 'string') {
+      w.bytes += value.length + 1;
+      if (!isWellFormed(value)) return failAt(w, `[${i}]`, 'string', 'a string with a lone surrogate');
+      continue;
+    }
     if (value === undefined && !(i in a)) return failAt(w, `[${i}]`, 'hole', 'a hole in a sparse array');
     const x = walk(value, depth + 1, w);
     if (w.bad !== null) return up(w, `[${i}]`);
@@ -313,14 +348,15 @@ function run(value: unknown, root: string, w: Walk): unknown {
  * @internal The check of a send (codec.validateMessage adds the exact size check for large ones):
  * an UnserializableError (path rooted at `root`) when `value` is not a message, ERR_LIMIT when a
  * lower bound of its encoded size leaves no room for its envelope. Returns that lower bound.
+ * `symbols`: look for symbol-keyed properties too (see Walk).
  */
-export function checkMessage(value: unknown, root: string): number {
-  const w: Walk = { wire: false, bytes: 0, bad: null };
+export function checkMessage(value: unknown, root: string, symbols: boolean): number {
+  const w: Walk = { wire: false, symbols, bytes: 0, bad: null };
   run(value, root, w);
   return w.bytes;
 }
 
 /** @internal The codec's form of `value`: validated (no size bound), wrapped where msgpack has no lossless form. */
 export function toWire(value: unknown, root: string): unknown {
-  return run(value, root, { wire: true, bytes: 0, bad: null });
+  return run(value, root, { wire: true, symbols: true, bytes: 0, bad: null });
 }

@@ -264,7 +264,7 @@ export class Node implements AsyncDisposable {
 
   /** @internal */
   sendFrom(from: Proc | null, to: SendTarget, message: unknown): void {
-    validateMessage(message);
+    validateMessage(message, 'msg', this.isRemote(to));
     this.routeFrom(from, to, message);
   }
 
@@ -275,7 +275,11 @@ export class Node implements AsyncDisposable {
    * went out.
    */
   sendEach(targets: readonly Pid[], message: unknown, onRefused?: (to: Pid, err: TroupeError) => void): number {
-    validateMessage(message);
+    validateMessage(
+      message,
+      'msg',
+      targets.some((to) => to.node !== this.name),
+    );
     let sent = 0;
     for (const to of targets) {
       try {
@@ -287,6 +291,11 @@ export class Node implements AsyncDisposable {
       }
     }
     return sent;
+  }
+
+  /** @internal Whether a send to `to` leaves this node (its message gets the codec's full check). */
+  isRemote(to: SendTarget): boolean {
+    return typeof to !== 'string' && to.node !== this.name;
   }
 
   /** @internal A send of a message the caller validated (call, cast and reply validate their payload). */
@@ -358,12 +367,12 @@ export class Node implements AsyncDisposable {
   }
 
   cast(to: Pid | string, message: unknown): void {
-    validateMessage(message);
+    validateMessage(message, 'msg', this.isRemote(to));
     this.routeFrom(null, to, { type: '$cast', message });
   }
 
   reply(from: From, value: unknown): void {
-    validateMessage(value, 'reply');
+    validateMessage(value, 'reply', this.isRemote(from.pid));
     this.routeFrom(null, from.pid, { type: '$reply', ref: from.ref, value });
   }
 

@@ -313,7 +313,7 @@ export class Proc implements ProcessContext {
 
   async call<Res>(to: Pid | string, request: unknown, opts?: CallOptions): Promise<Res> {
     this.#check();
-    validateMessage(request, 'request');
+    validateMessage(request, 'request', typeof to !== 'string' && this.node.isRemote(to));
     const target = typeof to === 'string' ? this.node.whereis(to) : to;
     if (target === undefined) throw new CallError(to, 'noproc');
     const ref = this.node.monitorFrom(this, target);
@@ -337,13 +337,13 @@ export class Proc implements ProcessContext {
 
   cast(to: Pid | string, message: unknown): void {
     this.#check();
-    validateMessage(message);
+    validateMessage(message, 'msg', this.node.isRemote(to));
     this.node.routeFrom(this, to, { type: '$cast', message });
   }
 
   reply(from: From, value: unknown): void {
     this.#check();
-    validateMessage(value, 'reply');
+    validateMessage(value, 'reply', this.node.isRemote(from.pid));
     this.node.routeFrom(this, from.pid, { type: '$reply', ref: from.ref, value });
   }
 }

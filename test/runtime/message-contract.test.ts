@@ -213,7 +213,6 @@ const REFUSED: ReadonlyArray<readonly [string, unknown, string, UnserializableKi
   ['a Map subclass', { m: new (class Registry extends Map {})() }, '.m', 'class'],
   ['a promise', { p: Promise.resolve(1) }, '.p', 'class'],
   ['a hole in a sparse array', { a: sparse() }, '.a[1]', 'hole'],
-  ['a symbol-keyed property', { o: { [Symbol('k')]: 1 } }, '.o', 'key'],
   ['a __proto__ key', JSON.parse('{"a":{"__proto__":{"x":1}}}') as unknown, '.a.__proto__', 'key'],
   ['a lone surrogate', { s: 'ok\ud800' }, '.s', 'string'],
   ['a function as a map value', new Map([['k', () => 1]]), '.get("k")', 'function'],
@@ -229,6 +228,9 @@ const REFUSED: ReadonlyArray<readonly [string, unknown, string, UnserializableKi
     'depth',
   ],
 ];
+
+/** Refused by the codec and by sends to remote targets; a local target gets the value itself (the check costs). */
+const SYMBOL_KEYED = { o: { [Symbol('k')]: 1 } };
 
 function expectRefused(f: () => unknown, path: string, kind: UnserializableKind): void {
   let caught: unknown;
@@ -252,6 +254,12 @@ describe('what is not a message', () => {
   it.each(REFUSED)('refuses %s, naming its path (validate and encode)', (_what, value, path, kind) => {
     expectRefused(() => validateMessage(value), `msg${path}`, kind);
     expectRefused(() => encode(value), `value${path}`, kind);
+  });
+
+  it('refuses a symbol-keyed property (validate and encode)', () => {
+    expectRefused(() => validateMessage(SYMBOL_KEYED), 'msg.o', 'key');
+    expectRefused(() => encode(SYMBOL_KEYED), 'value.o', 'key');
+    expect(() => validateMessage(SYMBOL_KEYED, 'msg', false)).not.toThrow(); // the local check skips it
   });
 });
 
@@ -299,6 +307,15 @@ describe('sends keep one contract, local and remote', () => {
     expectRefused(() => a.node.send({ node: 'b', name: 'nobody' }, value), `msg${path}`, kind);
     await nothingBefore(onA, a.node, `after ${what} (local)`);
     await nothingBefore(onB, a.node, `after ${what} (remote)`);
+  });
+
+  it('refuses a symbol-keyed property sent to a remote target; a local one gets the value itself', async () => {
+    expectRefused(() => a.node.send(onB.pid, SYMBOL_KEYED), 'msg.o', 'key');
+    expectRefused(() => a.node.sendEach([onA.pid, onB.pid], SYMBOL_KEYED), 'msg.o', 'key');
+    await nothingBefore(onA, a.node, 'after the symbol-keyed sends (local)');
+    await nothingBefore(onB, a.node, 'after the symbol-keyed sends (remote)');
+    a.node.send(onA.pid, SYMBOL_KEYED);
+    expect(await onA.next()).toBe(SYMBOL_KEYED);
   });
 
   it('refuses in ctx.send, call, cast, reply and sendAwait, with paths from what the caller passed', async () => {
