@@ -149,8 +149,8 @@ export function encode(value: unknown): Buffer {
  * UnserializableError (ERR_UNSERIALIZABLE, `path` rooted at `root`) when `value` is not a message,
  * ERR_LIMIT when its encoding leaves no room in MAX_MESSAGE_BYTES for its envelope. One walk; a
  * large message (past EXACT_SIZE_CHECK_BYTES) is encoded once more to know its exact size.
- * `remote: false` (a send to a local target) skips the search for symbol-keyed properties, the one
- * costly check: a local target gets the value itself, symbol keys and all.
+ * `remote: false` (a send to a local target) skips the checks of keys (symbol-keyed properties,
+ * lone surrogates in keys), the costly ones: a local target gets the value itself, keys and all.
  */
 export function validateMessage(value: unknown, root = 'msg', remote = true): void {
   if (checkMessage(value, root, remote) <= EXACT_SIZE_CHECK_BYTES) return;

@@ -19,7 +19,7 @@ export type UnserializableKind =
   | 'class' // an instance of a class outside the contract (a Map subclass, a RegExp, a Promise, …)
   | 'depth' // nested deeper than MAX_MESSAGE_DEPTH
   | 'hole' // a hole in a sparse array (msgpack would turn it into undefined)
-  | 'key' // a symbol-keyed property, or a `__proto__` key
+  | 'key' // a symbol-keyed property, a `__proto__` key, or a key with a lone surrogate
   | 'string'; // a string with a lone surrogate (UTF-8 cannot carry it)
 
 /** A value that is not a message: `path` names it from the root (`msg` for a send). */
@@ -75,11 +75,12 @@ interface Walk {
   /** Build the wire form (codec: no size bound) or only check (sends: MAX_MESSAGE_BYTES). */
   readonly wire: boolean;
   /**
-   * Look for symbol-keyed properties. Finding them costs more than the rest of a small message's
-   * walk (an array per object), so a send to a local target skips it: the target gets the value
-   * itself. The codec and sends to remote targets look (a remote send refuses them at the sender).
+   * Also look at keys: symbol-keyed properties, and lone surrogates in keys. These checks cost more
+   * than the rest of a small message's walk (an array per object, a call per key), so a send to a
+   * local target skips them: the target gets the value itself. The codec and sends to remote
+   * targets make them (a remote send refuses such a message at the sender).
    */
-  readonly symbols: boolean;
+  readonly keys: boolean;
   /** A lower bound of the encoded size so far. */
   bytes: number;
   bad: Bad | null;
@@ -187,6 +188,7 @@ function walkObject(o: Record<string, unknown>, depth: number, w: Walk): unknown
   let out: Record<string, unknown> | undefined;
   for (const key in o) {
     if (key === '__proto__') return failAt(w, prop(key), 'key', 'a __proto__ key');
+    if (w.keys && !isWellFormed(key)) return failAt(w, prop(key), 'key', 'a key with a lone surrogate');
     w.bytes += key.length + 1;
     const value = o[key];
     // The common cases, without a call.
@@ -203,7 +205,7 @@ function walkObject(o: Record<string, unknown>, depth: number, w: Walk): unknown
     if (w.bad !== null) return up(w, prop(key));
     if (x !== value) (out ??= { ...o })[key] = x;
   }
-  if (w.symbols && Object.getOwnPropertySymbols(o).length > 0) return fail(w, 'key', 'a symbol-keyed property');
+  if (w.keys && Object.getOwnPropertySymbols(o).length > 0) return fail(w, 'key', 'a symbol-keyed property');
   return out ?? o;
 }
 
@@ -284,6 +286,7 @@ function walkError(e: Error, depth: number, w: Walk): unknown {
   const fields: Record<string, unknown> = {};
   for (const key of Object.keys(e)) {
     if (key === '__proto__') return failAt(w, prop(key), 'key', 'a __proto__ key');
+    if (!isWellFormed(key)) return failAt(w, prop(key), 'key', 'a key with a lone surrogate');
     w.bytes += key.length + 1;
     const x = walk((e as unknown as Record<string, unknown>)[key], depth + 1, w);
     if (w.bad !== null) return up(w, prop(key));
@@ -348,15 +351,15 @@ function run(value: unknown, root: string, w: Walk): unknown {
  * @internal The check of a send (codec.validateMessage adds the exact size check for large ones):
  * an UnserializableError (path rooted at `root`) when `value` is not a message, ERR_LIMIT when a
  * lower bound of its encoded size leaves no room for its envelope. Returns that lower bound.
- * `symbols`: look for symbol-keyed properties too (see Walk).
+ * `keys`: look at keys too (symbol keys, lone surrogates in keys: see Walk).
  */
-export function checkMessage(value: unknown, root: string, symbols: boolean): number {
-  const w: Walk = { wire: false, symbols, bytes: 0, bad: null };
+export function checkMessage(value: unknown, root: string, keys: boolean): number {
+  const w: Walk = { wire: false, keys, bytes: 0, bad: null };
   run(value, root, w);
   return w.bytes;
 }
 
 /** @internal The codec's form of `value`: validated (no size bound), wrapped where msgpack has no lossless form. */
 export function toWire(value: unknown, root: string): unknown {
-  return run(value, root, { wire: true, symbols: true, bytes: 0, bad: null });
+  return run(value, root, { wire: true, keys: true, bytes: 0, bad: null });
 }

@@ -231,6 +231,7 @@ const REFUSED: ReadonlyArray<readonly [string, unknown, string, UnserializableKi
 
 /** Refused by the codec and by sends to remote targets; a local target gets the value itself (the check costs). */
 const SYMBOL_KEYED = { o: { [Symbol('k')]: 1 } };
+const SURROGATE_KEY = { o: { '\ud800': 1 } };
 
 function expectRefused(f: () => unknown, path: string, kind: UnserializableKind): void {
   let caught: unknown;
@@ -256,10 +257,13 @@ describe('what is not a message', () => {
     expectRefused(() => encode(value), `value${path}`, kind);
   });
 
-  it('refuses a symbol-keyed property (validate and encode)', () => {
+  it('refuses a symbol-keyed property and a lone surrogate in a key (validate and encode)', () => {
     expectRefused(() => validateMessage(SYMBOL_KEYED), 'msg.o', 'key');
     expectRefused(() => encode(SYMBOL_KEYED), 'value.o', 'key');
-    expect(() => validateMessage(SYMBOL_KEYED, 'msg', false)).not.toThrow(); // the local check skips it
+    expect(() => validateMessage(SYMBOL_KEYED, 'msg', false)).not.toThrow(); // the local check skips keys
+    expectRefused(() => validateMessage(SURROGATE_KEY), 'msg.o["\\ud800"]', 'key');
+    expectRefused(() => encode(SURROGATE_KEY), 'value.o["\\ud800"]', 'key');
+    expect(() => validateMessage(SURROGATE_KEY, 'msg', false)).not.toThrow();
   });
 });
 
@@ -312,6 +316,7 @@ describe('sends keep one contract, local and remote', () => {
   it('refuses a symbol-keyed property sent to a remote target; a local one gets the value itself', async () => {
     expectRefused(() => a.node.send(onB.pid, SYMBOL_KEYED), 'msg.o', 'key');
     expectRefused(() => a.node.sendEach([onA.pid, onB.pid], SYMBOL_KEYED), 'msg.o', 'key');
+    expectRefused(() => a.node.send(onB.pid, SURROGATE_KEY), 'msg.o["\\ud800"]', 'key');
     await nothingBefore(onA, a.node, 'after the symbol-keyed sends (local)');
     await nothingBefore(onB, a.node, 'after the symbol-keyed sends (remote)');
     a.node.send(onA.pid, SYMBOL_KEYED);
