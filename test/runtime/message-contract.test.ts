@@ -3,6 +3,7 @@
 // targets alike (two nodes with Internode on loopback), before anything is sent.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { Packr } from 'msgpackr';
 import {
   Node,
   Pid,
@@ -158,6 +159,13 @@ describe('the codec carries every message exactly', () => {
     expect(back.toString).toBe(1);
     expect(Object.getPrototypeOf(back)).toBe(Error.prototype);
     expect(({} as Record<string, unknown>).toString).toBe(Object.prototype.toString);
+  });
+
+  it('refuses structured-clone references from the wire: a peer cannot send a cycle', () => {
+    const cycle: { self?: unknown } = {};
+    cycle.self = cycle;
+    const bytes = new Packr({ structuredClone: true }).pack(cycle);
+    expect(() => decode(bytes)).toThrow(expect.objectContaining({ code: 'ERR_DECODE' }));
   });
 
   it('refuses a malformed extension from the wire as ERR_DECODE', () => {
