@@ -29,6 +29,34 @@ async function oneWay(messages: number): Promise<number> {
   return messages / (t / 1000);
 }
 
+/** A small object message, the usual shape of a process message. */
+const SMALL = { type: 'job', id: 17, payload: { name: 'resize', sizes: [64, 128, 256], urgent: false } };
+
+// The cost of the message contract on the hot path: one-way sends of `message` through ctx.send
+// (which validates it) against the same sends through the node's unchecked route.
+async function oneWayChecked(messages: number, message: unknown, checked: boolean): Promise<number> {
+  const node = await Node.start({ name: 'bench', incarnation: 1 });
+  let done!: () => void;
+  const finished = new Promise<void>((r) => (done = r));
+  const receiver = node.spawn(async (ctx) => {
+    for (let i = 0; i < messages; i++) await ctx.receive();
+    done();
+  });
+  const t0 = now();
+  node.spawn(async (ctx) => {
+    const batch = 1000;
+    for (let i = 0; i < messages; i += batch) {
+      if (checked) for (let j = 0; j < batch; j++) ctx.send(receiver, message);
+      else for (let j = 0; j < batch; j++) node.routeFrom(null, receiver, message);
+      await new Promise((r) => setImmediate(r));
+    }
+  });
+  await finished;
+  const t = now() - t0;
+  await node.stop();
+  return messages / (t / 1000);
+}
+
 // Baseline: the same producer/consumer over a plain array queue and a promise per wait.
 async function oneWayBaseline(messages: number): Promise<number> {
   const q: number[] = [];
@@ -193,6 +221,17 @@ const bench: BenchModule = async ({ quick }) => {
   const owBase = await oneWayBaseline(msgs);
   const pp = await pingPong(rounds);
   const ppBase = await pingPongBaseline(rounds);
+  // Alternate checked and unchecked runs and keep the best of each: the ratio is the contract's cost.
+  const checkRuns = async (message: unknown): Promise<{ checked: number; unchecked: number }> => {
+    const best = { checked: 0, unchecked: 0 };
+    for (let r = 0; r < 3; r++) {
+      best.checked = Math.max(best.checked, await oneWayChecked(msgs / 2, message, true));
+      best.unchecked = Math.max(best.unchecked, await oneWayChecked(msgs / 2, message, false));
+    }
+    return best;
+  };
+  const numberRuns = await checkRuns(7);
+  const objectRuns = await checkRuns(SMALL);
   const sp = await spawnExit(spawns);
   const spBase = await spawnExitBaseline(spawns);
   const mem = await idleMemory(idle);
@@ -208,6 +247,15 @@ const bench: BenchModule = async ({ quick }) => {
       baselineRoundTripsPerSec: rounded(ppBase),
       ratioToBaseline: ratio(pp, ppBase),
       rounds,
+    },
+    messageCheck: {
+      numberMsgsPerSec: rounded(numberRuns.checked),
+      numberUncheckedMsgsPerSec: rounded(numberRuns.unchecked),
+      numberRatioToUnchecked: ratio(numberRuns.checked, numberRuns.unchecked),
+      smallObjectMsgsPerSec: rounded(objectRuns.checked),
+      smallObjectUncheckedMsgsPerSec: rounded(objectRuns.unchecked),
+      smallObjectRatioToUnchecked: ratio(objectRuns.checked, objectRuns.unchecked),
+      messages: msgs / 2,
     },
     spawnExit: {
       perSec: rounded(sp),

@@ -1,13 +1,14 @@
 // Every limit of the internode layer, in one place. Relationships between them are checked by
 // checkLimits() when a layer starts (tests shrink some of them).
+import { MAX_MESSAGE_BYTES } from '../runtime/base.js';
 import type { FrameClassName } from './classes.js';
 
 /** Wire protocol version, first byte of every frame and part of the handshake. */
 export const PROTOCOL_VERSION = 2;
 /** version u8, class u8, body length u32 (big-endian). */
 export const FRAME_HEADER_BYTES = 6;
-/** Largest frame body accepted or sent. */
-export const MAX_FRAME_BODY_BYTES = 4 * 1024 * 1024;
+/** Largest frame body accepted or sent: the runtime's largest message (4 MiB). */
+export const MAX_FRAME_BODY_BYTES = MAX_MESSAGE_BYTES;
 /** Largest WebSocket message accepted once authenticated (ws maxPayload): one max frame plus company. */
 export const MAX_WS_MESSAGE_BYTES = 8 * 1024 * 1024;
 /** The write loop coalesces frames into one WebSocket message up to about this many bytes. */

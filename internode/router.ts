@@ -5,6 +5,7 @@
 import {
   TroupeError,
   encode,
+  validateMessage,
   type ExitReason,
   type Pid,
   type Ref,
@@ -66,6 +67,7 @@ export class Router implements RemoteRouter {
     message: unknown,
     options: { readonly signal?: AbortSignal } = {},
   ): Promise<void> {
+    validateMessage(message); // the same contract (and error path) as Node.send
     const frame = encodeFrame('user', encode(signalToWire({ op: 'send', from, to, message })));
     const link = this.#route(to);
     if (link === undefined) throw new TroupeError('ERR_NO_ROUTE', `node ${to.node} is not up`);

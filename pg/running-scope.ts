@@ -227,19 +227,15 @@ export class Scope {
     return this.#core.demonitor(ref);
   }
 
-  /** Sends to each of `pids` (already distinct: the core caches them per group). */
+  /**
+   * Sends to each of `pids` (already distinct: the core caches them per group). A value that is not
+   * a message throws before anyone gets it (local and remote members alike); a full link to one
+   * member's node (back-pressure) must not stop the others: the caller sees the count.
+   */
   #sendEach(pids: readonly Pid[], message: unknown): number {
-    let sent = 0;
-    for (const pid of pids) {
-      try {
-        this.#node.send(pid, message);
-        sent++;
-      } catch (err) {
-        // A full link to one member's node must not stop the others; the caller sees the count.
-        this.#logger.debug({ pid: pid.toString(), err: (err as Error).message }, 'broadcast send refused');
-      }
-    }
-    return sent;
+    return this.#node.sendEach(pids, message, (pid, err) => {
+      this.#logger.debug({ pid: pid.toString(), err: err.message }, 'broadcast send refused');
+    });
   }
 
   // An iterator monitor: the core's events move into a bounded stream as they become ready. A

@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'ERR_BACKPRESSURE'
   | 'ERR_DECODE'
   | 'ERR_STREAM_OVERFLOW'
+  | 'ERR_UNSERIALIZABLE'
   // ---- internode/
   | 'ERR_HANDSHAKE'
   | 'ERR_BAD_CONFIG'

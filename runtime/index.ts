@@ -1,7 +1,8 @@
 // The runtime's public face: processes, mailboxes, signals, names, call, server, supervisor, clocks.
 export { Pid, isPid, validateNodeName, MAX_NODE_NAME_LENGTH } from './pid.js';
 export { TroupeError, isTroupeError, type ErrorCode, type RaftErrorCode } from './errors.js';
-export { encode, decode, createPackr, PID_EXTENSION_TYPE } from './codec.js';
+export { encode, decode, validateMessage, createPackr, PID_EXTENSION_TYPE } from './codec.js';
+export { UnserializableError, type UnserializableKind } from './message.js';
 export { RealClock, VirtualClock, settle, type Clock, type TimerHandle } from './clock.js';
 export {
   Node,

@@ -21,3 +21,18 @@ export const DEFAULT_RESTART_PERIOD_MS = 5_000;
 export const MAX_PROCESSES = 10_000_000;
 /** Process ids wrap before they stop being safe integers. */
 export const MAX_PROCESS_ID = Number.MAX_SAFE_INTEGER;
+/** Largest frame body on the wire: the largest message with its envelope (internode's MAX_FRAME_BODY_BYTES). */
+export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+/**
+ * Room a message leaves in MAX_MESSAGE_BYTES for its envelope on the wire (the signal with sender
+ * and target pids or name, a call's reply address): a message encodes to at most
+ * MAX_MESSAGE_BYTES - MESSAGE_ENVELOPE_BYTES bytes, checked at the sender for local targets too.
+ */
+export const MESSAGE_ENVELOPE_BYTES = 2048;
+/**
+ * Past this lower bound of its encoded size, a send encodes the message once to check its exact
+ * size (below it, no message can be too large: an encoding is at most 9 times the lower bound).
+ */
+export const EXACT_SIZE_CHECK_BYTES = Math.floor((MAX_MESSAGE_BYTES - MESSAGE_ENVELOPE_BYTES) / 9);
+/** Deepest nesting of arrays, objects, maps, sets and errors in a message (the root is depth 0). */
+export const MAX_MESSAGE_DEPTH = 64;

@@ -3,7 +3,7 @@
 import { metrics, type BatchObservableResult, type Meter } from '@opentelemetry/api';
 import pino, { type Logger } from 'pino';
 import { RealClock, type Clock } from './clock.js';
-import { TroupeError } from './errors.js';
+import { TroupeError, isTroupeError } from './errors.js';
 import {
   DEFAULT_MAILBOX_LIMIT,
   DEFAULT_STOP_TIMEOUT_MS,
@@ -12,6 +12,7 @@ import {
   MAX_PROCESS_ID,
   MAX_REGISTERED_NAME_LENGTH,
 } from './limits.js';
+import { validateMessage } from './codec.js';
 import { isReply, type DownMessage, type ExitMessage, type From, type Ref } from './messages.js';
 import { Pid, validateNodeName } from './pid.js';
 import {
@@ -252,13 +253,53 @@ export class Node implements AsyncDisposable {
 
   // ---------------------------------------------------------------- sending
 
-  /** Sends from outside any process. Unknown local names are a typed error, like Erlang's badarg. */
+  /**
+   * Sends from outside any process. Unknown local names are a typed error, like Erlang's badarg.
+   * A value that is not a message (runtime/message.ts) is ERR_UNSERIALIZABLE, for local and remote
+   * targets alike; a local target receives the very value sent (validated, not copied).
+   */
   send(to: SendTarget, message: unknown): void {
     this.sendFrom(null, to, message);
   }
 
   /** @internal */
   sendFrom(from: Proc | null, to: SendTarget, message: unknown): void {
+    validateMessage(message, 'msg', this.isRemote(to));
+    this.routeFrom(from, to, message);
+  }
+
+  /**
+   * Sends one message to each of `targets`: validated once, before anything is sent (a value that
+   * is not a message throws, and no target gets it). A target whose link pushes back
+   * (ERR_BACKPRESSURE) does not stop the others: `onRefused` hears of it. Returns how many sends
+   * went out.
+   */
+  sendEach(targets: readonly Pid[], message: unknown, onRefused?: (to: Pid, err: TroupeError) => void): number {
+    validateMessage(
+      message,
+      'msg',
+      targets.some((to) => to.node !== this.name),
+    );
+    let sent = 0;
+    for (const to of targets) {
+      try {
+        this.#sendPid(undefined, to, message);
+        sent++;
+      } catch (err) {
+        if (!isTroupeError(err, 'ERR_BACKPRESSURE')) throw err; // nothing else is one target's own trouble
+        onRefused?.(to, err);
+      }
+    }
+    return sent;
+  }
+
+  /** @internal Whether a send to `to` leaves this node (its message gets the codec's full check). */
+  isRemote(to: SendTarget): boolean {
+    return typeof to !== 'string' && to.node !== this.name;
+  }
+
+  /** @internal A send of a message the caller validated (call, cast and reply validate their payload). */
+  routeFrom(from: Proc | null, to: SendTarget, message: unknown): void {
     if (typeof to === 'string') {
       const target = this.#names.get(to);
       if (target === undefined)
@@ -326,11 +367,13 @@ export class Node implements AsyncDisposable {
   }
 
   cast(to: Pid | string, message: unknown): void {
-    this.send(to, { type: '$cast', message });
+    validateMessage(message, 'msg', this.isRemote(to));
+    this.routeFrom(null, to, { type: '$cast', message });
   }
 
   reply(from: From, value: unknown): void {
-    this.send(from.pid, { type: '$reply', ref: from.ref, value });
+    validateMessage(value, 'reply', this.isRemote(from.pid));
+    this.routeFrom(null, from.pid, { type: '$reply', ref: from.ref, value });
   }
 
   // ---------------------------------------------------------------- names

@@ -8,6 +8,7 @@ import type { Pid } from './pid.js';
 import type { ExitReason } from './reason.js';
 import type { Node, SendTarget, SpawnOptions } from './node.js';
 import { DEFAULT_CALL_TIMEOUT_MS } from './limits.js';
+import { validateMessage } from './codec.js';
 
 export type OverflowPolicy = 'drop-newest' | 'drop-oldest' | 'exit';
 
@@ -312,12 +313,13 @@ export class Proc implements ProcessContext {
 
   async call<Res>(to: Pid | string, request: unknown, opts?: CallOptions): Promise<Res> {
     this.#check();
+    validateMessage(request, 'request', typeof to !== 'string' && this.node.isRemote(to));
     const target = typeof to === 'string' ? this.node.whereis(to) : to;
     if (target === undefined) throw new CallError(to, 'noproc');
     const ref = this.node.monitorFrom(this, target);
     (this.pendingCalls ??= new Set()).add(ref);
     try {
-      this.node.sendFrom(this, target, { type: '$call', from: { pid: this.self, ref }, request });
+      this.node.routeFrom(this, target, { type: '$call', from: { pid: this.self, ref }, request });
       const answer: unknown = await this.receive((m) => (isReply(m) || isDown(m)) && m.ref === ref, {
         timeout: opts?.timeout ?? DEFAULT_CALL_TIMEOUT_MS,
         ...(opts?.signal !== undefined ? { signal: opts.signal } : {}),
@@ -334,12 +336,15 @@ export class Proc implements ProcessContext {
   }
 
   cast(to: Pid | string, message: unknown): void {
-    this.send(to, { type: '$cast', message });
+    this.#check();
+    validateMessage(message, 'msg', this.node.isRemote(to));
+    this.node.routeFrom(this, to, { type: '$cast', message });
   }
 
   reply(from: From, value: unknown): void {
     this.#check();
-    this.node.sendFrom(this, from.pid, { type: '$reply', ref: from.ref, value });
+    validateMessage(value, 'reply', this.node.isRemote(from.pid));
+    this.node.routeFrom(this, from.pid, { type: '$reply', ref: from.ref, value });
   }
 }
 
