@@ -84,7 +84,10 @@ describe('cluster.kv', () => {
     expect((await sb.get('x/2')).kv?.modRevision).toBe(t.revision); // one revision for the txn
     expect((await sb.get('failed')).kv).toBeNull();
     expect(await sb.delete({ prefix: 'x/' })).toMatchObject({ deleted: 2 });
-    expect((await sa.get('x/1', { consistency: 'local' })).kv).toBeNull();
+    expect((await sa.get('x/1')).kv).toBeNull();
+    // A local read is this replica as it is: never ahead of the cluster, and it says where it is.
+    const local = await sa.get('k', { consistency: 'local' });
+    expect(local.revision).toBeLessThanOrEqual((await sa.get('k')).revision);
     // A past revision stays readable.
     expect((await sa.get('k', { revision: p1.revision })).kv?.value).toBe('v1');
     // An untouched space is empty, not an error.
@@ -131,6 +134,12 @@ describe('cluster.kv', () => {
     const old = nodes.find((n) => n.name === leader)!;
     await old.stop();
     started = started.filter((c) => c !== old);
+    // Write once the writer follows the next leader (a write in flight to the old one would be indeterminate).
+    const writerGroup = await writer.kv.group();
+    for (let waited = 0; [null, leader].includes(writerGroup.status().leader); waited += 20) {
+      if (waited > 15_000) throw new Error('no new leader');
+      await new Promise((r) => setTimeout(r, 20));
+    }
     for (let i = 3; i <= 6; i++) await writer.kv.space('w').put(`w/${i}`, `v${i}`, { timeout: 15_000 });
     const events = await take(watch, 6);
     expect(events.map((e) => e.key)).toEqual(['w/1', 'w/2', 'w/3', 'w/4', 'w/5', 'w/6']);
