@@ -1,13 +1,14 @@
 // One sweep command for every simulation: runs seeds from..from+count-1 of one target and prints
 // one `replay:` line per failing seed (the command that replays it with its trace).
 //
-//   node --import tsx sim/sweep.ts <raft|raft-host|pg|registry|membership> --from N --count K [--trace]
+//   node --import tsx sim/sweep.ts <raft|raft-host|kv|pg|registry|membership> --from N --count K [--trace]
 //
 // Target options (each seed's configuration is a function of the seed unless fixed here, so a
 // `replay:` line reproduces the run exactly):
 //   raft        --nodes 3|5|7 (default 3, 5, 7 by seed)  --profile mixed|leaderChurn (default by seed)
 //               --read safe|lease   --broken <name> (a deliberately broken engine, to see checks fire)
 //   raft-host   --nodes 3|5 (default by seed)  --broken lyingDisk (a disk that reports writes durable early)
+//   kv          --nodes 3|5 (default by seed)  --broken staleReads|lyingDisk; --trace prints the history
 //   pg          --nodes N (default 3 or 4 by seed)  --steps N (default 400)
 //   registry    --bulk N (names per node registered up front)  --budget BYTES (delta and AE budgets)
 //   membership  --nodes N (default 7)
@@ -16,10 +17,11 @@
 import { parseArgs } from 'node:util';
 import { runRaftHostSimulation, runRaftSimulation, type RaftSimOptions } from './raft/index.js';
 import { runMembershipSeed } from './internode/cluster.js';
+import { runKvSimulation } from './kv/index.js';
 import { runSeed as runPgSeed } from './pg/index.js';
 import { runScenario } from './registry/index.js';
 
-const TARGETS = ['raft', 'raft-host', 'pg', 'registry', 'membership'] as const;
+const TARGETS = ['raft', 'raft-host', 'kv', 'pg', 'registry', 'membership'] as const;
 type Target = (typeof TARGETS)[number];
 
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -100,6 +102,21 @@ async function runOne(seed: number, trace: boolean): Promise<Outcome> {
         trace: [JSON.stringify(r.stats)],
         flags: `${flag('nodes', nodes)}${flag('broken', values.broken)}`,
         work: r.stats.proposals,
+      };
+    }
+    case 'kv': {
+      const nodes = num(values.nodes) ?? [3, 5][seed % 2]!;
+      const r = await runKvSimulation({
+        seed,
+        nodes,
+        unsafeLyingDisk: values.broken === 'lyingDisk',
+        unsafeStaleReads: values.broken === 'staleReads',
+      });
+      return {
+        failure: r.violation ?? undefined,
+        trace: [JSON.stringify(r.stats), ...r.history.split('\n')],
+        flags: `${flag('nodes', nodes)}${flag('broken', values.broken)}`,
+        work: r.stats.calls ?? 0,
       };
     }
     case 'pg': {

@@ -132,37 +132,148 @@ class SimDisk implements LogStore {
   }
 }
 
-interface SimNode {
+/** One simulated node: its durable state survives crashes; the rest is its current incarnation. */
+export interface SimNode<T extends Tenant> {
   readonly name: string;
   readonly durable: MemoryLogStore;
   incarnation: number;
   alive: boolean;
   disk: SimDisk | null;
   host: RaftHost | null;
-  tenant: IdTenant | null;
-  group: RaftGroup<IdTenant> | null;
+  tenant: T | null;
+  group: RaftGroup<T> | null;
   handler: ((from: string, body: unknown) => void) | null;
   readonly listeners: Set<(e: NodeEvent) => void>;
-  /** Applied ids already checked against the history. */
-  checked: number;
+}
+
+/** What the harness hands a workload. */
+export interface SimContext<T extends Tenant> {
+  readonly clock: VirtualClock;
+  /** The workload's own seeded random source. */
+  readonly random: Random;
+  readonly nodes: ReadonlyMap<string, SimNode<T>>;
+  /** Records a violation (the first one wins). */
+  fail(what: string): void;
+}
+
+/**
+ * The clients and checks of one simulation over the host harness: what runs on every node (the
+ * tenant), what clients do every 10 virtual ms, what is checked as it runs and at the end.
+ */
+export interface SimWorkload<T extends Tenant> {
+  makeTenant(node: string, fail: (what: string) => void): T;
+  /** Once every node booted, before the chaos (e.g. define a KV space). */
+  setup?(ctx: SimContext<T>): Promise<void>;
+  /** Client activity of one 10 ms step. */
+  step(ctx: SimContext<T>): void;
+  /** Checks after each step. */
+  check(ctx: SimContext<T>): void;
+  /** After healing: whether every node has caught up and every client call ended. */
+  converged(ctx: SimContext<T>): boolean;
+  /** The end-of-run checks, once converged. */
+  finish(ctx: SimContext<T>): void;
+  stats(): Record<string, number>;
 }
 
 export async function runRaftHostSimulation(options: RaftHostSimOptions): Promise<RaftHostSimResult> {
+  return runHostSimulation(options, idWorkload()) as Promise<RaftHostSimResult>;
+}
+
+/** The proposal workload: unique ids proposed from every node, checked as one applied history. */
+function idWorkload(): SimWorkload<IdTenant> {
+  const stats = { proposals: 0, acked: 0, indeterminate: 0, failed: 0 };
+  const acked = new Set<string>();
+  const failed = new Map<string, string>();
+  const history: string[] = [];
+  const checked = new Map<IdTenant, number>();
+  let inFlight = 0;
+  let nextId = 0;
+  let committed = false;
+  let finalStarted = false;
+  let attempt = 0;
+  return {
+    makeTenant: (node, fail) => new IdTenant((what) => fail(`${node}: ${what}`)),
+    step(ctx) {
+      const alive = [...ctx.nodes.values()].filter((n) => n.alive);
+      if (alive.length === 0 || inFlight >= MAX_CLIENT_IN_FLIGHT || !ctx.random.chance(0.5)) return;
+      const node = ctx.random.pick(alive);
+      const incarnation = node.incarnation;
+      const id = `p${++nextId}`;
+      stats.proposals++;
+      inFlight++;
+      node.group!.propose(pack(id), { timeout: 2_000 }).then(
+        () => {
+          inFlight--;
+          stats.acked++;
+          acked.add(id);
+        },
+        (error: { code?: string }) => {
+          inFlight--;
+          // The caller lived on the node: if the node died, so did the caller's knowledge.
+          if (!node.alive || node.incarnation !== incarnation) return;
+          if (error.code === 'ERR_RAFT_INDETERMINATE') stats.indeterminate++;
+          else {
+            stats.failed++;
+            failed.set(id, error.code ?? '?');
+          }
+        },
+      );
+    },
+    check(ctx) {
+      for (const node of ctx.nodes.values()) {
+        if (!node.alive) continue;
+        const ids = node.tenant!.ids;
+        for (let i = checked.get(node.tenant!) ?? 0; i < ids.length; i++) {
+          if (i < history.length && history[i] !== ids[i])
+            ctx.fail(`${node.name} applied ${ids[i]} at ${i + 1}, the history has ${history[i]}`);
+          if (i >= history.length) history.push(ids[i]!);
+        }
+        checked.set(node.tenant!, ids.length);
+      }
+    },
+    converged(ctx) {
+      if (!finalStarted) {
+        finalStarted = true;
+        const tryFinal = (): void =>
+          void ctx.random
+            .pick([...ctx.nodes.values()])
+            .group!.propose(pack(`final${++attempt}`), { timeout: 5_000 })
+            .then(
+              () => (committed = true),
+              () => ctx.clock.setTimer(100, tryFinal),
+            );
+        tryFinal();
+      }
+      const lengths = [...ctx.nodes.values()].map((n) => n.tenant!.ids.length);
+      return committed && inFlight === 0 && lengths.every((l) => l === history.length);
+    },
+    finish(ctx) {
+      const applied = new Set(history);
+      for (const id of acked) if (!applied.has(id)) ctx.fail(`acknowledged ${id} is missing`);
+      for (const [id, code] of failed) if (applied.has(id)) ctx.fail(`${id} failed plainly (${code}) yet was applied`);
+    },
+    stats: () => ({ ...stats, applied: history.length }),
+  };
+}
+
+/** Runs a workload on N real hosts under the fault schedule (see the file's header). */
+export async function runHostSimulation<T extends Tenant>(
+  options: RaftHostSimOptions,
+  workload: SimWorkload<T>,
+): Promise<{ seed: number; ok: boolean; violation: string | null; stats: Record<string, number> }> {
   const random = seededRandom(options.seed);
   const chaos = random.fork();
   const clock = new VirtualClock();
   const model = new FaultModel(random.fork(), options.faults ?? DEFAULT_FAULTS);
   const names = Array.from({ length: options.nodes ?? 3 }, (_, i) => `n${i + 1}`);
-  const nodes = new Map<string, SimNode>();
-  const stats = { proposals: 0, acked: 0, indeterminate: 0, failed: 0, crashes: 0, partitions: 0 };
-  const acked = new Set<string>();
-  const failed = new Map<string, string>();
-  const history: string[] = [];
+  const nodes = new Map<string, SimNode<T>>();
+  const stats = { crashes: 0, partitions: 0 };
   const leaders = new Map<number, string>();
   let violation: string | null = null;
   const fail = (what: string) => void (violation ??= `${clock.now()} ms: ${what}`);
+  const ctx: SimContext<T> = { clock, random: random.fork(), nodes, fail };
 
-  const transportOf = (node: SimNode, incarnation: number): RaftTransport => ({
+  const transportOf = (node: SimNode<T>, incarnation: number): RaftTransport => ({
     handle: (_cls, handler) => void (node.handler = handler),
     subscribe: (listener) => {
       node.listeners.add(listener);
@@ -189,16 +300,15 @@ export async function runRaftHostSimulation(options: RaftHostSimOptions): Promis
     },
   });
 
-  const emit = (to: SimNode, e: NodeEvent) => {
+  const emit = (to: SimNode<T>, e: NodeEvent) => {
     for (const l of to.listeners) l(e);
   };
 
-  async function boot(node: SimNode): Promise<void> {
+  async function boot(node: SimNode<T>): Promise<void> {
     node.incarnation++;
     node.alive = true;
     node.handler = null;
     node.listeners.clear();
-    node.checked = 0;
     node.disk = new SimDisk(
       node.durable,
       clock,
@@ -213,7 +323,7 @@ export async function runRaftHostSimulation(options: RaftHostSimOptions): Promis
       transport: transportOf(node, node.incarnation),
       random: random.fork(),
     });
-    node.tenant = new IdTenant((what) => fail(`${node.name}: ${what}`));
+    node.tenant = workload.makeTenant(node.name, fail);
     node.group = await node.host.addGroup({
       id: GROUP,
       tenant: node.tenant,
@@ -228,7 +338,7 @@ export async function runRaftHostSimulation(options: RaftHostSimOptions): Promis
     }
   }
 
-  function crash(node: SimNode): void {
+  function crash(node: SimNode<T>): void {
     stats.crashes++;
     node.alive = false;
     node.disk!.crash();
@@ -238,57 +348,22 @@ export async function runRaftHostSimulation(options: RaftHostSimOptions): Promis
         emit(other, { type: 'down', node: node.name, incarnation: node.incarnation, reason: 'disconnected' });
   }
 
-  let inFlight = 0;
-  let nextId = 0;
-  function propose(): void {
-    const alive = [...nodes.values()].filter((n) => n.alive);
-    if (alive.length === 0 || inFlight >= MAX_CLIENT_IN_FLIGHT) return;
-    const node = chaos.pick(alive);
-    const incarnation = node.incarnation;
-    const id = `p${++nextId}`;
-    stats.proposals++;
-    inFlight++;
-    node.group!.propose(pack(id), { timeout: 2_000 }).then(
-      () => {
-        inFlight--;
-        stats.acked++;
-        acked.add(id);
-      },
-      (error: { code?: string }) => {
-        inFlight--;
-        // The caller lived on the node: if the node died, so did the caller's knowledge.
-        if (!node.alive || node.incarnation !== incarnation) return;
-        if (error.code === 'ERR_RAFT_INDETERMINATE') stats.indeterminate++;
-        else {
-          stats.failed++;
-          failed.set(id, error.code ?? '?');
-        }
-      },
-    );
-  }
-
   function check(): void {
     for (const node of nodes.values()) {
       if (!node.alive) continue;
-      const s = node.group!.status();
-      if (s.role === 'leader') {
-        const other = leaders.get(s.term);
-        if (other !== undefined && other !== node.name) fail(`two leaders in term ${s.term}: ${other}, ${node.name}`);
-        leaders.set(s.term, node.name);
+      const st = node.group!.status();
+      if (st.role === 'leader') {
+        const other = leaders.get(st.term);
+        if (other !== undefined && other !== node.name) fail(`two leaders in term ${st.term}: ${other}, ${node.name}`);
+        leaders.set(st.term, node.name);
       }
-      const ids = node.tenant!.ids;
-      for (let i = node.checked; i < ids.length; i++) {
-        if (i < history.length && history[i] !== ids[i])
-          fail(`${node.name} applied ${ids[i]} at ${i + 1}, the history has ${history[i]}`);
-        if (i >= history.length) history.push(ids[i]!);
-      }
-      node.checked = ids.length;
     }
+    workload.check(ctx);
   }
 
   // ------------------------------------------------------------------ the run
   for (const name of names) {
-    const node: SimNode = {
+    const node: SimNode<T> = {
       name,
       durable: new MemoryLogStore(),
       incarnation: 0,
@@ -299,17 +374,17 @@ export async function runRaftHostSimulation(options: RaftHostSimOptions): Promis
       group: null,
       handler: null,
       listeners: new Set(),
-      checked: 0,
     };
     nodes.set(name, node);
   }
   try {
     for (const node of nodes.values()) await boot(node);
+    await workload.setup?.(ctx);
     const chaosMs = options.chaosMs ?? 10_000;
     const crashes = options.crashes ?? true;
     const restarting: Promise<void>[] = [];
     for (let t = 0; t < chaosMs && violation === null; t += 10) {
-      if (chaos.chance(0.5)) propose();
+      workload.step(ctx);
       if (crashes && chaos.chance(0.004)) {
         const alive = [...nodes.values()].filter((n) => n.alive);
         if (alive.length > 0) {
@@ -341,30 +416,15 @@ export async function runRaftHostSimulation(options: RaftHostSimOptions): Promis
     await Promise.all(restarting);
     for (const node of nodes.values()) if (!node.alive) await boot(node);
     const livenessMs = options.livenessMs ?? 20_000;
-    let committed = false;
-    let attempt = 0;
-    const final = () => chaos.pick([...nodes.values()]).group!.propose(pack(`final${++attempt}`), { timeout: 5_000 });
-    const tryFinal = (): void =>
-      void final().then(
-        () => (committed = true),
-        () => clock.setTimer(100, tryFinal),
-      );
-    tryFinal();
     let converged = false;
     for (let t = 0; t < livenessMs && violation === null; t += 10) {
       await clock.advance(10);
       check();
-      const lengths = [...nodes.values()].map((n) => n.tenant!.ids.length);
-      converged = committed && inFlight === 0 && lengths.every((l) => l === history.length);
+      converged = workload.converged(ctx);
       if (converged) break;
     }
-    if (violation === null && !converged)
-      fail(`no convergence within ${livenessMs} ms after healing (committed: ${committed}, in flight: ${inFlight})`);
-    if (violation === null) {
-      const applied = new Set(history);
-      for (const id of acked) if (!applied.has(id)) fail(`acknowledged ${id} is missing`);
-      for (const [id, code] of failed) if (applied.has(id)) fail(`${id} failed plainly (${code}) yet was applied`);
-    }
+    if (violation === null && !converged) fail(`no convergence within ${livenessMs} ms after healing`);
+    if (violation === null) workload.finish(ctx);
   } catch (error) {
     fail(`threw: ${(error as Error).stack ?? String(error)}`);
   } finally {
@@ -376,6 +436,6 @@ export async function runRaftHostSimulation(options: RaftHostSimOptions): Promis
     seed: options.seed,
     ok: violation === null,
     violation,
-    stats: { ...stats, applied: history.length, nodesWithSnapshot },
+    stats: { ...stats, ...workload.stats(), nodesWithSnapshot },
   };
 }

@@ -41,6 +41,6 @@ describe('sim/sweep.ts', () => {
   it('refuses an unknown target with its usage', async () => {
     const { code, out } = await sweep(['nope']);
     expect(code).toBe(2);
-    expect(out).toContain('usage: node --import tsx sim/sweep.ts <raft|raft-host|pg|registry|membership>');
+    expect(out).toContain('usage: node --import tsx sim/sweep.ts <raft|raft-host|kv|pg|registry|membership>');
   });
 });
