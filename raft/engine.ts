@@ -9,7 +9,8 @@
 // durable. Appends to followers go out at once, in parallel with the leader's own write.
 //
 // What etcd-io/raft also keeps apart lives in small pure files this one calls: quorum.ts
-// (majorities), read-only.ts (a leader's reads), confchange.ts (membership changes, transfer),
+// (majorities), replication.ts (a leader's followers: what it sends them, what their answers
+// change), read-only.ts (a leader's reads), confchange.ts (membership changes, transfer),
 // writes.ts (the storage protocol's bookkeeping) and apply.ts (what the host applies).
 
 import { Applying } from './apply.js';
@@ -17,10 +18,11 @@ import { LeaderTransfer, mostCaughtUpVoter, nextMembership, transferProblem } fr
 import { RaftError } from './errors.js';
 import { entryBytes, RaftLog } from './log.js';
 import { validateLimits, type RaftLimits } from './limits.js';
-import { Progress } from './progress.js';
-import { majorityIndex, majorityVote } from './quorum.js';
+import type { Progress } from './progress.js';
+import { majorityVote } from './quorum.js';
 import type { RaftCounters, RaftOptions, RandomSource, StepResult, UnsafeTestOnlyBreakage } from './options.js';
 import { LeaderReads } from './read-only.js';
+import { Replication, type Outbox } from './replication.js';
 import { Writes } from './writes.js';
 import { messageProblem, proposalBytes } from './validate.js';
 import type {
@@ -32,8 +34,6 @@ import type {
   Input,
   Message,
   NodeId,
-  RaftPeerStatus,
-  ProgressState,
   RaftEvent,
   RaftStatus,
   ReadId,
@@ -84,7 +84,8 @@ export class RaftEngine {
   /** Write that must be durable before a candidate counts its own vote (0: none). */
   private selfVoteTag = 0;
 
-  private prs = new Map<NodeId, Progress>();
+  /** The leader's view of each follower and what it sends them. */
+  private readonly peers: Replication;
   private readonly transfer = new LeaderTransfer();
   private uncommittedBytes = 0;
 
@@ -132,6 +133,7 @@ export class RaftEngine {
     this.writes = new Writes(hs.commit, last);
     this.applying = new Applying(applied);
     this.membershipIndex = this.log.membershipIndex();
+    this.peers = new Replication(this.id, this.log, this.limits);
     this.resetElectionTimer();
   }
 
@@ -165,14 +167,9 @@ export class RaftEngine {
         return this.appliedTo(input.index);
       case 'snapshotTaken':
         return this.snapshotTaken(input.index, input.data);
-      case 'unreachable': {
-        const pr = this.prs.get(input.peer);
-        if (this.role === 'leader' && pr !== undefined && pr.state === 'replicate') {
-          pr.becomeProbe();
-          this.progressEvent(input.peer, pr.state);
-        }
+      case 'unreachable':
+        if (this.role === 'leader') this.peers.unreachable(input.peer, this.events);
         return OK;
-      }
       default:
         return fail(
           new RaftError('ERR_RAFT_BAD_MESSAGE', `unknown input ${String((input as { type: unknown }).type)}`),
@@ -217,10 +214,6 @@ export class RaftEngine {
 
   status(): RaftStatus {
     const membership = this.log.membership();
-    const peers: RaftPeerStatus[] = [];
-    if (this.role === 'leader') {
-      for (const [id, pr] of this.prs) peers.push(pr.status(id, membership.voters.includes(id)));
-    }
     return {
       id: this.id,
       term: this.term,
@@ -238,7 +231,7 @@ export class RaftEngine {
       transferee: this.transfer.target,
       uncommittedBytes: this.uncommittedBytes,
       pendingReads: this.reads.pending,
-      peers,
+      peers: this.role === 'leader' ? this.peers.statuses(membership.voters) : [],
     };
   }
 
@@ -388,7 +381,7 @@ export class RaftEngine {
 
   private leaveLeadership(): void {
     this.transfer.end('aborted', this.events);
-    this.prs.clear();
+    this.peers.clear();
     this.uncommittedBytes = 0;
     for (const r of this.reads.clear()) this.dropRead(r.origin, r.readId);
   }
@@ -464,7 +457,7 @@ export class RaftEngine {
     this.heartbeatElapsed = 0;
     this.transfer.reset();
     this.uncommittedBytes = 0;
-    this.prs.clear();
+    this.peers.clear();
     this.syncProgress();
     this.events.push({ type: 'role', role: 'leader', term: this.term, leader: this.id });
     this.appendLocal([{ kind: 'noop', term: this.term, index: this.log.lastIndex() + 1 }]);
@@ -473,17 +466,9 @@ export class RaftEngine {
 
   /** Make the leader's progress map match the membership (new peers start probing). */
   private syncProgress(): void {
-    const m = this.log.membership();
-    const next = this.log.lastIndex() + 1;
-    for (const id of [...m.voters, ...m.learners]) {
-      if (id === this.id || this.prs.has(id)) continue;
-      this.prs.set(id, new Progress(next, this.limits.maxInflightMessages, this.limits.maxInflightBytes));
-    }
-    for (const id of [...this.prs.keys()]) {
-      if (!m.voters.includes(id) && !m.learners.includes(id)) this.prs.delete(id);
-    }
+    this.peers.sync();
     const to = this.transfer.target;
-    if (to !== null && !m.voters.includes(to)) this.transfer.end('aborted', this.events);
+    if (to !== null && !this.isVoter(to)) this.transfer.end('aborted', this.events);
   }
 
   private membershipMaybeChanged(): void {
@@ -510,31 +495,19 @@ export class RaftEngine {
     if (this.electionElapsed >= this.limits.electionTicks) {
       this.electionElapsed = 0;
       if (this.checkQuorum) {
-        if (!this.quorumActive()) {
+        if (!this.peers.quorumActive(this.log.membership().voters)) {
           this.events.push({ type: 'stepDown', reason: 'checkQuorum' });
           this.becomeFollower(this.term, null);
           return;
         }
-        for (const pr of this.prs.values()) pr.recentActive = false;
+        this.peers.forgetActivity();
       }
     }
-    for (const [id, pr] of this.prs) {
-      if (pr.state === 'snapshot' && ++pr.snapshotTicks >= this.limits.electionTicks) {
-        // The snapshot (or its answer) was probably lost: probe again, which resends it.
-        pr.becomeProbe();
-        this.progressEvent(id, pr.state);
-      }
-    }
+    this.peers.tick(this.events);
     if (this.heartbeatElapsed >= this.limits.heartbeatTicks) {
       this.heartbeatElapsed = 0;
       this.broadcastHeartbeat();
     }
-  }
-
-  /** A majority of voters (counting us) was heard from since the last check; silence is no vote. */
-  private quorumActive(): boolean {
-    const active = (v: NodeId): true | undefined => v === this.id || this.prs.get(v)?.recentActive || undefined;
-    return majorityVote(this.log.membership().voters, active) === 'won';
   }
 
   // ---- messages ----------------------------------------------------------------------------
@@ -756,7 +729,7 @@ export class RaftEngine {
 
   /** The committed membership no longer has us as a voter: hand over and step down. */
   private stepDownRemoved(): void {
-    const best = mostCaughtUpVoter(this.log.membership().voters, this.prs);
+    const best = mostCaughtUpVoter(this.log.membership().voters, this.peers.peers());
     if (best !== null && best.match === this.log.lastIndex()) {
       this.send({ type: 'timeoutNow', from: this.id, to: best.id, term: this.term });
     }
@@ -766,8 +739,9 @@ export class RaftEngine {
 
   // ---- leader ------------------------------------------------------------------------------
 
-  private progressEvent(peer: NodeId, state: ProgressState): void {
-    this.events.push({ type: 'progress', peer, state });
+  /** What the leader's messages carry now, and where they go. */
+  private outbox(): Outbox {
+    return { term: this.term, commit: this.commit, snapshot: this.snapshot, messages: this.msgs, events: this.events };
   }
 
   private stepLeader(m: Message): StepResult {
@@ -775,25 +749,11 @@ export class RaftEngine {
       case 'appendResp':
         this.handleAppendResp(m);
         return OK;
-      case 'heartbeatResp': {
-        const pr = this.prs.get(m.from);
-        if (pr === undefined) return OK;
-        pr.recentActive = true;
-        pr.probeSent = false;
-        if (pr.state === 'replicate' && pr.inflights.full()) {
-          // A full window and the follower is alive: appends were probably lost; resend.
-          pr.becomeProbe();
-          this.progressEvent(m.from, pr.state);
-        }
-        if (pr.match < this.log.lastIndex()) this.maybeSendAppend(m.from, pr, true);
-        if (m.readSeq > pr.readAck && m.readSeq <= this.reads.round) {
-          pr.readAck = m.readSeq;
-          this.advanceReads();
-        }
+      case 'heartbeatResp':
+        if (this.peers.heartbeatResp(m, this.reads.round, this.outbox())) this.advanceReads();
         return OK;
-      }
       case 'readIndex':
-        if (!this.prs.has(m.from)) return OK;
+        if (!this.peers.has(m.from)) return OK;
         return this.leaderRead(m.from, m.readId);
       default:
         return OK;
@@ -801,40 +761,16 @@ export class RaftEngine {
   }
 
   private handleAppendResp(m: AppendResponse): void {
-    const pr = this.prs.get(m.from);
-    if (pr === undefined) return;
-    pr.recentActive = true;
-    if (m.reject) {
-      let hint = m.hintIndex;
-      if (m.hintTerm > 0 && m.hintIndex >= this.log.offset) hint = this.log.findConflictByTerm(m.hintIndex, m.hintTerm);
-      if (pr.maybeDecrTo(m.index, hint)) {
-        if (pr.state === 'replicate') {
-          pr.becomeProbe();
-          this.progressEvent(m.from, pr.state);
-        }
-        this.maybeSendAppend(m.from, pr, true);
-      }
-      return;
-    }
-    const wasPaused = pr.isPaused();
-    if (!pr.maybeUpdate(m.index)) return;
-    if (pr.state === 'probe') {
-      pr.becomeReplicate();
-      this.progressEvent(m.from, pr.state);
-    } else if (pr.state === 'snapshot' && pr.match + 1 >= this.log.firstIndex()) {
-      pr.becomeReplicate();
-      this.progressEvent(m.from, pr.state);
-    } else if (pr.state === 'replicate') {
-      pr.inflights.freeLE(m.index);
-    }
+    const advanced = this.peers.appendResp(m, this.outbox());
+    if (advanced === null) return;
+    const pr = advanced.pr;
     if (this.maybeCommit()) {
       this.broadcastAppend(true);
       if (this.role !== 'leader') return;
-    } else if (wasPaused) {
-      this.maybeSendAppend(m.from, pr, true);
+    } else if (advanced.wasPaused) {
+      this.peers.sendAppend(m.from, pr, true, this.outbox());
     }
-    // Pipelining: keep the window full while there is something to send.
-    while (this.maybeSendAppend(m.from, pr, false));
+    this.peers.fill(m.from, pr, this.outbox());
     if (this.role === 'leader' && m.from === this.transfer.target && pr.match === this.log.lastIndex()) {
       this.sendTimeoutNow(m.from);
     }
@@ -851,7 +787,7 @@ export class RaftEngine {
     const voters = this.log.membership().voters;
     if (voters.length === 0) return false;
     const self = this.broken.ackBeforeDurable ? this.log.lastIndex() : this.writes.durableIndex;
-    const idx = majorityIndex(voters, (v) => (v === this.id ? self : (this.prs.get(v)?.match ?? 0)));
+    const idx = this.peers.quorumIndex(voters, self);
     if (idx <= this.commit) return false;
     // Figure 8: only an entry of the current term is committed by counting replicas.
     if (this.log.term(idx) !== this.term && this.broken.commitByCountingOldTerms !== true) return false;
@@ -860,66 +796,11 @@ export class RaftEngine {
   }
 
   private broadcastAppend(sendIfEmpty: boolean): void {
-    if (this.role !== 'leader') return;
-    for (const [id, pr] of this.prs) {
-      // Replicating peers get as many appends as the window allows (pipelining).
-      if (this.maybeSendAppend(id, pr, sendIfEmpty) && pr.state === 'replicate') {
-        while (this.maybeSendAppend(id, pr, false));
-      }
-    }
+    if (this.role === 'leader') this.peers.broadcastAppend(sendIfEmpty, this.outbox());
   }
 
   private broadcastHeartbeat(): void {
-    const readSeq = this.reads.startRound(this.ticks);
-    for (const [id, pr] of this.prs) {
-      this.send({
-        type: 'heartbeat',
-        from: this.id,
-        to: id,
-        term: this.term,
-        commit: Math.min(pr.match, this.commit),
-        readSeq,
-      });
-    }
-  }
-
-  private maybeSendAppend(to: NodeId, pr: Progress, sendIfEmpty: boolean): boolean {
-    if (pr.isPaused()) return false;
-    const prevIndex = pr.next - 1;
-    const prevTerm = this.log.term(prevIndex);
-    if (prevTerm < 0) return this.sendSnapshot(to, pr);
-    const last = this.log.lastIndex();
-    const entries =
-      pr.next <= last ? this.log.slice(pr.next, last, this.limits.maxAppendEntries, this.limits.maxAppendBytes) : EMPTY;
-    if (entries.length === 0 && !sendIfEmpty) return false;
-    this.send({
-      type: 'append',
-      from: this.id,
-      to,
-      term: this.term,
-      prevIndex,
-      prevTerm,
-      entries,
-      commit: this.commit,
-    });
-    if (entries.length > 0 && pr.state === 'replicate') {
-      let bytes = 0;
-      for (const e of entries) bytes += entryBytes(e);
-      const lastSent = (entries[entries.length - 1] as Entry).index;
-      pr.next = lastSent + 1;
-      pr.inflights.add(lastSent, bytes);
-    } else if (pr.state === 'probe') {
-      pr.probeSent = true;
-    }
-    return true;
-  }
-
-  private sendSnapshot(to: NodeId, pr: Progress): boolean {
-    if (this.snapshot === null) return false;
-    this.send({ type: 'snapshot', from: this.id, to, term: this.term, snapshot: this.snapshot });
-    pr.becomeSnapshot(this.snapshot.meta.index);
-    this.progressEvent(to, pr.state);
-    return true;
+    this.peers.broadcastHeartbeat(this.reads.startRound(this.ticks), this.outbox());
   }
 
   private appendLocal(entries: Entry[]): void {
@@ -977,7 +858,7 @@ export class RaftEngine {
         membershipIndex: this.log.membershipIndex(),
         commit: this.commit,
         committedInTerm: this.log.term(this.commit) === this.term,
-        matchOf: (id) => this.prs.get(id)?.match,
+        matchOf: (id) => this.peers.get(id)?.match,
       },
       change,
     );
@@ -993,9 +874,9 @@ export class RaftEngine {
     const problem = transferProblem(this.id, to, this.log.membership());
     if (problem !== null) return fail(problem);
     if (!this.transfer.start(to, this.events)) return OK;
-    const pr = this.prs.get(to) as Progress;
+    const pr = this.peers.get(to) as Progress;
     if (pr.match === this.log.lastIndex()) this.sendTimeoutNow(to);
-    else this.maybeSendAppend(to, pr, true);
+    else this.peers.sendAppend(to, pr, true, this.outbox());
     return OK;
   }
 
@@ -1035,7 +916,7 @@ export class RaftEngine {
 
   /** Highest heartbeat round a quorum of voters (counting us) has answered in this term. */
   private confirmedRound(): number {
-    return this.reads.confirmed(this.log.membership().voters, this.id, (v) => this.prs.get(v)?.readAck ?? 0);
+    return this.reads.confirmed(this.log.membership().voters, this.id, (v) => this.peers.get(v)?.readAck ?? 0);
   }
 
   /**
