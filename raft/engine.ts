@@ -8,18 +8,19 @@
 // persisted, and a leader counts itself toward a commit quorum only for entries it knows are
 // durable. Appends to followers go out at once, in parallel with the leader's own write.
 //
-// What etcd-io/raft also keeps apart lives in small pure files this one calls: quorum.ts
-// (majorities), replication.ts (a leader's followers: what it sends them, what their answers
-// change), read-only.ts (a leader's reads), confchange.ts (membership changes, transfer),
-// writes.ts (the storage protocol's bookkeeping) and apply.ts (what the host applies).
+// What etcd-io/raft also keeps apart lives in small files this one calls: quorum.ts
+// (majorities), election.ts (vote requests, grants, the tally), replication.ts (a leader's
+// followers: what it sends them, what their answers change), read-only.ts (a leader's reads),
+// confchange.ts (membership changes, transfer), writes.ts (the storage protocol's bookkeeping)
+// and apply.ts (what the host applies).
 
 import { Applying } from './apply.js';
 import { LeaderTransfer, mostCaughtUpVoter, nextMembership, transferProblem } from './confchange.js';
+import { countsAnswer, grantsVote, voteAnswer, voteRequests, VoteTally } from './election.js';
 import { RaftError } from './errors.js';
 import { entryBytes, RaftLog } from './log.js';
 import { validateLimits, type RaftLimits } from './limits.js';
 import type { Progress } from './progress.js';
-import { majorityVote } from './quorum.js';
 import type { RaftCounters, RaftOptions, RandomSource, StepResult, UnsafeTestOnlyBreakage } from './options.js';
 import { LeaderReads } from './read-only.js';
 import { Replication, type Outbox } from './replication.js';
@@ -80,9 +81,7 @@ export class RaftEngine {
   private heartbeatElapsed = 0;
   private randomizedElectionTimeout = 0;
 
-  private votes = new Map<NodeId, boolean>();
-  /** Write that must be durable before a candidate counts its own vote (0: none). */
-  private selfVoteTag = 0;
+  private readonly tally = new VoteTally();
 
   /** The leader's view of each follower and what it sends them. */
   private readonly peers: Replication;
@@ -282,9 +281,7 @@ export class RaftEngine {
     }
     if (writeId <= this.writes.durable) return OK;
     this.writes.persisted(writeId, this.log, this.msgs);
-    if (this.role === 'candidate' && this.selfVoteTag !== 0 && this.selfVoteTag <= writeId) {
-      this.selfVoteTag = 0;
-      this.votes.set(this.id, true);
+    if (this.role === 'candidate' && this.tally.persisted(this.id, writeId)) {
       this.tallyVotes();
     } else if (this.role === 'leader') {
       if (this.maybeCommit()) this.broadcastAppend(true);
@@ -373,8 +370,7 @@ export class RaftEngine {
     this.role = 'follower';
     this.setLeader(leader);
     this.resetElectionTimer();
-    this.votes.clear();
-    this.selfVoteTag = 0;
+    this.tally.clear();
     if (wasLeader) this.leaveLeadership();
     if (changed) this.events.push({ type: 'role', role: 'follower', term: this.term, leader });
   }
@@ -401,8 +397,7 @@ export class RaftEngine {
     this.role = 'preCandidate';
     this.setLeader(null);
     this.resetElectionTimer();
-    this.votes.clear();
-    this.votes.set(this.id, true);
+    this.tally.start(this.id, 0);
     this.events.push({ type: 'role', role: 'preCandidate', term: this.term, leader: null });
     if (this.tallyVotes()) return;
     this.requestVotes(true, false);
@@ -414,31 +409,23 @@ export class RaftEngine {
     this.role = 'candidate';
     this.setLeader(null);
     this.resetElectionTimer();
-    this.votes.clear();
+    // Our own vote counts once the write holding it is durable.
+    this.tally.start(this.id, this.broken.ackBeforeDurable ? 0 : this.writes.pendingTag());
     this.events.push({ type: 'role', role: 'candidate', term: this.term, leader: null });
-    if (this.broken.ackBeforeDurable) this.votes.set(this.id, true);
-    else this.selfVoteTag = this.writes.pendingTag();
     this.requestVotes(false, transfer);
     this.tallyVotes();
   }
 
   private requestVotes(pre: boolean, transfer: boolean): void {
     const term = pre ? this.term + 1 : this.term;
-    const lastIndex = this.log.lastIndex();
-    const lastTerm = this.log.lastTerm();
-    for (const v of this.log.membership().voters) {
-      if (v === this.id) continue;
-      this.send({ type: 'vote', from: this.id, to: v, term, pre, transfer, lastIndex, lastTerm });
-    }
+    const ask = { from: this.id, term, pre, transfer, lastIndex: this.log.lastIndex(), lastTerm: this.log.lastTerm() };
+    for (const m of voteRequests(this.log.membership().voters, ask)) this.send(m);
   }
 
   /** Count votes; returns true when the election ended (won or lost). */
   private tallyVotes(): boolean {
-    const result = majorityVote(this.log.membership().voters, (v) => this.votes.get(v));
-    // A candidate leads only once its own term and vote are durable, even if others already
-    // form a quorum: otherwise a crash could bring it back in the same term, let it win that
-    // term again and append different entries at indexes it had already sent out.
-    if (result === 'won' && !(this.role === 'candidate' && this.selfVoteTag !== 0)) {
+    const result = this.tally.result(this.log.membership().voters);
+    if (result === 'won') {
       if (this.role === 'preCandidate') this.becomeCandidate(false);
       else this.becomeLeader();
       return true;
@@ -548,7 +535,7 @@ export class RaftEngine {
         // Tell a stale leader about the newer term so it steps down.
         this.send(this.appendResp(m.from, true, 0));
       } else if (m.type === 'vote' && m.pre) {
-        this.send({ type: 'voteResp', from: this.id, to: m.from, term: this.term, pre: true, granted: false });
+        this.send(voteAnswer(this.id, m, this.term, false));
       }
       return OK;
     }
@@ -569,18 +556,12 @@ export class RaftEngine {
   }
 
   private handleVote(m: VoteMessage): void {
-    const canVote =
-      this.vote === m.from || (this.vote === null && this.leader === null) || (m.pre && m.term > this.term);
     const upToDate = this.broken.voteWithoutLogCheck === true || this.log.isUpToDate(m.lastIndex, m.lastTerm);
-    if (canVote && upToDate) {
-      // A grant echoes the asked term (for pre-votes ours may be lower).
-      this.send({ type: 'voteResp', from: this.id, to: m.from, term: m.term, pre: m.pre, granted: true });
-      if (!m.pre) {
-        this.electionElapsed = 0;
-        this.setVote(m.from);
-      }
-    } else {
-      this.send({ type: 'voteResp', from: this.id, to: m.from, term: this.term, pre: m.pre, granted: false });
+    const granted = grantsVote(m, this.term, this.vote, this.leader, upToDate);
+    this.send(voteAnswer(this.id, m, this.term, granted));
+    if (granted && !m.pre) {
+      this.electionElapsed = 0;
+      this.setVote(m.from);
     }
   }
 
@@ -602,11 +583,8 @@ export class RaftEngine {
   }
 
   private handleVoteResp(m: VoteResponse): void {
-    const wanted = this.role === 'preCandidate' ? m.pre : !m.pre;
-    if (!wanted || !this.isVoter(m.from)) return;
-    if (m.pre && m.granted && m.term !== this.term + 1) return;
-    if (!m.pre && m.term !== this.term) return;
-    if (!this.votes.has(m.from)) this.votes.set(m.from, m.granted);
+    if (!countsAnswer(m, this.role === 'preCandidate', this.term, this.log.membership().voters)) return;
+    this.tally.record(m.from, m.granted);
     this.tallyVotes();
   }
 
