@@ -10,14 +10,16 @@
 //
 // What etcd-io/raft also keeps apart lives in small files this one calls: quorum.ts
 // (majorities), election.ts (vote requests, grants, the tally), replication.ts (a leader's
-// followers: what it sends them, what their answers change), read-only.ts (a leader's reads),
-// confchange.ts (membership changes, transfer), writes.ts (the storage protocol's bookkeeping)
-// and apply.ts (what the host applies).
+// followers: what it sends them, what their answers change), follower.ts (whether an append
+// or snapshot fits the log), read-only.ts (a leader's reads), confchange.ts (membership
+// changes, transfer), writes.ts (the storage protocol's bookkeeping) and apply.ts (what the
+// host applies).
 
 import { Applying } from './apply.js';
 import { LeaderTransfer, mostCaughtUpVoter, nextMembership, transferProblem } from './confchange.js';
 import { countsAnswer, grantsVote, voteAnswer, voteRequests, VoteTally } from './election.js';
 import { RaftError } from './errors.js';
+import { appendOutcome, snapshotNeeded } from './follower.js';
 import { entryBytes, RaftLog } from './log.js';
 import { validateLimits, type RaftLimits } from './limits.js';
 import type { Progress } from './progress.js';
@@ -425,16 +427,10 @@ export class RaftEngine {
   /** Count votes; returns true when the election ended (won or lost). */
   private tallyVotes(): boolean {
     const result = this.tally.result(this.log.membership().voters);
-    if (result === 'won') {
-      if (this.role === 'preCandidate') this.becomeCandidate(false);
-      else this.becomeLeader();
-      return true;
-    }
-    if (result === 'lost') {
-      this.becomeFollower(this.term, null);
-      return true;
-    }
-    return false;
+    if (result === 'won' && this.role === 'preCandidate') this.becomeCandidate(false);
+    else if (result === 'won') this.becomeLeader();
+    else if (result === 'lost') this.becomeFollower(this.term, null);
+    return result !== 'pending';
   }
 
   private becomeLeader(): void {
@@ -625,34 +621,20 @@ export class RaftEngine {
   }
 
   private handleAppend(m: AppendMessage): StepResult {
-    if (m.prevIndex < this.commit) {
-      this.send(this.appendResp(m.from, false, this.commit));
-      return OK;
-    }
-    if (!this.log.matchTerm(m.prevIndex, m.prevTerm)) {
-      const hint = this.log.findConflictByTerm(Math.min(m.prevIndex, this.log.lastIndex()), m.prevTerm);
-      this.send(this.appendResp(m.from, true, m.prevIndex, hint, Math.max(0, this.log.term(hint))));
-      return OK;
-    }
-    const n = m.entries.length;
-    let k = 0;
-    while (k < n && this.log.term((m.entries[k] as Entry).index) === (m.entries[k] as Entry).term) k++;
-    if (k < n) {
-      const first = (m.entries[k] as Entry).index;
-      if (first <= this.commit) {
-        return fail(new RaftError('ERR_RAFT_INVARIANT', `append would overwrite committed index ${first}`));
-      }
+    const out = appendOutcome(this.log, this.commit, m);
+    if (out instanceof RaftError) return fail(out);
+    if (out.entries.length > 0) {
+      const first = (out.entries[0] as Entry).index;
       if (first <= this.log.lastIndex()) {
         this.log.truncateFrom(first);
         this.writes.truncated(first);
       }
-      this.log.append(k === 0 ? m.entries : m.entries.slice(k));
+      this.log.append(out.entries);
       this.writes.markUnstable(first);
       this.membershipMaybeChanged();
     }
-    const lastNew = m.prevIndex + n;
-    this.commitTo(Math.min(m.commit, lastNew));
-    this.send(this.appendResp(m.from, false, lastNew));
+    this.commitTo(out.commit);
+    this.send(this.appendResp(m.from, out.reject, out.index, out.hintIndex, out.hintTerm));
     return OK;
   }
 
@@ -664,14 +646,10 @@ export class RaftEngine {
 
   private handleSnapshot(m: SnapshotMessage): void {
     const meta = m.snapshot.meta;
-    if (meta.index <= this.commit) {
-      this.send(this.appendResp(m.from, false, this.commit));
-      return;
-    }
-    if (this.log.matchTerm(meta.index, meta.term)) {
-      // We already hold the snapshot's last entry: just learn that it is committed.
+    if (!snapshotNeeded(this.log, this.commit, meta)) {
+      // Committed past it, or we hold its last entry and just learn that it is committed.
       this.commitTo(meta.index);
-      this.send(this.appendResp(m.from, false, meta.index));
+      this.send(this.appendResp(m.from, false, this.commit));
       return;
     }
     this.log.reset(meta.index, meta.term, meta.membership);
