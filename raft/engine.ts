@@ -685,7 +685,7 @@ export class RaftEngine {
 
   /** The committed membership no longer has us as a voter: hand over and step down. */
   private stepDownRemoved(): void {
-    const best = mostCaughtUpVoter(this.log.membership().voters, this.peers.peers());
+    const best = mostCaughtUpVoter(this.log.membership().voters, this.peers.progress());
     if (best !== null && best.match === this.log.lastIndex()) {
       this.send({ type: 'timeoutNow', from: this.id, to: best.id, term: this.term });
     }

@@ -49,7 +49,7 @@ export class Replication {
   }
 
   /** Every follower and its progress. */
-  peers(): Iterable<readonly [NodeId, Progress]> {
+  progress(): Iterable<readonly [NodeId, Progress]> {
     return this.prs;
   }
 

@@ -34,11 +34,11 @@ const ack = (from: string, index: number, over: Partial<AppendResponse> = {}): A
 describe('Replication', () => {
   it('tracks exactly the other members, new ones probing after the last entry', () => {
     const { log, rep } = setup();
-    expect([...rep.peers()].map(([id]) => id)).toEqual(['b', 'c', 'd']);
+    expect([...rep.progress()].map(([id]) => id)).toEqual(['b', 'c', 'd']);
     expect(rep.get('b')).toMatchObject({ state: 'probe', next: 7, match: 0 });
     log.append([{ kind: 'config', term: 1, index: 7, membership: { voters: ['a', 'b'], learners: [] } }]);
     rep.sync();
-    expect([...rep.peers()].map(([id]) => id)).toEqual(['b']);
+    expect([...rep.progress()].map(([id]) => id)).toEqual(['b']);
   });
 
   it('a probe sends one append and waits; a match turns it into a bounded pipeline', () => {
