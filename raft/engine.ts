@@ -8,19 +8,24 @@
 // persisted, and a leader counts itself toward a commit quorum only for entries it knows are
 // durable. Appends to followers go out at once, in parallel with the leader's own write.
 //
-// What etcd-io/raft also keeps apart lives in small pure files this one calls: quorum.ts
-// (majorities), read-only.ts (a leader's reads), confchange.ts (membership changes, transfer),
-// writes.ts (the storage protocol's bookkeeping) and apply.ts (what the host applies).
+// What etcd-io/raft also keeps apart lives in small files this one calls: quorum.ts
+// (majorities), election.ts (vote requests, grants, the tally), replication.ts (a leader's
+// followers: what it sends them, what their answers change), follower.ts (whether an append
+// or snapshot fits the log), read-only.ts (a leader's reads), confchange.ts (membership
+// changes, transfer), writes.ts (the storage protocol's bookkeeping) and apply.ts (what the
+// host applies).
 
 import { Applying } from './apply.js';
 import { LeaderTransfer, mostCaughtUpVoter, nextMembership, transferProblem } from './confchange.js';
+import { countsAnswer, grantsVote, voteAnswer, voteRequests, VoteTally } from './election.js';
 import { RaftError } from './errors.js';
+import { appendOutcome, snapshotNeeded } from './follower.js';
 import { entryBytes, RaftLog } from './log.js';
 import { validateLimits, type RaftLimits } from './limits.js';
-import { Progress } from './progress.js';
-import { majorityIndex, majorityVote } from './quorum.js';
+import type { Progress } from './progress.js';
 import type { RaftCounters, RaftOptions, RandomSource, StepResult, UnsafeTestOnlyBreakage } from './options.js';
 import { LeaderReads } from './read-only.js';
+import { Replication, type Outbox } from './replication.js';
 import { Writes } from './writes.js';
 import { messageProblem, proposalBytes } from './validate.js';
 import type {
@@ -32,8 +37,6 @@ import type {
   Input,
   Message,
   NodeId,
-  RaftPeerStatus,
-  ProgressState,
   RaftEvent,
   RaftStatus,
   ReadId,
@@ -80,11 +83,10 @@ export class RaftEngine {
   private heartbeatElapsed = 0;
   private randomizedElectionTimeout = 0;
 
-  private votes = new Map<NodeId, boolean>();
-  /** Write that must be durable before a candidate counts its own vote (0: none). */
-  private selfVoteTag = 0;
+  private readonly tally = new VoteTally();
 
-  private prs = new Map<NodeId, Progress>();
+  /** The leader's view of each follower and what it sends them. */
+  private readonly peers: Replication;
   private readonly transfer = new LeaderTransfer();
   private uncommittedBytes = 0;
 
@@ -132,6 +134,7 @@ export class RaftEngine {
     this.writes = new Writes(hs.commit, last);
     this.applying = new Applying(applied);
     this.membershipIndex = this.log.membershipIndex();
+    this.peers = new Replication(this.id, this.log, this.limits);
     this.resetElectionTimer();
   }
 
@@ -165,14 +168,9 @@ export class RaftEngine {
         return this.appliedTo(input.index);
       case 'snapshotTaken':
         return this.snapshotTaken(input.index, input.data);
-      case 'unreachable': {
-        const pr = this.prs.get(input.peer);
-        if (this.role === 'leader' && pr !== undefined && pr.state === 'replicate') {
-          pr.becomeProbe();
-          this.progressEvent(input.peer, pr.state);
-        }
+      case 'unreachable':
+        if (this.role === 'leader') this.peers.unreachable(input.peer, this.events);
         return OK;
-      }
       default:
         return fail(
           new RaftError('ERR_RAFT_BAD_MESSAGE', `unknown input ${String((input as { type: unknown }).type)}`),
@@ -217,10 +215,6 @@ export class RaftEngine {
 
   status(): RaftStatus {
     const membership = this.log.membership();
-    const peers: RaftPeerStatus[] = [];
-    if (this.role === 'leader') {
-      for (const [id, pr] of this.prs) peers.push(pr.status(id, membership.voters.includes(id)));
-    }
     return {
       id: this.id,
       term: this.term,
@@ -238,7 +232,7 @@ export class RaftEngine {
       transferee: this.transfer.target,
       uncommittedBytes: this.uncommittedBytes,
       pendingReads: this.reads.pending,
-      peers,
+      peers: this.role === 'leader' ? this.peers.statuses(membership.voters) : [],
     };
   }
 
@@ -289,9 +283,7 @@ export class RaftEngine {
     }
     if (writeId <= this.writes.durable) return OK;
     this.writes.persisted(writeId, this.log, this.msgs);
-    if (this.role === 'candidate' && this.selfVoteTag !== 0 && this.selfVoteTag <= writeId) {
-      this.selfVoteTag = 0;
-      this.votes.set(this.id, true);
+    if (this.role === 'candidate' && this.tally.persisted(this.id, writeId)) {
       this.tallyVotes();
     } else if (this.role === 'leader') {
       if (this.maybeCommit()) this.broadcastAppend(true);
@@ -380,15 +372,14 @@ export class RaftEngine {
     this.role = 'follower';
     this.setLeader(leader);
     this.resetElectionTimer();
-    this.votes.clear();
-    this.selfVoteTag = 0;
+    this.tally.clear();
     if (wasLeader) this.leaveLeadership();
     if (changed) this.events.push({ type: 'role', role: 'follower', term: this.term, leader });
   }
 
   private leaveLeadership(): void {
     this.transfer.end('aborted', this.events);
-    this.prs.clear();
+    this.peers.clear();
     this.uncommittedBytes = 0;
     for (const r of this.reads.clear()) this.dropRead(r.origin, r.readId);
   }
@@ -408,8 +399,7 @@ export class RaftEngine {
     this.role = 'preCandidate';
     this.setLeader(null);
     this.resetElectionTimer();
-    this.votes.clear();
-    this.votes.set(this.id, true);
+    this.tally.start(this.id, 0);
     this.events.push({ type: 'role', role: 'preCandidate', term: this.term, leader: null });
     if (this.tallyVotes()) return;
     this.requestVotes(true, false);
@@ -421,40 +411,26 @@ export class RaftEngine {
     this.role = 'candidate';
     this.setLeader(null);
     this.resetElectionTimer();
-    this.votes.clear();
+    // Our own vote counts once the write holding it is durable.
+    this.tally.start(this.id, this.broken.ackBeforeDurable ? 0 : this.writes.pendingTag());
     this.events.push({ type: 'role', role: 'candidate', term: this.term, leader: null });
-    if (this.broken.ackBeforeDurable) this.votes.set(this.id, true);
-    else this.selfVoteTag = this.writes.pendingTag();
     this.requestVotes(false, transfer);
     this.tallyVotes();
   }
 
   private requestVotes(pre: boolean, transfer: boolean): void {
     const term = pre ? this.term + 1 : this.term;
-    const lastIndex = this.log.lastIndex();
-    const lastTerm = this.log.lastTerm();
-    for (const v of this.log.membership().voters) {
-      if (v === this.id) continue;
-      this.send({ type: 'vote', from: this.id, to: v, term, pre, transfer, lastIndex, lastTerm });
-    }
+    const ask = { from: this.id, term, pre, transfer, lastIndex: this.log.lastIndex(), lastTerm: this.log.lastTerm() };
+    for (const m of voteRequests(this.log.membership().voters, ask)) this.send(m);
   }
 
   /** Count votes; returns true when the election ended (won or lost). */
   private tallyVotes(): boolean {
-    const result = majorityVote(this.log.membership().voters, (v) => this.votes.get(v));
-    // A candidate leads only once its own term and vote are durable, even if others already
-    // form a quorum: otherwise a crash could bring it back in the same term, let it win that
-    // term again and append different entries at indexes it had already sent out.
-    if (result === 'won' && !(this.role === 'candidate' && this.selfVoteTag !== 0)) {
-      if (this.role === 'preCandidate') this.becomeCandidate(false);
-      else this.becomeLeader();
-      return true;
-    }
-    if (result === 'lost') {
-      this.becomeFollower(this.term, null);
-      return true;
-    }
-    return false;
+    const result = this.tally.result(this.log.membership().voters);
+    if (result === 'won' && this.role === 'preCandidate') this.becomeCandidate(false);
+    else if (result === 'won') this.becomeLeader();
+    else if (result === 'lost') this.becomeFollower(this.term, null);
+    return result !== 'pending';
   }
 
   private becomeLeader(): void {
@@ -464,7 +440,7 @@ export class RaftEngine {
     this.heartbeatElapsed = 0;
     this.transfer.reset();
     this.uncommittedBytes = 0;
-    this.prs.clear();
+    this.peers.clear();
     this.syncProgress();
     this.events.push({ type: 'role', role: 'leader', term: this.term, leader: this.id });
     this.appendLocal([{ kind: 'noop', term: this.term, index: this.log.lastIndex() + 1 }]);
@@ -473,17 +449,9 @@ export class RaftEngine {
 
   /** Make the leader's progress map match the membership (new peers start probing). */
   private syncProgress(): void {
-    const m = this.log.membership();
-    const next = this.log.lastIndex() + 1;
-    for (const id of [...m.voters, ...m.learners]) {
-      if (id === this.id || this.prs.has(id)) continue;
-      this.prs.set(id, new Progress(next, this.limits.maxInflightMessages, this.limits.maxInflightBytes));
-    }
-    for (const id of [...this.prs.keys()]) {
-      if (!m.voters.includes(id) && !m.learners.includes(id)) this.prs.delete(id);
-    }
+    this.peers.sync();
     const to = this.transfer.target;
-    if (to !== null && !m.voters.includes(to)) this.transfer.end('aborted', this.events);
+    if (to !== null && !this.isVoter(to)) this.transfer.end('aborted', this.events);
   }
 
   private membershipMaybeChanged(): void {
@@ -510,31 +478,19 @@ export class RaftEngine {
     if (this.electionElapsed >= this.limits.electionTicks) {
       this.electionElapsed = 0;
       if (this.checkQuorum) {
-        if (!this.quorumActive()) {
+        if (!this.peers.quorumActive(this.log.membership().voters)) {
           this.events.push({ type: 'stepDown', reason: 'checkQuorum' });
           this.becomeFollower(this.term, null);
           return;
         }
-        for (const pr of this.prs.values()) pr.recentActive = false;
+        this.peers.forgetActivity();
       }
     }
-    for (const [id, pr] of this.prs) {
-      if (pr.state === 'snapshot' && ++pr.snapshotTicks >= this.limits.electionTicks) {
-        // The snapshot (or its answer) was probably lost: probe again, which resends it.
-        pr.becomeProbe();
-        this.progressEvent(id, pr.state);
-      }
-    }
+    this.peers.tick(this.events);
     if (this.heartbeatElapsed >= this.limits.heartbeatTicks) {
       this.heartbeatElapsed = 0;
       this.broadcastHeartbeat();
     }
-  }
-
-  /** A majority of voters (counting us) was heard from since the last check; silence is no vote. */
-  private quorumActive(): boolean {
-    const active = (v: NodeId): true | undefined => v === this.id || this.prs.get(v)?.recentActive || undefined;
-    return majorityVote(this.log.membership().voters, active) === 'won';
   }
 
   // ---- messages ----------------------------------------------------------------------------
@@ -575,7 +531,7 @@ export class RaftEngine {
         // Tell a stale leader about the newer term so it steps down.
         this.send(this.appendResp(m.from, true, 0));
       } else if (m.type === 'vote' && m.pre) {
-        this.send({ type: 'voteResp', from: this.id, to: m.from, term: this.term, pre: true, granted: false });
+        this.send(voteAnswer(this.id, m, this.term, false));
       }
       return OK;
     }
@@ -596,18 +552,12 @@ export class RaftEngine {
   }
 
   private handleVote(m: VoteMessage): void {
-    const canVote =
-      this.vote === m.from || (this.vote === null && this.leader === null) || (m.pre && m.term > this.term);
     const upToDate = this.broken.voteWithoutLogCheck === true || this.log.isUpToDate(m.lastIndex, m.lastTerm);
-    if (canVote && upToDate) {
-      // A grant echoes the asked term (for pre-votes ours may be lower).
-      this.send({ type: 'voteResp', from: this.id, to: m.from, term: m.term, pre: m.pre, granted: true });
-      if (!m.pre) {
-        this.electionElapsed = 0;
-        this.setVote(m.from);
-      }
-    } else {
-      this.send({ type: 'voteResp', from: this.id, to: m.from, term: this.term, pre: m.pre, granted: false });
+    const granted = grantsVote(m, this.term, this.vote, this.leader, upToDate);
+    this.send(voteAnswer(this.id, m, this.term, granted));
+    if (granted && !m.pre) {
+      this.electionElapsed = 0;
+      this.setVote(m.from);
     }
   }
 
@@ -629,11 +579,8 @@ export class RaftEngine {
   }
 
   private handleVoteResp(m: VoteResponse): void {
-    const wanted = this.role === 'preCandidate' ? m.pre : !m.pre;
-    if (!wanted || !this.isVoter(m.from)) return;
-    if (m.pre && m.granted && m.term !== this.term + 1) return;
-    if (!m.pre && m.term !== this.term) return;
-    if (!this.votes.has(m.from)) this.votes.set(m.from, m.granted);
+    if (!countsAnswer(m, this.role === 'preCandidate', this.term, this.log.membership().voters)) return;
+    this.tally.record(m.from, m.granted);
     this.tallyVotes();
   }
 
@@ -674,34 +621,20 @@ export class RaftEngine {
   }
 
   private handleAppend(m: AppendMessage): StepResult {
-    if (m.prevIndex < this.commit) {
-      this.send(this.appendResp(m.from, false, this.commit));
-      return OK;
-    }
-    if (!this.log.matchTerm(m.prevIndex, m.prevTerm)) {
-      const hint = this.log.findConflictByTerm(Math.min(m.prevIndex, this.log.lastIndex()), m.prevTerm);
-      this.send(this.appendResp(m.from, true, m.prevIndex, hint, Math.max(0, this.log.term(hint))));
-      return OK;
-    }
-    const n = m.entries.length;
-    let k = 0;
-    while (k < n && this.log.term((m.entries[k] as Entry).index) === (m.entries[k] as Entry).term) k++;
-    if (k < n) {
-      const first = (m.entries[k] as Entry).index;
-      if (first <= this.commit) {
-        return fail(new RaftError('ERR_RAFT_INVARIANT', `append would overwrite committed index ${first}`));
-      }
+    const out = appendOutcome(this.log, this.commit, m);
+    if (out instanceof RaftError) return fail(out);
+    if (out.entries.length > 0) {
+      const first = (out.entries[0] as Entry).index;
       if (first <= this.log.lastIndex()) {
         this.log.truncateFrom(first);
         this.writes.truncated(first);
       }
-      this.log.append(k === 0 ? m.entries : m.entries.slice(k));
+      this.log.append(out.entries);
       this.writes.markUnstable(first);
       this.membershipMaybeChanged();
     }
-    const lastNew = m.prevIndex + n;
-    this.commitTo(Math.min(m.commit, lastNew));
-    this.send(this.appendResp(m.from, false, lastNew));
+    this.commitTo(out.commit);
+    this.send(this.appendResp(m.from, out.reject, out.index, out.hintIndex, out.hintTerm));
     return OK;
   }
 
@@ -713,14 +646,10 @@ export class RaftEngine {
 
   private handleSnapshot(m: SnapshotMessage): void {
     const meta = m.snapshot.meta;
-    if (meta.index <= this.commit) {
-      this.send(this.appendResp(m.from, false, this.commit));
-      return;
-    }
-    if (this.log.matchTerm(meta.index, meta.term)) {
-      // We already hold the snapshot's last entry: just learn that it is committed.
+    if (!snapshotNeeded(this.log, this.commit, meta)) {
+      // Committed past it, or we hold its last entry and just learn that it is committed.
       this.commitTo(meta.index);
-      this.send(this.appendResp(m.from, false, meta.index));
+      this.send(this.appendResp(m.from, false, this.commit));
       return;
     }
     this.log.reset(meta.index, meta.term, meta.membership);
@@ -756,7 +685,7 @@ export class RaftEngine {
 
   /** The committed membership no longer has us as a voter: hand over and step down. */
   private stepDownRemoved(): void {
-    const best = mostCaughtUpVoter(this.log.membership().voters, this.prs);
+    const best = mostCaughtUpVoter(this.log.membership().voters, this.peers.progress());
     if (best !== null && best.match === this.log.lastIndex()) {
       this.send({ type: 'timeoutNow', from: this.id, to: best.id, term: this.term });
     }
@@ -766,8 +695,9 @@ export class RaftEngine {
 
   // ---- leader ------------------------------------------------------------------------------
 
-  private progressEvent(peer: NodeId, state: ProgressState): void {
-    this.events.push({ type: 'progress', peer, state });
+  /** What the leader's messages carry now, and where they go. */
+  private outbox(): Outbox {
+    return { term: this.term, commit: this.commit, snapshot: this.snapshot, messages: this.msgs, events: this.events };
   }
 
   private stepLeader(m: Message): StepResult {
@@ -775,25 +705,11 @@ export class RaftEngine {
       case 'appendResp':
         this.handleAppendResp(m);
         return OK;
-      case 'heartbeatResp': {
-        const pr = this.prs.get(m.from);
-        if (pr === undefined) return OK;
-        pr.recentActive = true;
-        pr.probeSent = false;
-        if (pr.state === 'replicate' && pr.inflights.full()) {
-          // A full window and the follower is alive: appends were probably lost; resend.
-          pr.becomeProbe();
-          this.progressEvent(m.from, pr.state);
-        }
-        if (pr.match < this.log.lastIndex()) this.maybeSendAppend(m.from, pr, true);
-        if (m.readSeq > pr.readAck && m.readSeq <= this.reads.round) {
-          pr.readAck = m.readSeq;
-          this.advanceReads();
-        }
+      case 'heartbeatResp':
+        if (this.peers.heartbeatResp(m, this.reads.round, this.outbox())) this.advanceReads();
         return OK;
-      }
       case 'readIndex':
-        if (!this.prs.has(m.from)) return OK;
+        if (!this.peers.has(m.from)) return OK;
         return this.leaderRead(m.from, m.readId);
       default:
         return OK;
@@ -801,40 +717,16 @@ export class RaftEngine {
   }
 
   private handleAppendResp(m: AppendResponse): void {
-    const pr = this.prs.get(m.from);
-    if (pr === undefined) return;
-    pr.recentActive = true;
-    if (m.reject) {
-      let hint = m.hintIndex;
-      if (m.hintTerm > 0 && m.hintIndex >= this.log.offset) hint = this.log.findConflictByTerm(m.hintIndex, m.hintTerm);
-      if (pr.maybeDecrTo(m.index, hint)) {
-        if (pr.state === 'replicate') {
-          pr.becomeProbe();
-          this.progressEvent(m.from, pr.state);
-        }
-        this.maybeSendAppend(m.from, pr, true);
-      }
-      return;
-    }
-    const wasPaused = pr.isPaused();
-    if (!pr.maybeUpdate(m.index)) return;
-    if (pr.state === 'probe') {
-      pr.becomeReplicate();
-      this.progressEvent(m.from, pr.state);
-    } else if (pr.state === 'snapshot' && pr.match + 1 >= this.log.firstIndex()) {
-      pr.becomeReplicate();
-      this.progressEvent(m.from, pr.state);
-    } else if (pr.state === 'replicate') {
-      pr.inflights.freeLE(m.index);
-    }
+    const advanced = this.peers.appendResp(m, this.outbox());
+    if (advanced === null) return;
+    const pr = advanced.pr;
     if (this.maybeCommit()) {
       this.broadcastAppend(true);
       if (this.role !== 'leader') return;
-    } else if (wasPaused) {
-      this.maybeSendAppend(m.from, pr, true);
+    } else if (advanced.wasPaused) {
+      this.peers.sendAppend(m.from, pr, true, this.outbox());
     }
-    // Pipelining: keep the window full while there is something to send.
-    while (this.maybeSendAppend(m.from, pr, false));
+    this.peers.fill(m.from, pr, this.outbox());
     if (this.role === 'leader' && m.from === this.transfer.target && pr.match === this.log.lastIndex()) {
       this.sendTimeoutNow(m.from);
     }
@@ -851,7 +743,7 @@ export class RaftEngine {
     const voters = this.log.membership().voters;
     if (voters.length === 0) return false;
     const self = this.broken.ackBeforeDurable ? this.log.lastIndex() : this.writes.durableIndex;
-    const idx = majorityIndex(voters, (v) => (v === this.id ? self : (this.prs.get(v)?.match ?? 0)));
+    const idx = this.peers.quorumIndex(voters, self);
     if (idx <= this.commit) return false;
     // Figure 8: only an entry of the current term is committed by counting replicas.
     if (this.log.term(idx) !== this.term && this.broken.commitByCountingOldTerms !== true) return false;
@@ -860,66 +752,11 @@ export class RaftEngine {
   }
 
   private broadcastAppend(sendIfEmpty: boolean): void {
-    if (this.role !== 'leader') return;
-    for (const [id, pr] of this.prs) {
-      // Replicating peers get as many appends as the window allows (pipelining).
-      if (this.maybeSendAppend(id, pr, sendIfEmpty) && pr.state === 'replicate') {
-        while (this.maybeSendAppend(id, pr, false));
-      }
-    }
+    if (this.role === 'leader') this.peers.broadcastAppend(sendIfEmpty, this.outbox());
   }
 
   private broadcastHeartbeat(): void {
-    const readSeq = this.reads.startRound(this.ticks);
-    for (const [id, pr] of this.prs) {
-      this.send({
-        type: 'heartbeat',
-        from: this.id,
-        to: id,
-        term: this.term,
-        commit: Math.min(pr.match, this.commit),
-        readSeq,
-      });
-    }
-  }
-
-  private maybeSendAppend(to: NodeId, pr: Progress, sendIfEmpty: boolean): boolean {
-    if (pr.isPaused()) return false;
-    const prevIndex = pr.next - 1;
-    const prevTerm = this.log.term(prevIndex);
-    if (prevTerm < 0) return this.sendSnapshot(to, pr);
-    const last = this.log.lastIndex();
-    const entries =
-      pr.next <= last ? this.log.slice(pr.next, last, this.limits.maxAppendEntries, this.limits.maxAppendBytes) : EMPTY;
-    if (entries.length === 0 && !sendIfEmpty) return false;
-    this.send({
-      type: 'append',
-      from: this.id,
-      to,
-      term: this.term,
-      prevIndex,
-      prevTerm,
-      entries,
-      commit: this.commit,
-    });
-    if (entries.length > 0 && pr.state === 'replicate') {
-      let bytes = 0;
-      for (const e of entries) bytes += entryBytes(e);
-      const lastSent = (entries[entries.length - 1] as Entry).index;
-      pr.next = lastSent + 1;
-      pr.inflights.add(lastSent, bytes);
-    } else if (pr.state === 'probe') {
-      pr.probeSent = true;
-    }
-    return true;
-  }
-
-  private sendSnapshot(to: NodeId, pr: Progress): boolean {
-    if (this.snapshot === null) return false;
-    this.send({ type: 'snapshot', from: this.id, to, term: this.term, snapshot: this.snapshot });
-    pr.becomeSnapshot(this.snapshot.meta.index);
-    this.progressEvent(to, pr.state);
-    return true;
+    this.peers.broadcastHeartbeat(this.reads.startRound(this.ticks), this.outbox());
   }
 
   private appendLocal(entries: Entry[]): void {
@@ -977,7 +814,7 @@ export class RaftEngine {
         membershipIndex: this.log.membershipIndex(),
         commit: this.commit,
         committedInTerm: this.log.term(this.commit) === this.term,
-        matchOf: (id) => this.prs.get(id)?.match,
+        matchOf: (id) => this.peers.get(id)?.match,
       },
       change,
     );
@@ -993,9 +830,9 @@ export class RaftEngine {
     const problem = transferProblem(this.id, to, this.log.membership());
     if (problem !== null) return fail(problem);
     if (!this.transfer.start(to, this.events)) return OK;
-    const pr = this.prs.get(to) as Progress;
+    const pr = this.peers.get(to) as Progress;
     if (pr.match === this.log.lastIndex()) this.sendTimeoutNow(to);
-    else this.maybeSendAppend(to, pr, true);
+    else this.peers.sendAppend(to, pr, true, this.outbox());
     return OK;
   }
 
@@ -1035,7 +872,7 @@ export class RaftEngine {
 
   /** Highest heartbeat round a quorum of voters (counting us) has answered in this term. */
   private confirmedRound(): number {
-    return this.reads.confirmed(this.log.membership().voters, this.id, (v) => this.prs.get(v)?.readAck ?? 0);
+    return this.reads.confirmed(this.log.membership().voters, this.id, (v) => this.peers.get(v)?.readAck ?? 0);
   }
 
   /**
