@@ -554,11 +554,13 @@ export class RaftEngine {
   private handleVote(m: VoteMessage): void {
     const upToDate = this.broken.voteWithoutLogCheck === true || this.log.isUpToDate(m.lastIndex, m.lastTerm);
     const granted = grantsVote(m, this.term, this.vote, this.leader, upToDate);
-    this.send(voteAnswer(this.id, m, this.term, granted));
+    // Record the vote first: the grant then waits for the write that holds it (a grant sent
+    // before the vote is durable lets a crash vote twice in one term).
     if (granted && !m.pre) {
       this.electionElapsed = 0;
       this.setVote(m.from);
     }
+    this.send(voteAnswer(this.id, m, this.term, granted));
   }
 
   private stepCandidate(m: Message): StepResult {

@@ -262,3 +262,26 @@ describe('losing un-synced writes on several nodes', () => {
     for (const id of three) expect(h.get(id).applied).toEqual(['a']);
   });
 });
+
+test('a vote is granted only once the write holding it is durable, even when nothing else was unwritten', () => {
+  // Found in review: the grant went out before the vote was recorded, so when the node had no
+  // unwritten state (its term already durable) the grant did not wait for the vote's write, and
+  // a crash before that write could let the node vote twice in one term.
+  const e = new RaftEngine({ id: 'a', random: seededRandom(1), bootstrap: { voters: ['a', 'b', 'c'], learners: [] } });
+  // Learn term 2 from a message that names no leader, and make it durable.
+  e.step({ type: 'message', message: { type: 'heartbeatResp', from: 'b', to: 'a', term: 2, readSeq: 0 } });
+  let rd = e.ready();
+  expect(rd.write?.hardState).toMatchObject({ term: 2, vote: null });
+  e.step({ type: 'persisted', writeId: rd.write!.id });
+  e.ready();
+  e.step({
+    type: 'message',
+    message: { type: 'vote', from: 'c', to: 'a', term: 2, pre: false, transfer: false, lastIndex: 0, lastTerm: 0 },
+  });
+  rd = e.ready();
+  expect(rd.write?.hardState).toMatchObject({ term: 2, vote: 'c' });
+  expect(rd.messages.filter((m) => m.type === 'voteResp')).toEqual([]); // held
+  e.step({ type: 'persisted', writeId: rd.write!.id });
+  rd = e.ready();
+  expect(rd.messages).toMatchObject([{ type: 'voteResp', to: 'c', term: 2, granted: true }]);
+});
