@@ -1,10 +1,12 @@
 // The host's write path to its store: each turn's engine writes go out as one persist (group
 // commit). Several persists may be in flight (the store orders them, and a sync overlaps later
 // commits); each is reported to the engines only after every earlier one, in write order. A
-// write that only moves commit indexes does not wait for the disk (etcd's MustSync rule). A
+// turn whose writes only move commit indexes does not touch the store (etcd's MustSync
+// rule: it promises nothing): the newest such hard state rides on the group's next write. A
 // failed persist is final (fsyncgate): nothing after it is reported, and the host stops.
 import type { Clock } from '../../runtime/base.js';
 import type { GroupWrite, LogStore } from '../store/index.js';
+import type { HardState } from '../types.js';
 import { MAX_PERSISTS_IN_FLIGHT } from './limits.js';
 import type { PersistInstruments } from './metrics.js';
 
@@ -34,6 +36,8 @@ export class Persister {
   #inFlight = 0;
   #last: Promise<void> = Promise.resolve();
   #failure: Error | null = null;
+  /** Per group, the newest hard state of an unsynced batch, not yet written. */
+  readonly #deferred = new Map<string, HardState>();
 
   constructor(private readonly host: PersisterHost) {}
 
@@ -60,10 +64,19 @@ export class Persister {
     this.#mustSync = false;
     this.#inFlight++;
     const started = clock.now();
-    const written = this.host.store.persist(batch, { sync }).then(() => {
-      instruments.duration.record(clock.now() - started, { node: self, sync });
-      if (sync) instruments.entries.record(batch.reduce((n, w) => n + w.write.entries.length, 0));
-    });
+    let written: Promise<void>;
+    if (!sync) {
+      // Only commit indexes moved: keep the newest hard state for the next write that must
+      // reach the disk anyway (a crash before it loses a commit index, which is safe).
+      for (const w of batch) if (w.write.hardState !== null) this.#deferred.set(w.group, w.write.hardState);
+      written = Promise.resolve();
+    } else {
+      const merged = this.#withDeferred(batch);
+      written = this.host.store.persist(merged).then(() => {
+        instruments.duration.record(clock.now() - started, { node: self });
+        instruments.entries.record(batch.reduce((n, w) => n + w.write.entries.length, 0));
+      });
+    }
     const report = Promise.all([this.#last, written]).then(() => this.#report(batch, sync));
     this.#last = report;
     report.then(
@@ -78,6 +91,21 @@ export class Persister {
         this.host.failed(this.#failure);
       },
     );
+  }
+
+  /** The batch, with each group's deferred hard state on its last write that has none. */
+  #withDeferred(batch: readonly GroupWrite[]): readonly GroupWrite[] {
+    if (this.#deferred.size === 0) return batch;
+    const out = [...batch];
+    for (let i = out.length - 1; i >= 0; i--) {
+      const w = out[i]!;
+      const hs = this.#deferred.get(w.group);
+      if (hs === undefined) continue;
+      this.#deferred.delete(w.group);
+      // A later hard state in the batch replaces the deferred one anyway.
+      if (w.write.hardState === null) out[i] = { group: w.group, write: { ...w.write, hardState: hs } };
+    }
+    return out;
   }
 
   #report(batch: readonly GroupWrite[], sync: boolean): void {
