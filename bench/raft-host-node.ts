@@ -2,6 +2,7 @@
 // and a no-op tenant. Reads JSON commands on stdin, answers JSON lines on stdout.
 import { createInterface } from 'node:readline';
 import { Cluster, type Tenant } from '../index.js';
+import { runLoad } from './child.js';
 
 const [name, dataDir, port, seedList, votersList] = process.argv.slice(2) as [string, string, string, string, string];
 class Noop implements Tenant<number> {
@@ -28,30 +29,8 @@ const say = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
 say({ up: name });
 const command = new Uint8Array(64).fill(7);
 
-async function run(inflight: number, count: number) {
-  const lat: number[] = [];
-  let next = 0;
-  let failed = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: inflight }, async () => {
-      while (next < count) {
-        next++;
-        const s = performance.now();
-        try {
-          await group.propose(command, { timeout: 10_000 });
-          lat.push(performance.now() - s);
-        } catch {
-          failed++;
-        }
-      }
-    }),
-  );
-  const secs = (performance.now() - t0) / 1000;
-  lat.sort((a, b) => a - b);
-  const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? 0;
-  return { inflight, count, failed, perSec: Math.round(lat.length / secs), p50Ms: q(0.5), p99Ms: q(0.99) };
-}
+const run = (inflight: number, count: number) =>
+  runLoad(inflight, count, () => group.propose(command, { timeout: 10_000 }));
 
 for await (const line of createInterface({ input: process.stdin })) {
   const cmd = JSON.parse(line) as { op: string; inflight?: number; count?: number; id: number };

@@ -2,86 +2,40 @@
 // proposals flow, the leader, then a follower, then all three nodes are killed and restarted
 // from their data directories. Afterwards every acknowledged proposal is present exactly once
 // on every node, and every node holds the same log.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from './ports.js';
+import { LineProcess, type Line } from './line-process.js';
 
 const CHILD = resolve(import.meta.dirname, 'raft-node.ts');
 const root = mkdtempSync(join(tmpdir(), 'troupe-raft-crash-'));
-const children = new Set<ChildProcess>();
-afterAll(() => {
-  for (const c of children) c.kill('SIGKILL');
+const live = new Set<LineProcess>();
+afterAll(async () => {
+  await Promise.all([...live].map((p) => p.kill()));
   rmSync(root, { recursive: true, force: true });
 });
-
-type Line = {
-  up?: string;
-  ack?: string;
-  failed?: string;
-  code?: string;
-  indeterminate?: string;
-  stopped?: string;
-  ids?: string[];
-  role?: string;
-};
 
 const acked = new Set<string>();
 const indeterminate = new Set<string>();
 /** Plain failures, by id: the host promises these were never appended. */
 const failed = new Map<string, string>();
 
-class RaftProcess {
-  readonly child: ChildProcess;
-  readonly #waiting: { match: (l: Line) => boolean; done: (l: Line) => void }[] = [];
-  readonly exited: Promise<void>;
-  constructor(
-    readonly name: string,
-    port: number,
-    seeds: string[],
-    voters: string[],
-  ) {
-    this.child = spawn(
-      process.execPath,
-      ['--import', 'tsx', CHILD, name, join(root, name), String(port), seeds.join(','), voters.join(',')],
-      { stdio: ['pipe', 'pipe', 'inherit'] },
-    );
-    children.add(this.child);
-    this.exited = new Promise((r) => this.child.once('exit', () => r()));
-    createInterface({ input: this.child.stdout! }).on('line', (text) => {
-      const line = JSON.parse(text) as Line;
-      if (line.ack !== undefined) acked.add(line.ack);
-      if (line.indeterminate !== undefined) indeterminate.add(line.indeterminate);
-      if (line.failed !== undefined) failed.set(line.failed, line.code ?? '?');
-      for (const w of this.#waiting.splice(0)) {
-        if (w.match(line)) w.done(line);
-        else this.#waiting.push(w);
-      }
-    });
+function onLine(line: Line): void {
+  if (typeof line.ack === 'string') acked.add(line.ack);
+  if (typeof line.indeterminate === 'string') indeterminate.add(line.indeterminate);
+  if (typeof line.failed === 'string') failed.set(line.failed, String(line.code ?? '?'));
+}
+
+class RaftProcess extends LineProcess {
+  constructor(name: string, port: number, seeds: string[], voters: string[]) {
+    super(name, CHILD, [name, join(root, name), String(port), seeds.join(','), voters.join(',')], onLine);
+    live.add(this);
   }
-  /** The next line matching, bounded in real time (a process that hangs fails the test). */
-  next(match: (l: Line) => boolean, ms = 60_000): Promise<Line> {
-    return new Promise((done, fail) => {
-      const timer = setTimeout(() => fail(new Error(`${this.name}: no answer in ${ms} ms`)), ms);
-      this.#waiting.push({
-        match,
-        done: (l) => {
-          clearTimeout(timer);
-          done(l);
-        },
-      });
-    });
-  }
-  send(cmd: object): void {
-    this.child.stdin!.write(`${JSON.stringify(cmd)}\n`);
-  }
-  async kill(): Promise<void> {
-    this.child.kill('SIGKILL');
-    await this.exited;
-    children.delete(this.child);
+  override async kill(): Promise<void> {
+    await super.kill();
+    live.delete(this);
   }
 }
 
@@ -108,13 +62,7 @@ describe('raft host under kill -9', () => {
     };
     const leaderIndex = async (): Promise<number> => {
       for (let tries = 0; tries < 200; tries++) {
-        const roles = await Promise.all(
-          nodes.map((p) => {
-            const answer = p.next((l) => l.role !== undefined);
-            p.send({ op: 'role' });
-            return answer;
-          }),
-        );
+        const roles = await Promise.all(nodes.map((p) => p.ask({ op: 'role' }, 'role')));
         const at = roles.findIndex((r) => r.role === 'leader');
         if (at >= 0) return at;
         await new Promise((r) => setTimeout(r, 50));
@@ -141,18 +89,8 @@ describe('raft host under kill -9', () => {
     await Promise.all(voters.map((_, i) => start(i)));
     await progress(100);
 
-    for (const p of nodes) {
-      const stopped = p.next((l) => l.stopped !== undefined);
-      p.send({ op: 'stop-load' });
-      await stopped;
-    }
-    const logs = await Promise.all(
-      nodes.map((p) => {
-        const answer = p.next((l) => l.ids !== undefined);
-        p.send({ op: 'ids' });
-        return answer.then((l) => l.ids!);
-      }),
-    );
+    for (const p of nodes) await p.ask({ op: 'stop-load' }, 'stopped');
+    const logs = await Promise.all(nodes.map(async (p) => (await p.ask({ op: 'ids' }, 'ids')).ids as string[]));
     const [first, ...rest] = logs;
     expect(new Set(first).size).toBe(first!.length); // nothing applied twice
     for (const id of acked) expect(first).toContain(id);

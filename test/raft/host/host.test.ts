@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RaftHost, type RaftGroup } from '../../../raft/host/index.js';
 import { MemoryLogStore } from '../../../raft/store/index.js';
 import { VirtualClock, seededRandom } from '../../../runtime/index.js';
-import { LoopNet, RecordingTenant, cmd } from './loop-net.js';
+import { LoopNet, RecordingTenant, advanceUntil, cmd } from './loop-net.js';
 
 interface Member {
   name: string;
@@ -49,14 +49,7 @@ async function cluster(options: { snapshotEvery?: number } = {}) {
 }
 
 /** Advances the virtual clock until `probe` returns a value (bounded). */
-async function until<T>(probe: () => T | undefined | false, maxMs = 10_000): Promise<T> {
-  for (let t = 0; t <= maxMs; t += 10) {
-    const v = probe();
-    if (v !== undefined && v !== false) return v;
-    await clock.advance(10);
-  }
-  throw new Error(`condition not met within ${maxMs} virtual ms`);
-}
+const until = <T>(probe: () => T | undefined | false, maxMs = 10_000): Promise<T> => advanceUntil(clock, probe, maxMs);
 
 /** Runs a promise to its end while the virtual clock moves. */
 type Outcome<T> = { ok: true; value: T } | { ok: false; error: { code?: string } };

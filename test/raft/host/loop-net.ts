@@ -91,3 +91,18 @@ export class RecordingTenant implements Tenant<{ index: number; count: number; t
 }
 
 export const cmd = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+/** Advances `clock` in `step` ms until `probe` returns a value (bounded in virtual time). */
+export async function advanceUntil<T>(
+  clock: VirtualClock,
+  probe: () => T | undefined | false,
+  maxMs: number,
+  step = 10,
+): Promise<T> {
+  for (let t = 0; t <= maxMs; t += step) {
+    const v = probe();
+    if (v !== undefined && v !== false) return v;
+    await clock.advance(step);
+  }
+  throw new Error(`condition not met within ${maxMs} virtual ms`);
+}

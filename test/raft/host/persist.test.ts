@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RaftHost, type RaftGroup } from '../../../raft/host/index.js';
 import { MemoryLogStore, type GroupWrite, type PersistOptions } from '../../../raft/store/index.js';
 import { VirtualClock, seededRandom } from '../../../runtime/index.js';
-import { LoopNet, RecordingTenant, cmd } from './loop-net.js';
+import { LoopNet, RecordingTenant, advanceUntil, cmd } from './loop-net.js';
 
 /**
  * A memory store whose writes land in call order (as the contract requires) but whose promises
@@ -50,14 +50,8 @@ afterEach(async () => {
   hosts = [];
 });
 
-async function until<T>(probe: () => T | undefined | false, maxMs = 20_000): Promise<T> {
-  for (let t = 0; t <= maxMs; t += 5) {
-    const v = probe();
-    if (v !== undefined && v !== false) return v;
-    await clock.advance(5);
-  }
-  throw new Error(`condition not met within ${maxMs} virtual ms`);
-}
+const until = <T>(probe: () => T | undefined | false, maxMs = 20_000): Promise<T> =>
+  advanceUntil(clock, probe, maxMs, 5);
 
 async function threeNodes(delay: (n: number) => number) {
   clock = new VirtualClock();

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RaftHost, type RaftGroup } from '../../../raft/host/index.js';
 import { MemoryLogStore } from '../../../raft/store/index.js';
 import { VirtualClock, seededRandom } from '../../../runtime/index.js';
-import { LoopNet, RecordingTenant, cmd } from './loop-net.js';
+import { LoopNet, RecordingTenant, advanceUntil, cmd } from './loop-net.js';
 
 const founders = ['a', 'b', 'c'];
 let clock: VirtualClock;
@@ -37,14 +37,7 @@ async function start(name: string, store = new MemoryLogStore()) {
   return nodes.get(name)!;
 }
 
-async function until<T>(probe: () => T | undefined | false, maxMs = 30_000): Promise<T> {
-  for (let t = 0; t <= maxMs; t += 10) {
-    const v = probe();
-    if (v !== undefined && v !== false) return v;
-    await clock.advance(10);
-  }
-  throw new Error(`condition not met within ${maxMs} virtual ms`);
-}
+const until = <T>(probe: () => T | undefined | false, maxMs = 30_000): Promise<T> => advanceUntil(clock, probe, maxMs);
 
 const leader = () => [...nodes.values()].find((n) => n.group.status().role === 'leader');
 const config = () => leader()?.group.status().membership;
