@@ -178,6 +178,8 @@ export class Cluster implements AsyncDisposable {
       }
       let raft: RaftHost | null = null;
       if (resolved.raft !== undefined) {
+        // Read before anything opens: a bad file must leave nothing running.
+        const known = resolved.raft.voters ?? readFounders(resolved.raft.dataDir);
         const store = LmdbLogStore.open({
           dir: resolved.raft.dataDir,
           nodeId: resolved.name,
@@ -195,7 +197,6 @@ export class Cluster implements AsyncDisposable {
             ...(resolved.raft.voterGraceMs !== undefined ? { graceMs: resolved.raft.voterGraceMs } : {}),
           },
         });
-        const known = resolved.raft.voters ?? readFounders(resolved.raft.dataDir);
         if (known !== null) host.founders = known;
         raft = host;
         parts.push({

@@ -1,7 +1,7 @@
 // The Raft host inside Cluster, over real WebSocket connections on loopback and real LMDB
 // files: a group founded by three voters commits proposals made on any node, serves
 // linearizable reads, and comes back from its data directories after every node restarted.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pack, unpack } from 'msgpackr';
@@ -143,5 +143,18 @@ describe('Cluster with raft', () => {
     await expect(bad({ dataDir, voters: ['x'], expect: 1 })).rejects.toMatchObject({ option: 'raft.voters' });
     await expect(bad({ dataDir, expect: 2 })).rejects.toMatchObject({ option: 'raft.expect' });
     await expect(bad({ dataDir, voters: ['x'], maxVoters: 4 })).rejects.toMatchObject({ option: 'raft.maxVoters' });
+  });
+
+  it('refuses a garbled founders file naming it, and says the KV store is off without raft', async () => {
+    const dir = join(root, 'garbled');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'founders.json'), '{"voters": "not a list"}');
+    await expect(Cluster.start({ name: 'g', logger: false, raft: { dataDir: dir, expect: 1 } })).rejects.toMatchObject({
+      code: 'ERR_RAFT_STORE_CORRUPT',
+      message: expect.stringContaining('founders.json'),
+    });
+    const plain = await Cluster.start({ name: 'plain', logger: false });
+    started.push(plain);
+    expect(() => plain.kv).toThrow(expect.objectContaining({ code: 'ERR_BAD_CONFIG' }));
   });
 });
