@@ -19,6 +19,8 @@ const value = 'v'.repeat(256);
 
 interface Client {
   put(k: string): Promise<unknown>;
+  /** A put that gives up after `ms` (failover: a call to a dead member must not hang). */
+  putWithin(k: string, ms: number): Promise<unknown>;
   get(k: string, local: boolean): Promise<unknown>;
   close(): Promise<void>;
 }
@@ -31,6 +33,12 @@ async function connect(): Promise<Client> {
     });
     return {
       put: (k) => etcd.put(k).value(value).exec(),
+      putWithin: (k, ms) =>
+        etcd
+          .put(k)
+          .value(value)
+          .options({ deadline: Date.now() + ms })
+          .exec(),
       get: (k, local) => etcd.get(k).serializable(local).string(),
       close: async () => etcd.close(),
     };
@@ -50,6 +58,7 @@ async function connect(): Promise<Client> {
   while ((await space.get('warm', { consistency: 'local' })).kv === null) await new Promise((r) => setTimeout(r, 50));
   return {
     put: (k) => space.put(k, value, { timeout: 10_000 }),
+    putWithin: (k, ms) => space.put(k, value, { timeout: ms }),
     get: (k, local) => space.get(k, { consistency: local ? 'local' : 'linearizable', timeout: 10_000 }),
     close: async () => void (await cluster.stop()),
   };
@@ -70,7 +79,7 @@ for await (const line of createInterface({ input: process.stdin })) {
     const t0 = performance.now();
     for (let i = 0; ; i++) {
       try {
-        await client.put(key(i));
+        await client.putWithin(key(i), 500);
         break;
       } catch {
         await new Promise((r) => setTimeout(r, 5));
