@@ -20,6 +20,7 @@ export {
   type ProcessFunction,
   type ReceiveOptions,
   type CallOptions,
+  type CallTarget,
   type OverflowPolicy,
 } from './process.js';
 export {

@@ -18,7 +18,9 @@ import { Pid, validateNodeName } from './pid.js';
 import {
   Proc,
   CallError,
+  checkCallTarget,
   type CallOptions,
+  type CallTarget,
   type OverflowPolicy,
   type ProcessFunction,
   type Watcher,
@@ -354,7 +356,12 @@ export class Node implements AsyncDisposable {
   // ---------------------------------------------------------------- call / cast from outside
 
   /** Request/reply from outside any process (a short-lived process makes the call). */
-  call<Res = unknown>(to: Pid | string, request: unknown, opts?: CallOptions): Promise<Res> {
+  call<Res = unknown>(to: CallTarget, request: unknown, opts?: CallOptions): Promise<Res> {
+    try {
+      checkCallTarget(to);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return new Promise<Res>((resolve, reject) => {
       this.spawn(async (ctx) => {
         try {
@@ -366,7 +373,8 @@ export class Node implements AsyncDisposable {
     });
   }
 
-  cast(to: Pid | string, message: unknown): void {
+  cast(to: CallTarget, message: unknown): void {
+    checkCallTarget(to);
     validateMessage(message, 'msg', this.isRemote(to));
     this.routeFrom(null, to, { type: '$cast', message });
   }

@@ -1,10 +1,10 @@
 // One process: its mailbox, its links and monitors, and the context its function receives.
 // The cross-process rules (signals, links, monitors) live in node.ts; this file holds the
 // per-process state and the receive machinery.
-import { TroupeError } from './errors.js';
+import { TroupeError, isTroupeError } from './errors.js';
 import { Mailbox, type Match } from './mailbox.js';
 import { isDown, isReply, type From, type Ref } from './messages.js';
-import type { Pid } from './pid.js';
+import { Pid } from './pid.js';
 import type { ExitReason } from './reason.js';
 import type { Node, SendTarget, SpawnOptions } from './node.js';
 import { DEFAULT_CALL_TIMEOUT_MS } from './limits.js';
@@ -18,6 +18,9 @@ export interface ReceiveOptions {
   /** Aborting rejects the pending receive with ERR_ABORTED. */
   readonly signal?: AbortSignal;
 }
+
+/** Who a call or cast goes to: a pid or a local registered name. */
+export type CallTarget = Pid | string;
 
 export interface CallOptions {
   readonly timeout?: number;
@@ -50,8 +53,9 @@ export interface ProcessContext<M = unknown> {
   /** Ends this process now with `reason` (Erlang's exit/1; not trappable, unlike exit(self, …)). */
   exitSelf(reason: ExitReason): never;
   /** Request/reply guarded by a monitor, like gen_server:call. */
-  call<Res = unknown>(to: Pid | string, request: unknown, opts?: CallOptions): Promise<Res>;
-  cast(to: Pid | string, message: unknown): void;
+  /** A target that is not a pid or a name is ERR_BAD_ARGUMENT at once; a timeout says what and how long. */
+  call<Res = unknown>(to: CallTarget, request: unknown, opts?: CallOptions): Promise<Res>;
+  cast(to: CallTarget, message: unknown): void;
   reply(from: From, value: unknown): void;
 }
 
@@ -69,7 +73,7 @@ export class ProcessExitedError extends TroupeError {
 /** A call whose callee exited (or never existed, or lost its node) before replying. */
 export class CallError extends TroupeError {
   readonly reason: ExitReason;
-  constructor(target: Pid | string, reason: ExitReason) {
+  constructor(target: CallTarget, reason: ExitReason) {
     const code =
       reason === 'noproc' ? 'ERR_NOPROC' : reason === 'noconnection' ? 'ERR_NOCONNECTION' : 'ERR_CALLEE_EXITED';
     super(code, `call to ${target.toString()} failed: ${typeof reason === 'string' ? reason : reason.message}`, {
@@ -311,19 +315,30 @@ export class Proc implements ProcessContext {
     throw new ProcessExitedError(this.self, reason);
   }
 
-  async call<Res>(to: Pid | string, request: unknown, opts?: CallOptions): Promise<Res> {
+  async call<Res>(to: CallTarget, request: unknown, opts?: CallOptions): Promise<Res> {
     this.#check();
+    checkCallTarget(to);
     validateMessage(request, 'request', typeof to !== 'string' && this.node.isRemote(to));
     const target = typeof to === 'string' ? this.node.whereis(to) : to;
     if (target === undefined) throw new CallError(to, 'noproc');
+    const timeout = opts?.timeout ?? DEFAULT_CALL_TIMEOUT_MS;
     const ref = this.node.monitorFrom(this, target);
     (this.pendingCalls ??= new Set()).add(ref);
     try {
       this.node.routeFrom(this, target, { type: '$call', from: { pid: this.self, ref }, request });
-      const answer: unknown = await this.receive((m) => (isReply(m) || isDown(m)) && m.ref === ref, {
-        timeout: opts?.timeout ?? DEFAULT_CALL_TIMEOUT_MS,
-        ...(opts?.signal !== undefined ? { signal: opts.signal } : {}),
-      });
+      let answer: unknown;
+      try {
+        answer = await this.receive((m) => (isReply(m) || isDown(m)) && m.ref === ref, {
+          timeout,
+          ...(opts?.signal !== undefined ? { signal: opts.signal } : {}),
+        });
+      } catch (err) {
+        if (isTroupeError(err, 'ERR_TIMEOUT')) {
+          const what = typeof to === 'string' ? `${describeTarget(to)} (${target.toString()})` : describeTarget(to);
+          throw new TroupeError('ERR_TIMEOUT', `call to ${what} timed out after ${timeout} ms`);
+        }
+        throw err;
+      }
       if (isReply(answer)) return answer.value as Res;
       throw new CallError(target, (answer as { reason: ExitReason }).reason);
     } finally {
@@ -335,8 +350,9 @@ export class Proc implements ProcessContext {
     }
   }
 
-  cast(to: Pid | string, message: unknown): void {
+  cast(to: CallTarget, message: unknown): void {
     this.#check();
+    checkCallTarget(to);
     validateMessage(message, 'msg', this.node.isRemote(to));
     this.node.routeFrom(this, to, { type: '$cast', message });
   }
@@ -346,6 +362,27 @@ export class Proc implements ProcessContext {
     validateMessage(value, 'reply', this.node.isRemote(from.pid));
     this.node.routeFrom(this, from.pid, { type: '$reply', ref: from.ref, value });
   }
+}
+
+/** How a call names its callee in errors: `<a.3.1>`, `"name"`, `"name" on b`. */
+export function describeTarget(to: CallTarget): string {
+  return to instanceof Pid ? to.toString() : JSON.stringify(to);
+}
+
+/**
+ * A call's (or cast's) target is a pid, a local name, or `{ node, name }`; anything else is a
+ * caller error, thrown at once (not a wait for a reply that cannot come).
+ */
+export function checkCallTarget(to: unknown): asserts to is CallTarget {
+  if (to instanceof Pid || typeof to === 'string') return;
+  throw new TroupeError('ERR_BAD_ARGUMENT', `not a call target: ${describeValue(to)} (a pid or a registered name)`);
+}
+
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'object') return `an object (${Object.prototype.toString.call(v)})`;
+  if (typeof v === 'function') return 'a function';
+  return `${typeof v} ${String(v)}`;
 }
 
 function timeoutError(): TroupeError {
