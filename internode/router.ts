@@ -86,6 +86,20 @@ export class Router implements RemoteRouter {
     this.#signal(target.node, { op: 'demonitor', watcher, target, ref });
   }
 
+  monitorNamed(watcher: Pid, node: string, name: string, ref: Ref): void {
+    if (!this.#signal(node, { op: 'monitor-named', watcher, name, ref })) {
+      queueMicrotask(() => this.inbound?.downNamed(watcher, ref, node, name, 'noconnection'));
+    }
+  }
+
+  demonitorNamed(watcher: Pid, node: string, name: string, ref: Ref): void {
+    this.#signal(node, { op: 'demonitor-named', watcher, name, ref });
+  }
+
+  downNamed(watcher: Pid, ref: Ref, name: string, reason: ExitReason): void {
+    this.#signal(watcher.node, { op: 'down-named', watcher, ref, name, reason });
+  }
+
   down(watcher: Pid, ref: Ref, target: Pid, reason: ExitReason): void {
     this.#signal(watcher.node, { op: 'down', watcher, ref, target, reason });
   }
@@ -128,6 +142,15 @@ export class Router implements RemoteRouter {
         break;
       case 'down':
         inbound.down(s.watcher, s.ref, s.target, s.reason);
+        break;
+      case 'monitor-named':
+        inbound.monitorNamed(s.watcher, s.name, s.ref);
+        break;
+      case 'demonitor-named':
+        inbound.demonitorNamed(s.watcher, s.name, s.ref);
+        break;
+      case 'down-named':
+        inbound.downNamed(s.watcher, s.ref, peer, s.name, s.reason);
         break;
       case 'link':
         inbound.link(s.from, s.to);

@@ -30,6 +30,7 @@ export {
   isCast,
   isReply,
   type Ref,
+  type RemoteName,
   type DownMessage,
   type ExitMessage,
   type SystemMessage,

@@ -13,7 +13,7 @@ import {
   MAX_REGISTERED_NAME_LENGTH,
 } from './limits.js';
 import { validateMessage } from './codec.js';
-import { isReply, type DownMessage, type ExitMessage, type From, type Ref } from './messages.js';
+import { isReply, type DownMessage, type ExitMessage, type From, type Ref, type RemoteName } from './messages.js';
 import { Pid, validateNodeName } from './pid.js';
 import {
   Proc,
@@ -54,7 +54,7 @@ export interface SpawnOptions {
 }
 
 /** Where a message can be sent: a pid, a local name, or a name on another node. */
-export type SendTarget = Pid | string | { readonly name: string; readonly node: string };
+export type SendTarget = Pid | string | RemoteName;
 
 export type DropReason =
   'dead_process' | 'mailbox_full' | 'no_route' | 'late_reply' | 'stale_incarnation' | 'unknown_name';
@@ -75,7 +75,8 @@ export interface ProcessInfo {
   readonly registeredName: string | undefined;
   readonly trapExit: boolean;
   readonly links: Pid[];
-  readonly monitors: { ref: Ref; pid: Pid }[];
+  /** What each monitor watches: a pid, or a `{ node, name }` monitored on another node. */
+  readonly monitors: { ref: Ref; pid: Pid | RemoteName }[];
   readonly monitoredBy: number;
   readonly parent: Pid | undefined;
 }
@@ -355,7 +356,11 @@ export class Node implements AsyncDisposable {
 
   // ---------------------------------------------------------------- call / cast from outside
 
-  /** Request/reply from outside any process (a short-lived process makes the call). */
+  /**
+   * Request/reply from outside any process (a short-lived process makes the call). `to` may be
+   * `{ node, name }`: a process registered under `name` on another node, guarded by a monitor of
+   * that name (nobody holding it there is ERR_NOPROC, as soon as that node answers).
+   */
   call<Res = unknown>(to: CallTarget, request: unknown, opts?: CallOptions): Promise<Res> {
     try {
       checkCallTarget(to);
@@ -452,8 +457,13 @@ export class Node implements AsyncDisposable {
   // ---------------------------------------------------------------- monitors
 
   /** @internal */
-  monitorFrom(watcher: Proc, target: Pid | string): Ref {
+  monitorFrom(watcher: Proc, target: Pid | string | RemoteName): Ref {
     const ref = this.#newRef();
+    if (typeof target === 'object' && !(target instanceof Pid)) {
+      if (target.node !== this.name)
+        return this.#monitorRemoteName(watcher, { node: target.node, name: target.name }, ref);
+      target = target.name;
+    }
     const pid = typeof target === 'string' ? this.whereis(target) : target;
     if (pid === undefined) {
       // Erlang monitors an unregistered name with DOWN noproc at once; we report the watcher's view.
@@ -481,13 +491,31 @@ export class Node implements AsyncDisposable {
     return ref;
   }
 
+  // A monitor of a name on another node: that node resolves the name and answers with a DOWN.
+  #monitorRemoteName(watcher: Proc, target: RemoteName, ref: Ref): Ref {
+    const router = this.#router;
+    if (router === null || router.monitorNamed === undefined) {
+      this.#deliverDown(watcher, ref, watcher.self, 'noconnection');
+      return ref;
+    }
+    (watcher.monitors ??= new Map()).set(ref, { target, local: null });
+    this.#touch(target.node, watcher);
+    router.monitorNamed(watcher.self, target.node, target.name, ref);
+    return ref;
+  }
+
+  #demonitorRemote(watcher: Pid, target: Pid | RemoteName, ref: Ref): void {
+    if (target instanceof Pid) this.#router?.demonitor(watcher, target, ref);
+    else this.#router?.demonitorNamed?.(watcher, target.node, target.name, ref);
+  }
+
   /** @internal Removes a monitor; true if it was active. */
   demonitorFrom(watcher: Proc, ref: Ref): boolean {
     const held = watcher.monitors?.get(ref);
     if (held === undefined) return false;
     watcher.monitors!.delete(ref);
     if (held.local !== null) held.local.monitoredBy?.delete(ref);
-    else this.#router?.demonitor(watcher.self, held.target, ref);
+    else this.#demonitorRemote(watcher.self, held.target, ref);
     return true;
   }
 
@@ -614,7 +642,7 @@ export class Node implements AsyncDisposable {
     if (proc.monitors !== null) {
       for (const [ref, held] of proc.monitors) {
         if (held.local !== null) held.local.monitoredBy?.delete(ref);
-        else this.#router?.demonitor(self, held.target, ref);
+        else this.#demonitorRemote(self, held.target, ref);
       }
       proc.monitors = null;
     }
@@ -684,6 +712,28 @@ export class Node implements AsyncDisposable {
       demonitor: (_watcher, target, ref) => {
         this.#local(target)?.monitoredBy?.delete(ref);
       },
+      monitorNamed: (watcher, name, ref) => {
+        const proc = this.#names.get(name);
+        if (proc === undefined) {
+          router.downNamed?.(watcher, ref, name, 'noproc');
+          return;
+        }
+        (proc.monitoredBy ??= new Map()).set(ref, watcher);
+        this.#touch(watcher.node, proc);
+      },
+      // The name may have moved since the monitor: then the old holder keeps the entry until it
+      // exits, and its DOWN finds no monitor at the watcher (ignored there).
+      demonitorNamed: (_watcher, name, ref) => {
+        this.#names.get(name)?.monitoredBy?.delete(ref);
+      },
+      downNamed: (watcher, ref, node, name, reason) => {
+        const proc = this.#local(watcher);
+        const held = proc?.monitors?.get(ref);
+        if (proc === undefined || held === undefined || held.target instanceof Pid) return;
+        if (held.target.node !== node || held.target.name !== name) return;
+        proc.monitors!.delete(ref);
+        this.#deliverDown(proc, ref, proc.self, reason);
+      },
       down: (watcher, ref, target, reason) => {
         const proc = this.#local(watcher);
         if (proc === undefined || proc.monitors?.get(ref) === undefined) return;
@@ -733,7 +783,7 @@ export class Node implements AsyncDisposable {
         for (const [ref, held] of proc.monitors) {
           if (held.local === null && held.target.node === node) {
             proc.monitors.delete(ref);
-            this.#deliverDown(proc, ref, held.target, 'noconnection');
+            this.#deliverDown(proc, ref, held.target instanceof Pid ? held.target : proc.self, 'noconnection');
           }
         }
       }

@@ -3,7 +3,7 @@
 // per-process state and the receive machinery.
 import { TroupeError, isTroupeError } from './errors.js';
 import { Mailbox, type Match } from './mailbox.js';
-import { isDown, isReply, type From, type Ref } from './messages.js';
+import { isDown, isReply, type From, type Ref, type RemoteName } from './messages.js';
 import { Pid } from './pid.js';
 import type { ExitReason } from './reason.js';
 import type { Node, SendTarget, SpawnOptions } from './node.js';
@@ -19,8 +19,11 @@ export interface ReceiveOptions {
   readonly signal?: AbortSignal;
 }
 
-/** Who a call or cast goes to: a pid or a local registered name. */
-export type CallTarget = Pid | string;
+/**
+ * Who a call or cast goes to: a pid, a local registered name, or a name registered on another
+ * node (`{ node, name }`, like gen_server:call({Name, Node}, …)).
+ */
+export type CallTarget = Pid | string | RemoteName;
 
 export interface CallOptions {
   readonly timeout?: number;
@@ -42,7 +45,12 @@ export interface ProcessContext<M = unknown> {
   spawn<N = unknown>(fn: ProcessFunction<N>, opts?: SpawnOptions): Pid;
   spawnLink<N = unknown>(fn: ProcessFunction<N>, opts?: SpawnOptions): Pid;
   spawnMonitor<N = unknown>(fn: ProcessFunction<N>, opts?: SpawnOptions): { pid: Pid; ref: Ref };
-  monitor(target: Pid | string): Ref;
+  /**
+   * Monitors a pid, a local name or `{ node, name }` (resolved where the name lives). A name that
+   * nobody holds gives DOWN noproc at once; the DOWN of a name that never resolved carries this
+   * process's own pid (there is no other pid to name).
+   */
+  monitor(target: Pid | string | RemoteName): Ref;
   /** Removes a monitor; with `flush`, also removes its DOWN if already delivered. False if it was not active. */
   demonitor(ref: Ref, opts?: { flush?: boolean }): boolean;
   link(target: Pid): void;
@@ -76,16 +84,20 @@ export class CallError extends TroupeError {
   constructor(target: CallTarget, reason: ExitReason) {
     const code =
       reason === 'noproc' ? 'ERR_NOPROC' : reason === 'noconnection' ? 'ERR_NOCONNECTION' : 'ERR_CALLEE_EXITED';
-    super(code, `call to ${target.toString()} failed: ${typeof reason === 'string' ? reason : reason.message}`, {
+    const what = typeof target === 'object' && !(target instanceof Pid) ? describeTarget(target) : target.toString();
+    super(code, `call to ${what} failed: ${typeof reason === 'string' ? reason : reason.message}`, {
       cause: reason,
     });
     this.reason = reason;
   }
 }
 
-/** A monitor this process holds on another. `local` is set when the target is on this node. */
+/**
+ * A monitor this process holds on another. `local` is set when the target is on this node; a
+ * monitor of a name on another node holds that name (its pid is known only to that node).
+ */
 export interface HeldMonitor {
-  readonly target: Pid;
+  readonly target: Pid | RemoteName;
   readonly local: Proc | null;
 }
 
@@ -275,7 +287,7 @@ export class Proc implements ProcessContext {
     return { pid, ref: this.node.monitorFrom(this, pid) };
   }
 
-  monitor(target: Pid | string): Ref {
+  monitor(target: Pid | string | RemoteName): Ref {
     this.#check();
     return this.node.monitorFrom(this, target);
   }
@@ -318,7 +330,8 @@ export class Proc implements ProcessContext {
   async call<Res>(to: CallTarget, request: unknown, opts?: CallOptions): Promise<Res> {
     this.#check();
     checkCallTarget(to);
-    validateMessage(request, 'request', typeof to !== 'string' && this.node.isRemote(to));
+    validateMessage(request, 'request', this.node.isRemote(to));
+    if (typeof to === 'object' && !(to instanceof Pid) && to.node === this.node.name) to = to.name;
     const target = typeof to === 'string' ? this.node.whereis(to) : to;
     if (target === undefined) throw new CallError(to, 'noproc');
     const timeout = opts?.timeout ?? DEFAULT_CALL_TIMEOUT_MS;
@@ -366,7 +379,9 @@ export class Proc implements ProcessContext {
 
 /** How a call names its callee in errors: `<a.3.1>`, `"name"`, `"name" on b`. */
 export function describeTarget(to: CallTarget): string {
-  return to instanceof Pid ? to.toString() : JSON.stringify(to);
+  if (to instanceof Pid) return to.toString();
+  if (typeof to === 'string') return JSON.stringify(to);
+  return `${JSON.stringify(to.name)} on ${to.node}`;
 }
 
 /**
@@ -375,7 +390,14 @@ export function describeTarget(to: CallTarget): string {
  */
 export function checkCallTarget(to: unknown): asserts to is CallTarget {
   if (to instanceof Pid || typeof to === 'string') return;
-  throw new TroupeError('ERR_BAD_ARGUMENT', `not a call target: ${describeValue(to)} (a pid or a registered name)`);
+  if (typeof to === 'object' && to !== null) {
+    const t = to as { node?: unknown; name?: unknown };
+    if (typeof t.node === 'string' && typeof t.name === 'string') return;
+  }
+  throw new TroupeError(
+    'ERR_BAD_ARGUMENT',
+    `not a call target: ${describeValue(to)} (a pid, a registered name, or { node, name })`,
+  );
 }
 
 function describeValue(v: unknown): string {

@@ -17,8 +17,17 @@ export interface RemoteRouter {
   /** `watcher` (local) monitors `target` (remote) under `ref`. */
   monitor(watcher: Pid, target: Pid, ref: Ref): void;
   demonitor(watcher: Pid, target: Pid, ref: Ref): void;
+  /**
+   * `watcher` (local) monitors whoever holds `name` on `node`; the remote side answers with a
+   * `down` for the process it found, or `downNamed` (noproc) when nobody holds the name. A router
+   * without it makes such a monitor fire 'noconnection' at once.
+   */
+  monitorNamed?(watcher: Pid, node: string, name: string, ref: Ref): void;
+  demonitorNamed?(watcher: Pid, node: string, name: string, ref: Ref): void;
   /** A local process that a remote `watcher` monitored has exited. */
   down(watcher: Pid, ref: Ref, target: Pid, reason: ExitReason): void;
+  /** A remote `watcher` monitored `name` here, and nobody holds it (reason 'noproc'). */
+  downNamed?(watcher: Pid, ref: Ref, name: string, reason: ExitReason): void;
   /** `local` linked itself to `remote`; the remote side must record the link too. */
   link(local: Pid, remote: Pid): void;
   unlink(local: Pid, remote: Pid): void;
@@ -34,8 +43,13 @@ export interface RemoteInbound {
   /** A remote `watcher` asks to monitor local `target`. A dead target answers DOWN noproc at once. */
   monitor(watcher: Pid, target: Pid, ref: Ref): void;
   demonitor(watcher: Pid, target: Pid, ref: Ref): void;
+  /** A remote `watcher` asks to monitor whoever holds local `name`; nobody holding it answers noproc at once. */
+  monitorNamed(watcher: Pid, name: string, ref: Ref): void;
+  demonitorNamed(watcher: Pid, name: string, ref: Ref): void;
   /** A DOWN for a local watcher of a remote pid. */
   down(watcher: Pid, ref: Ref, target: Pid, reason: ExitReason): void;
+  /** A DOWN for a local watcher of a name on `node` that nobody held there (or whose node is gone). */
+  downNamed(watcher: Pid, ref: Ref, node: string, name: string, reason: ExitReason): void;
   link(remote: Pid, local: Pid): void;
   unlink(remote: Pid, local: Pid): void;
   exit(from: Pid | undefined, to: Pid, reason: ExitReason, link: boolean): void;

@@ -6,7 +6,7 @@ import { DEFAULT_CHILD_SHUTDOWN_MS, DEFAULT_RESTART_INTENSITY, DEFAULT_RESTART_P
 import { isDown, isExit } from './messages.js';
 import type { Node } from './node.js';
 import type { Pid } from './pid.js';
-import type { ProcessContext } from './process.js';
+import type { CallTarget, ProcessContext } from './process.js';
 import { isCleanExit, type ExitReason } from './reason.js';
 import { startServer, type CallResult, type CastResult, type ServerBehaviour } from './server.js';
 
@@ -206,6 +206,6 @@ export function startSupervisor(
 }
 
 /** The children of a supervisor, in start order. */
-export function whichChildren(caller: Node | ProcessContext, supervisor: Pid | string): Promise<ChildInfo[]> {
+export function whichChildren(caller: Node | ProcessContext, supervisor: CallTarget): Promise<ChildInfo[]> {
   return caller.call<ChildInfo[]>(supervisor, { op: 'which_children' } satisfies SupRequest);
 }
