@@ -21,6 +21,7 @@ export {
   type ReceiveOptions,
   type CallOptions,
   type CallTarget,
+  type SendAwaitOptions,
   type OverflowPolicy,
 } from './process.js';
 export {

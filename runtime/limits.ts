@@ -8,6 +8,11 @@ export const MAX_MAILBOX_LIMIT = 100_000_000;
 export const MAX_NAME_LENGTH = 255;
 /** Longest local registered name. */
 export const MAX_REGISTERED_NAME_LENGTH = MAX_NAME_LENGTH;
+/**
+ * Awaitable sends (`sendAwait`) one local mailbox may hold waiting for room; one more is ERR_LIMIT
+ * (internode's MAX_ROOM_WAITERS bounds the same for a link's queue).
+ */
+export const MAX_SEND_WAITERS = 10_000;
 /** Default timeout of `call`, as in gen_server. */
 export const DEFAULT_CALL_TIMEOUT_MS = 5_000;
 /** How long `Node.stop()` waits for processes to handle `shutdown` before killing them. */

@@ -23,6 +23,7 @@ import {
   type CallTarget,
   type OverflowPolicy,
   type ProcessFunction,
+  type SendAwaitOptions,
   type Watcher,
 } from './process.js';
 import type { ExitReason } from './reason.js';
@@ -269,6 +270,68 @@ export class Node implements AsyncDisposable {
   sendFrom(from: Proc | null, to: SendTarget, message: unknown): void {
     validateMessage(message, 'msg', this.isRemote(to));
     this.routeFrom(from, to, message);
+  }
+
+  /**
+   * A send that waits for room instead of dropping (a local mailbox at its limit, whatever its
+   * overflow policy) or failing (ERR_BACKPRESSURE from a remote link's queue). Resolves once the
+   * message is in the target's mailbox or queued on the link; awaitable sends to one target keep
+   * their order. A target that is dead, or exits while the send waits, resolves it (a send to a
+   * dead pid is not an error; counted as for `send`); an unknown local name is ERR_NO_SUCH_NAME, a
+   * remote node that is not up ERR_NO_ROUTE. `signal` aborts the wait: ERR_ABORTED, nothing sent.
+   * ERR_LIMIT when MAX_SEND_WAITERS sends already wait on that mailbox (MAX_ROOM_WAITERS on a link).
+   */
+  sendAwait(to: SendTarget, message: unknown, opts?: SendAwaitOptions): Promise<void> {
+    return this.sendAwaitFrom(null, to, message, opts?.signal);
+  }
+
+  /** @internal */
+  sendAwaitFrom(from: Proc | null, to: SendTarget, message: unknown, signal: AbortSignal | undefined): Promise<void> {
+    try {
+      validateMessage(message, 'msg', this.isRemote(to));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    let target: Proc | undefined;
+    if (typeof to === 'string') {
+      target = this.#names.get(to);
+      if (target === undefined) {
+        return Promise.reject(new TroupeError('ERR_NO_SUCH_NAME', `no process is registered as ${JSON.stringify(to)}`));
+      }
+    } else if (to.node !== this.name) {
+      return this.#sendAwaitRemote(from, to, message, signal);
+    } else if (to instanceof Pid) {
+      if (to.incarnation !== this.incarnation) {
+        this.#drop('stale_incarnation');
+        return Promise.resolve();
+      }
+      target = this.#procs.get(to.id);
+      if (target === undefined) this.#drop('dead_process');
+    } else {
+      target = this.#names.get(to.name);
+      if (target === undefined) this.#drop('unknown_name');
+    }
+    if (target === undefined) return Promise.resolve();
+    if (isReply(message) && !(target.pendingCalls?.has(message.ref) ?? false)) {
+      this.#drop('late_reply');
+      return Promise.resolve();
+    }
+    return target.enqueueWhenRoom(message, signal);
+  }
+
+  #sendAwaitRemote(from: Proc | null, to: Pid | RemoteName, message: unknown, signal?: AbortSignal): Promise<void> {
+    const router = this.#router;
+    if (router === null) return Promise.reject(new TroupeError('ERR_NO_ROUTE', `node ${to.node} is not up`));
+    if (router.sendAwait !== undefined) {
+      return router.sendAwait(from?.self, to, message, signal !== undefined ? { signal } : {});
+    }
+    try {
+      if (to instanceof Pid) router.send(from?.self, to, message);
+      else router.sendNamed(from?.self, to.node, to.name, message);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return Promise.resolve();
   }
 
   /**

@@ -7,7 +7,7 @@ import { isDown, isReply, type From, type Ref, type RemoteName } from './message
 import { Pid } from './pid.js';
 import type { ExitReason } from './reason.js';
 import type { Node, SendTarget, SpawnOptions } from './node.js';
-import { DEFAULT_CALL_TIMEOUT_MS } from './limits.js';
+import { DEFAULT_CALL_TIMEOUT_MS, MAX_SEND_WAITERS } from './limits.js';
 import { validateMessage } from './codec.js';
 
 export type OverflowPolicy = 'drop-newest' | 'drop-oldest' | 'exit';
@@ -24,6 +24,11 @@ export interface ReceiveOptions {
  * node (`{ node, name }`, like gen_server:call({Name, Node}, …)).
  */
 export type CallTarget = Pid | string | RemoteName;
+
+export interface SendAwaitOptions {
+  /** Aborting gives up the wait with ERR_ABORTED (the message is not sent). */
+  readonly signal?: AbortSignal;
+}
 
 export interface CallOptions {
   readonly timeout?: number;
@@ -42,6 +47,14 @@ export interface ProcessContext<M = unknown> {
   receive<T>(match: (message: unknown) => message is T, opts?: ReceiveOptions): Promise<T>;
   receive(match: Match, opts?: ReceiveOptions): Promise<unknown>;
   send(to: SendTarget, message: unknown): void;
+  /**
+   * A send that waits for room instead of dropping (a local mailbox at its limit) or failing
+   * (ERR_BACKPRESSURE from a remote link's queue); awaitable sends to one target keep their order.
+   * Resolves once the message is in the mailbox (or queued on the link); a target that exits
+   * while it waits resolves it too (a send to a dead pid is not an error). Aborted by `signal`,
+   * or by this process exiting: ERR_ABORTED. ERR_LIMIT when MAX_SEND_WAITERS already wait.
+   */
+  sendAwait(to: SendTarget, message: unknown, opts?: SendAwaitOptions): Promise<void>;
   spawn<N = unknown>(fn: ProcessFunction<N>, opts?: SpawnOptions): Pid;
   spawnLink<N = unknown>(fn: ProcessFunction<N>, opts?: SpawnOptions): Pid;
   spawnMonitor<N = unknown>(fn: ProcessFunction<N>, opts?: SpawnOptions): { pid: Pid; ref: Ref };
@@ -104,6 +117,13 @@ export interface HeldMonitor {
 /** Who is told when a process exits: a local process, a host callback, or a remote pid. */
 export type Watcher = Proc | ((reason: ExitReason) => void) | Pid;
 
+/** An awaitable send waiting for room in this process's mailbox. */
+interface SendWaiter {
+  readonly message: unknown;
+  readonly resolve: () => void;
+  readonly reject: (err: unknown) => void;
+}
+
 export class Proc implements ProcessContext {
   readonly node: Node;
   readonly self: Pid;
@@ -120,6 +140,8 @@ export class Proc implements ProcessContext {
   monitors: Map<Ref, HeldMonitor> | null = null;
   monitoredBy: Map<Ref, Watcher> | null = null;
   pendingCalls: Set<Ref> | null = null;
+  /** Awaitable sends waiting for room, in arrival order (only while the mailbox is full). */
+  sendWaiters: SendWaiter[] | null = null;
   /** Entered in the node's per-remote-node index (a remote link or monitor, either way). */
   remote = false;
   #abort: AbortController | null = null;
@@ -162,25 +184,7 @@ export class Proc implements ProcessContext {
    * the mailbox is full and the policy drops this message. Called by the node only.
    */
   accept(message: unknown): boolean {
-    const resolve = this.#waitResolve;
-    if (resolve !== null) {
-      const match = this.#waitMatch;
-      let matched = true;
-      if (match !== undefined) {
-        try {
-          matched = match(message);
-        } catch (err) {
-          // A throwing predicate fails the receive; the message stays for a later one.
-          this.#failWait(err);
-          matched = false;
-        }
-      }
-      if (matched) {
-        this.#clearWait();
-        resolve(message);
-        return true;
-      }
-    }
+    if (this.#waitResolve !== null && this.#handOver(message)) return true;
     if (this.mailbox.length >= this.mailboxLimit) {
       if (this.overflow === 'drop-newest') return false;
       if (this.overflow === 'drop-oldest') {
@@ -194,6 +198,85 @@ export class Proc implements ProcessContext {
     return true;
   }
 
+  // Gives a message to the pending receive if it matches.
+  #handOver(message: unknown): boolean {
+    const resolve = this.#waitResolve!;
+    const match = this.#waitMatch;
+    if (match !== undefined) {
+      try {
+        if (!match(message)) return false;
+      } catch (err) {
+        // A throwing predicate fails the receive; the message stays for a later one.
+        this.#failWait(err);
+        return false;
+      }
+    }
+    this.#clearWait();
+    resolve(message);
+    return true;
+  }
+
+  /**
+   * An awaitable send: the message goes to the pending receive or into the mailbox if there is
+   * room and nobody waits ahead of it; else it waits (FIFO) for room. Called by the node only.
+   */
+  enqueueWhenRoom(message: unknown, signal: AbortSignal | undefined): Promise<void> {
+    if (this.#waitResolve !== null && this.#handOver(message)) return Promise.resolve();
+    const waiters = (this.sendWaiters ??= []);
+    if (waiters.length === 0 && this.mailbox.length < this.mailboxLimit) {
+      this.mailbox.push(message);
+      return Promise.resolve();
+    }
+    if (waiters.length >= MAX_SEND_WAITERS) {
+      return Promise.reject(
+        new TroupeError('ERR_LIMIT', `${MAX_SEND_WAITERS} sends already wait for room in ${this.self.toString()}`),
+      );
+    }
+    if (signal?.aborted) return Promise.reject(abortedSend(signal));
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        const i = this.sendWaiters?.indexOf(waiter) ?? -1;
+        if (i >= 0) this.sendWaiters!.splice(i, 1);
+        reject(abortedSend(signal));
+      };
+      const waiter: SendWaiter = {
+        message,
+        resolve: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        reject,
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      waiters.push(waiter);
+    });
+  }
+
+  // Room freed in the mailbox: waiting sends move in, oldest first.
+  #admit(): void {
+    const waiters = this.sendWaiters;
+    if (waiters === null || waiters.length === 0) return;
+    let n = 0;
+    while (n < waiters.length && this.mailbox.length < this.mailboxLimit) this.mailbox.push(waiters[n++]!.message);
+    for (const w of waiters.splice(0, n)) w.resolve();
+  }
+
+  // A selective receive that finds nothing in a full mailbox may take a waiting send's message
+  // (it comes after every message in the mailbox): a receiver never deadlocks on its own limit.
+  #takeWaiting(match: Match): { message: unknown } | undefined {
+    const waiters = this.sendWaiters;
+    if (waiters === null) return undefined;
+    for (let i = 0; i < waiters.length; i++) {
+      const w = waiters[i]!;
+      if (match(w.message)) {
+        waiters.splice(i, 1);
+        w.resolve();
+        return { message: w.message };
+      }
+    }
+    return undefined;
+  }
+
   receive(a?: Match | ReceiveOptions, b?: ReceiveOptions): Promise<never> {
     const match = typeof a === 'function' ? a : undefined;
     const opts = typeof a === 'function' ? b : a;
@@ -203,14 +286,25 @@ export class Proc implements ProcessContext {
     }
     const mb = this.mailbox;
     if (mb.length > 0) {
-      if (match === undefined) return Promise.resolve(mb.shift() as never);
+      if (match === undefined) {
+        const m = mb.shift();
+        this.#admit();
+        return Promise.resolve(m as never);
+      }
       let at: number;
+      let waiting: { message: unknown } | undefined;
       try {
         at = mb.find(match);
+        if (at < 0) waiting = this.#takeWaiting(match);
       } catch (err) {
         return Promise.reject(err);
       }
-      if (at >= 0) return Promise.resolve(mb.takeAt(at) as never);
+      if (at >= 0) {
+        const m = mb.takeAt(at);
+        this.#admit();
+        return Promise.resolve(m as never);
+      }
+      if (waiting !== undefined) return Promise.resolve(waiting.message as never);
     }
     const timeout = opts?.timeout;
     if (timeout !== undefined && timeout <= 0) return Promise.reject(timeoutError());
@@ -259,6 +353,10 @@ export class Proc implements ProcessContext {
     // Build the error only when a receive waits for it: capturing a stack costs more than a spawn.
     if (this.#waitReject !== null) this.#failWait(new ProcessExitedError(this.self, reason));
     this.mailbox.clear();
+    // Sends waiting for room complete: a send to an exited process is not an error.
+    const waiters = this.sendWaiters;
+    this.sendWaiters = null;
+    if (waiters !== null) for (const w of waiters) w.resolve();
     this.#abort?.abort(reason);
   }
 
@@ -269,6 +367,13 @@ export class Proc implements ProcessContext {
   send(to: SendTarget, message: unknown): void {
     this.#check();
     this.node.sendFrom(this, to, message);
+  }
+
+  sendAwait(to: SendTarget, message: unknown, opts?: SendAwaitOptions): Promise<void> {
+    if (!this.alive) return Promise.reject(new ProcessExitedError(this.self, this.exitReason ?? 'normal'));
+    const mine = this.signal;
+    const signal = opts?.signal === undefined ? mine : AbortSignal.any([opts.signal, mine]);
+    return this.node.sendAwaitFrom(this, to, message, signal);
   }
 
   spawn<N>(fn: ProcessFunction<N>, opts?: SpawnOptions): Pid {
@@ -295,7 +400,7 @@ export class Proc implements ProcessContext {
   demonitor(ref: Ref, opts?: { flush?: boolean }): boolean {
     this.#check();
     const active = this.node.demonitorFrom(this, ref);
-    if (opts?.flush === true) this.mailbox.removeAll((m) => isDown(m) && m.ref === ref);
+    if (opts?.flush === true && this.mailbox.removeAll((m) => isDown(m) && m.ref === ref) > 0) this.#admit();
     return active;
   }
 
@@ -358,7 +463,7 @@ export class Proc implements ProcessContext {
       this.pendingCalls.delete(ref);
       if (this.alive) {
         this.node.demonitorFrom(this, ref);
-        this.mailbox.removeAll((m) => isDown(m) && m.ref === ref);
+        if (this.mailbox.removeAll((m) => isDown(m) && m.ref === ref) > 0) this.#admit();
       }
     }
   }
@@ -405,6 +510,10 @@ function describeValue(v: unknown): string {
   if (typeof v === 'object') return `an object (${Object.prototype.toString.call(v)})`;
   if (typeof v === 'function') return 'a function';
   return `${typeof v} ${String(v)}`;
+}
+
+function abortedSend(signal: AbortSignal | undefined): TroupeError {
+  return new TroupeError('ERR_ABORTED', 'send aborted', { cause: signal?.reason });
 }
 
 function timeoutError(): TroupeError {

@@ -2,7 +2,7 @@
 // a pid of another node, and the router calls back into the node's RemoteInbound for what
 // arrives from the wire. The runtime itself knows nothing of sockets.
 import type { Pid } from './pid.js';
-import type { Ref } from './messages.js';
+import type { Ref, RemoteName } from './messages.js';
 import type { ExitReason } from './reason.js';
 
 /** Outbound: implemented by the internode layer. */
@@ -14,6 +14,17 @@ export interface RemoteRouter {
   send(from: Pid | undefined, to: Pid, message: unknown): void;
   /** Send to a locally registered name on another node. */
   sendNamed(from: Pid | undefined, node: string, name: string, message: unknown): void;
+  /**
+   * An awaitable send (to a pid, or to a name on another node): waits for room in the link's
+   * queue. Rejects with ERR_NO_ROUTE when the node is not up, ERR_ABORTED on `signal`. A router
+   * without it makes `Node.sendAwait` a plain send.
+   */
+  sendAwait?(
+    from: Pid | undefined,
+    to: Pid | RemoteName,
+    message: unknown,
+    options: { readonly signal?: AbortSignal },
+  ): Promise<void>;
   /** `watcher` (local) monitors `target` (remote) under `ref`. */
   monitor(watcher: Pid, target: Pid, ref: Ref): void;
   demonitor(watcher: Pid, target: Pid, ref: Ref): void;
