@@ -61,6 +61,8 @@ export {
 export {
   startSupervisor,
   whichChildren,
+  startChild,
+  terminateChild,
   type SupervisorSpec,
   type ChildSpec,
   type ChildInfo,

@@ -19,6 +19,10 @@ export const DEFAULT_CALL_TIMEOUT_MS = 5_000;
 export const DEFAULT_STOP_TIMEOUT_MS = 5_000;
 /** Default time a supervisor gives a child to exit on `shutdown` before killing it. */
 export const DEFAULT_CHILD_SHUTDOWN_MS = 5_000;
+/** Default bound on a supervisor's children (`maxChildren`): static and dynamic ones together. */
+export const DEFAULT_MAX_CHILDREN = 100_000;
+/** Largest `maxChildren` a supervisor accepts. */
+export const MAX_SUPERVISOR_CHILDREN = 10_000_000;
 /** Default restart intensity (restarts) within DEFAULT_RESTART_PERIOD_MS, as in OTP. */
 export const DEFAULT_RESTART_INTENSITY = 1;
 export const DEFAULT_RESTART_PERIOD_MS = 5_000;
