@@ -6,7 +6,16 @@
 // connections.
 import { metrics } from '@opentelemetry/api';
 import pino, { type Logger } from 'pino';
-import { BoundedStream, TroupeError, encode, type Clock, type Node, type Pid, type Random } from '../runtime/index.js';
+import {
+  BoundedStream,
+  TroupeError,
+  encode,
+  type Clock,
+  type Node,
+  type Pid,
+  type Random,
+  type RemoteName,
+} from '../runtime/index.js';
 import type { FrameClassName } from './classes.js';
 import { checkOptions, type InternodeOptions } from './config.js';
 import { Dialer } from './dialer.js';
@@ -221,7 +230,7 @@ export class Internode implements AsyncDisposable {
    */
   sendAwait(
     from: Pid | undefined,
-    to: Pid,
+    to: Pid | RemoteName,
     message: unknown,
     options: { readonly signal?: AbortSignal } = {},
   ): Promise<void> {

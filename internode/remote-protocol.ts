@@ -17,6 +17,15 @@ export type RemoteSignal =
   | { readonly op: 'send-named'; readonly from: Pid | undefined; readonly name: string; readonly message: unknown }
   | { readonly op: 'monitor'; readonly watcher: Pid; readonly target: Pid; readonly ref: Ref }
   | { readonly op: 'demonitor'; readonly watcher: Pid; readonly target: Pid; readonly ref: Ref }
+  | { readonly op: 'monitor-named'; readonly watcher: Pid; readonly name: string; readonly ref: Ref }
+  | { readonly op: 'demonitor-named'; readonly watcher: Pid; readonly name: string; readonly ref: Ref }
+  | {
+      readonly op: 'down-named';
+      readonly watcher: Pid;
+      readonly ref: Ref;
+      readonly name: string;
+      readonly reason: ExitReason;
+    }
   | { readonly op: 'down'; readonly watcher: Pid; readonly ref: Ref; readonly target: Pid; readonly reason: ExitReason }
   | { readonly op: 'link'; readonly from: Pid; readonly to: Pid }
   | { readonly op: 'unlink'; readonly from: Pid; readonly to: Pid }
@@ -29,7 +38,19 @@ export type RemoteSignal =
     };
 
 // Compact arrays on the wire: [opcode, ...fields].
-const OP = { send: 0, 'send-named': 1, monitor: 2, demonitor: 3, down: 4, link: 5, unlink: 6, exit: 7 } as const;
+const OP = {
+  send: 0,
+  'send-named': 1,
+  monitor: 2,
+  demonitor: 3,
+  down: 4,
+  link: 5,
+  unlink: 6,
+  exit: 7,
+  'monitor-named': 8,
+  'demonitor-named': 9,
+  'down-named': 10,
+} as const;
 
 export function signalToWire(s: RemoteSignal): unknown[] {
   switch (s.op) {
@@ -42,6 +63,11 @@ export function signalToWire(s: RemoteSignal): unknown[] {
       return [OP[s.op], s.watcher, s.target, s.ref];
     case 'down':
       return [OP.down, s.watcher, s.ref, s.target, reasonToWire(s.reason)];
+    case 'monitor-named':
+    case 'demonitor-named':
+      return [OP[s.op], s.watcher, s.name, s.ref];
+    case 'down-named':
+      return [OP['down-named'], s.watcher, s.ref, s.name, reasonToWire(s.reason)];
     case 'link':
     case 'unlink':
       return [OP[s.op], s.from, s.to];
@@ -96,6 +122,17 @@ export function signalFromWire(body: unknown, peer: string, self: string): Remot
       if (!isPidOf(c, peer)) return 'spoofed-sender';
       if (!isPidOf(a, self)) return 'not-for-us';
       return { op: 'down', watcher: a, ref: b, target: c, reason: reasonFromWire(d) };
+    }
+    case OP['monitor-named']:
+    case OP['demonitor-named']: {
+      if (body.length !== 4 || !(a instanceof Pid) || !isName(b) || !isRef(c)) return 'shape';
+      if (!isPidOf(a, peer)) return 'spoofed-sender';
+      return { op: op === OP['monitor-named'] ? 'monitor-named' : 'demonitor-named', watcher: a, name: b, ref: c };
+    }
+    case OP['down-named']: {
+      if (body.length !== 5 || !(a instanceof Pid) || !isRef(b) || !isName(c)) return 'shape';
+      if (!isPidOf(a, self)) return 'not-for-us';
+      return { op: 'down-named', watcher: a, ref: b, name: c, reason: reasonFromWire(d) };
     }
     case OP.link:
     case OP.unlink: {

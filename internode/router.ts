@@ -3,12 +3,13 @@
 // a message and a later signal from the same process keep their order). Inbound, it validates
 // what a peer sent and hands it to the node.
 import {
+  Pid,
   TroupeError,
   encode,
   validateMessage,
   type ExitReason,
-  type Pid,
   type Ref,
+  type RemoteName,
   type RemoteInbound,
   type RemoteRouter,
 } from '../runtime/index.js';
@@ -63,13 +64,16 @@ export class Router implements RemoteRouter {
    */
   async sendAwait(
     from: Pid | undefined,
-    to: Pid,
+    to: Pid | RemoteName,
     message: unknown,
     options: { readonly signal?: AbortSignal } = {},
   ): Promise<void> {
     validateMessage(message); // the same contract (and error path) as Node.send
-    const frame = encodeFrame('user', encode(signalToWire({ op: 'send', from, to, message })));
-    const link = this.#route(to);
+    const s: RemoteSignal =
+      to instanceof Pid ? { op: 'send', from, to, message } : { op: 'send-named', from, name: to.name, message };
+    const frame = encodeFrame('user', encode(signalToWire(s)));
+    const link = to instanceof Pid ? this.#route(to) : this.#host.up(to.node);
+    if (link === undefined && !(to instanceof Pid)) this.#host.counters.noRoute++;
     if (link === undefined) throw new TroupeError('ERR_NO_ROUTE', `node ${to.node} is not up`);
     // Queued in arrival order among waiting senders; rejected if the node goes down meanwhile.
     await link.queues.enqueueWhenRoom('user', frame, options);
@@ -84,6 +88,20 @@ export class Router implements RemoteRouter {
 
   demonitor(watcher: Pid, target: Pid, ref: Ref): void {
     this.#signal(target.node, { op: 'demonitor', watcher, target, ref });
+  }
+
+  monitorNamed(watcher: Pid, node: string, name: string, ref: Ref): void {
+    if (!this.#signal(node, { op: 'monitor-named', watcher, name, ref })) {
+      queueMicrotask(() => this.inbound?.downNamed(watcher, ref, node, name, 'noconnection'));
+    }
+  }
+
+  demonitorNamed(watcher: Pid, node: string, name: string, ref: Ref): void {
+    this.#signal(node, { op: 'demonitor-named', watcher, name, ref });
+  }
+
+  downNamed(watcher: Pid, ref: Ref, name: string, reason: ExitReason): void {
+    this.#signal(watcher.node, { op: 'down-named', watcher, ref, name, reason });
   }
 
   down(watcher: Pid, ref: Ref, target: Pid, reason: ExitReason): void {
@@ -128,6 +146,15 @@ export class Router implements RemoteRouter {
         break;
       case 'down':
         inbound.down(s.watcher, s.ref, s.target, s.reason);
+        break;
+      case 'monitor-named':
+        inbound.monitorNamed(s.watcher, s.name, s.ref);
+        break;
+      case 'demonitor-named':
+        inbound.demonitorNamed(s.watcher, s.name, s.ref);
+        break;
+      case 'down-named':
+        inbound.downNamed(s.watcher, s.ref, peer, s.name, s.reason);
         break;
       case 'link':
         inbound.link(s.from, s.to);

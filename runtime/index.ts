@@ -20,6 +20,8 @@ export {
   type ProcessFunction,
   type ReceiveOptions,
   type CallOptions,
+  type CallTarget,
+  type SendAwaitOptions,
   type OverflowPolicy,
 } from './process.js';
 export {
@@ -29,6 +31,7 @@ export {
   isCast,
   isReply,
   type Ref,
+  type RemoteName,
   type DownMessage,
   type ExitMessage,
   type SystemMessage,
@@ -58,6 +61,8 @@ export {
 export {
   startSupervisor,
   whichChildren,
+  startChild,
+  terminateChild,
   type SupervisorSpec,
   type ChildSpec,
   type ChildInfo,

@@ -8,12 +8,21 @@ export const MAX_MAILBOX_LIMIT = 100_000_000;
 export const MAX_NAME_LENGTH = 255;
 /** Longest local registered name. */
 export const MAX_REGISTERED_NAME_LENGTH = MAX_NAME_LENGTH;
+/**
+ * Awaitable sends (`sendAwait`) one local mailbox may hold waiting for room; one more is ERR_LIMIT
+ * (internode's MAX_ROOM_WAITERS bounds the same for a link's queue).
+ */
+export const MAX_SEND_WAITERS = 10_000;
 /** Default timeout of `call`, as in gen_server. */
 export const DEFAULT_CALL_TIMEOUT_MS = 5_000;
 /** How long `Node.stop()` waits for processes to handle `shutdown` before killing them. */
 export const DEFAULT_STOP_TIMEOUT_MS = 5_000;
 /** Default time a supervisor gives a child to exit on `shutdown` before killing it. */
 export const DEFAULT_CHILD_SHUTDOWN_MS = 5_000;
+/** Default bound on a supervisor's children (`maxChildren`): static and dynamic ones together. */
+export const DEFAULT_MAX_CHILDREN = 100_000;
+/** Largest `maxChildren` a supervisor accepts. */
+export const MAX_SUPERVISOR_CHILDREN = 10_000_000;
 /** Default restart intensity (restarts) within DEFAULT_RESTART_PERIOD_MS, as in OTP. */
 export const DEFAULT_RESTART_INTENSITY = 1;
 export const DEFAULT_RESTART_PERIOD_MS = 5_000;

@@ -2,6 +2,12 @@
 import type { Pid } from './pid.js';
 import type { ExitReason } from './reason.js';
 
+/** A process registered under a local `name` on `node` (Erlang's `{Name, Node}`). */
+export interface RemoteName {
+  readonly node: string;
+  readonly name: string;
+}
+
 /** A monitor reference: unique per node incarnation, plain string so it crosses the wire as is. */
 export type Ref = string;
 

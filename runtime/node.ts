@@ -13,14 +13,17 @@ import {
   MAX_REGISTERED_NAME_LENGTH,
 } from './limits.js';
 import { validateMessage } from './codec.js';
-import { isReply, type DownMessage, type ExitMessage, type From, type Ref } from './messages.js';
+import { isReply, type DownMessage, type ExitMessage, type From, type Ref, type RemoteName } from './messages.js';
 import { Pid, validateNodeName } from './pid.js';
 import {
   Proc,
   CallError,
+  checkCallTarget,
   type CallOptions,
+  type CallTarget,
   type OverflowPolicy,
   type ProcessFunction,
+  type SendAwaitOptions,
   type Watcher,
 } from './process.js';
 import type { ExitReason } from './reason.js';
@@ -52,7 +55,7 @@ export interface SpawnOptions {
 }
 
 /** Where a message can be sent: a pid, a local name, or a name on another node. */
-export type SendTarget = Pid | string | { readonly name: string; readonly node: string };
+export type SendTarget = Pid | string | RemoteName;
 
 export type DropReason =
   'dead_process' | 'mailbox_full' | 'no_route' | 'late_reply' | 'stale_incarnation' | 'unknown_name';
@@ -73,7 +76,8 @@ export interface ProcessInfo {
   readonly registeredName: string | undefined;
   readonly trapExit: boolean;
   readonly links: Pid[];
-  readonly monitors: { ref: Ref; pid: Pid }[];
+  /** What each monitor watches: a pid, or a `{ node, name }` monitored on another node. */
+  readonly monitors: { ref: Ref; pid: Pid | RemoteName }[];
   readonly monitoredBy: number;
   readonly parent: Pid | undefined;
 }
@@ -269,6 +273,68 @@ export class Node implements AsyncDisposable {
   }
 
   /**
+   * A send that waits for room instead of dropping (a local mailbox at its limit, whatever its
+   * overflow policy) or failing (ERR_BACKPRESSURE from a remote link's queue). Resolves once the
+   * message is in the target's mailbox or queued on the link; awaitable sends to one target keep
+   * their order. A target that is dead, or exits while the send waits, resolves it (a send to a
+   * dead pid is not an error; counted as for `send`); an unknown local name is ERR_NO_SUCH_NAME, a
+   * remote node that is not up ERR_NO_ROUTE. `signal` aborts the wait: ERR_ABORTED, nothing sent.
+   * ERR_LIMIT when MAX_SEND_WAITERS sends already wait on that mailbox (MAX_ROOM_WAITERS on a link).
+   */
+  sendAwait(to: SendTarget, message: unknown, opts?: SendAwaitOptions): Promise<void> {
+    return this.sendAwaitFrom(null, to, message, opts?.signal);
+  }
+
+  /** @internal */
+  sendAwaitFrom(from: Proc | null, to: SendTarget, message: unknown, signal: AbortSignal | undefined): Promise<void> {
+    try {
+      validateMessage(message, 'msg', this.isRemote(to));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    let target: Proc | undefined;
+    if (typeof to === 'string') {
+      target = this.#names.get(to);
+      if (target === undefined) {
+        return Promise.reject(new TroupeError('ERR_NO_SUCH_NAME', `no process is registered as ${JSON.stringify(to)}`));
+      }
+    } else if (to.node !== this.name) {
+      return this.#sendAwaitRemote(from, to, message, signal);
+    } else if (to instanceof Pid) {
+      if (to.incarnation !== this.incarnation) {
+        this.#drop('stale_incarnation');
+        return Promise.resolve();
+      }
+      target = this.#procs.get(to.id);
+      if (target === undefined) this.#drop('dead_process');
+    } else {
+      target = this.#names.get(to.name);
+      if (target === undefined) this.#drop('unknown_name');
+    }
+    if (target === undefined) return Promise.resolve();
+    if (isReply(message) && !(target.pendingCalls?.has(message.ref) ?? false)) {
+      this.#drop('late_reply');
+      return Promise.resolve();
+    }
+    return target.enqueueWhenRoom(message, signal);
+  }
+
+  #sendAwaitRemote(from: Proc | null, to: Pid | RemoteName, message: unknown, signal?: AbortSignal): Promise<void> {
+    const router = this.#router;
+    if (router === null) return Promise.reject(new TroupeError('ERR_NO_ROUTE', `node ${to.node} is not up`));
+    if (router.sendAwait !== undefined) {
+      return router.sendAwait(from?.self, to, message, signal !== undefined ? { signal } : {});
+    }
+    try {
+      if (to instanceof Pid) router.send(from?.self, to, message);
+      else router.sendNamed(from?.self, to.node, to.name, message);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return Promise.resolve();
+  }
+
+  /**
    * Sends one message to each of `targets`: validated once, before anything is sent (a value that
    * is not a message throws, and no target gets it). A target whose link pushes back
    * (ERR_BACKPRESSURE) does not stop the others: `onRefused` hears of it. Returns how many sends
@@ -353,8 +419,17 @@ export class Node implements AsyncDisposable {
 
   // ---------------------------------------------------------------- call / cast from outside
 
-  /** Request/reply from outside any process (a short-lived process makes the call). */
-  call<Res = unknown>(to: Pid | string, request: unknown, opts?: CallOptions): Promise<Res> {
+  /**
+   * Request/reply from outside any process (a short-lived process makes the call). `to` may be
+   * `{ node, name }`: a process registered under `name` on another node, guarded by a monitor of
+   * that name (nobody holding it there is ERR_NOPROC, as soon as that node answers).
+   */
+  call<Res = unknown>(to: CallTarget, request: unknown, opts?: CallOptions): Promise<Res> {
+    try {
+      checkCallTarget(to);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return new Promise<Res>((resolve, reject) => {
       this.spawn(async (ctx) => {
         try {
@@ -366,7 +441,8 @@ export class Node implements AsyncDisposable {
     });
   }
 
-  cast(to: Pid | string, message: unknown): void {
+  cast(to: CallTarget, message: unknown): void {
+    checkCallTarget(to);
     validateMessage(message, 'msg', this.isRemote(to));
     this.routeFrom(null, to, { type: '$cast', message });
   }
@@ -444,8 +520,13 @@ export class Node implements AsyncDisposable {
   // ---------------------------------------------------------------- monitors
 
   /** @internal */
-  monitorFrom(watcher: Proc, target: Pid | string): Ref {
+  monitorFrom(watcher: Proc, target: Pid | string | RemoteName): Ref {
     const ref = this.#newRef();
+    if (typeof target === 'object' && !(target instanceof Pid)) {
+      if (target.node !== this.name)
+        return this.#monitorRemoteName(watcher, { node: target.node, name: target.name }, ref);
+      target = target.name;
+    }
     const pid = typeof target === 'string' ? this.whereis(target) : target;
     if (pid === undefined) {
       // Erlang monitors an unregistered name with DOWN noproc at once; we report the watcher's view.
@@ -473,13 +554,31 @@ export class Node implements AsyncDisposable {
     return ref;
   }
 
+  // A monitor of a name on another node: that node resolves the name and answers with a DOWN.
+  #monitorRemoteName(watcher: Proc, target: RemoteName, ref: Ref): Ref {
+    const router = this.#router;
+    if (router === null || router.monitorNamed === undefined) {
+      this.#deliverDown(watcher, ref, watcher.self, 'noconnection');
+      return ref;
+    }
+    (watcher.monitors ??= new Map()).set(ref, { target, local: null });
+    this.#touch(target.node, watcher);
+    router.monitorNamed(watcher.self, target.node, target.name, ref);
+    return ref;
+  }
+
+  #demonitorRemote(watcher: Pid, target: Pid | RemoteName, ref: Ref): void {
+    if (target instanceof Pid) this.#router?.demonitor(watcher, target, ref);
+    else this.#router?.demonitorNamed?.(watcher, target.node, target.name, ref);
+  }
+
   /** @internal Removes a monitor; true if it was active. */
   demonitorFrom(watcher: Proc, ref: Ref): boolean {
     const held = watcher.monitors?.get(ref);
     if (held === undefined) return false;
     watcher.monitors!.delete(ref);
     if (held.local !== null) held.local.monitoredBy?.delete(ref);
-    else this.#router?.demonitor(watcher.self, held.target, ref);
+    else this.#demonitorRemote(watcher.self, held.target, ref);
     return true;
   }
 
@@ -606,7 +705,7 @@ export class Node implements AsyncDisposable {
     if (proc.monitors !== null) {
       for (const [ref, held] of proc.monitors) {
         if (held.local !== null) held.local.monitoredBy?.delete(ref);
-        else this.#router?.demonitor(self, held.target, ref);
+        else this.#demonitorRemote(self, held.target, ref);
       }
       proc.monitors = null;
     }
@@ -676,6 +775,28 @@ export class Node implements AsyncDisposable {
       demonitor: (_watcher, target, ref) => {
         this.#local(target)?.monitoredBy?.delete(ref);
       },
+      monitorNamed: (watcher, name, ref) => {
+        const proc = this.#names.get(name);
+        if (proc === undefined) {
+          router.downNamed?.(watcher, ref, name, 'noproc');
+          return;
+        }
+        (proc.monitoredBy ??= new Map()).set(ref, watcher);
+        this.#touch(watcher.node, proc);
+      },
+      // The name may have moved since the monitor: then the old holder keeps the entry until it
+      // exits, and its DOWN finds no monitor at the watcher (ignored there).
+      demonitorNamed: (_watcher, name, ref) => {
+        this.#names.get(name)?.monitoredBy?.delete(ref);
+      },
+      downNamed: (watcher, ref, node, name, reason) => {
+        const proc = this.#local(watcher);
+        const held = proc?.monitors?.get(ref);
+        if (proc === undefined || held === undefined || held.target instanceof Pid) return;
+        if (held.target.node !== node || held.target.name !== name) return;
+        proc.monitors!.delete(ref);
+        this.#deliverDown(proc, ref, proc.self, reason);
+      },
       down: (watcher, ref, target, reason) => {
         const proc = this.#local(watcher);
         if (proc === undefined || proc.monitors?.get(ref) === undefined) return;
@@ -725,7 +846,7 @@ export class Node implements AsyncDisposable {
         for (const [ref, held] of proc.monitors) {
           if (held.local === null && held.target.node === node) {
             proc.monitors.delete(ref);
-            this.#deliverDown(proc, ref, held.target, 'noconnection');
+            this.#deliverDown(proc, ref, held.target instanceof Pid ? held.target : proc.self, 'noconnection');
           }
         }
       }

@@ -1,12 +1,19 @@
 // A supervisor in the manner of OTP's: it starts children in order, restarts them by strategy
 // and restart type, gives up (exits 'shutdown') past its restart intensity, and shuts children
-// down in reverse order.
-import { TroupeError } from './errors.js';
-import { DEFAULT_CHILD_SHUTDOWN_MS, DEFAULT_RESTART_INTENSITY, DEFAULT_RESTART_PERIOD_MS } from './limits.js';
+// down in reverse order. Children may also be started and terminated on a running supervisor
+// (`startChild`/`terminateChild`, like OTP's DynamicSupervisor), up to `maxChildren`.
+import { TroupeError, type ErrorCode } from './errors.js';
+import {
+  DEFAULT_CHILD_SHUTDOWN_MS,
+  DEFAULT_MAX_CHILDREN,
+  DEFAULT_RESTART_INTENSITY,
+  DEFAULT_RESTART_PERIOD_MS,
+  MAX_SUPERVISOR_CHILDREN,
+} from './limits.js';
 import { isDown, isExit } from './messages.js';
 import type { Node } from './node.js';
 import type { Pid } from './pid.js';
-import type { ProcessContext } from './process.js';
+import type { CallTarget, ProcessContext } from './process.js';
 import { isCleanExit, type ExitReason } from './reason.js';
 import { startServer, type CallResult, type CastResult, type ServerBehaviour } from './server.js';
 
@@ -29,6 +36,11 @@ export interface SupervisorSpec {
   readonly intensity?: number;
   readonly periodMs?: number;
   readonly children: readonly ChildSpec[];
+  /**
+   * Most children (static and started by `startChild`) the supervisor holds; `startChild` past it
+   * is ERR_LIMIT. Default DEFAULT_MAX_CHILDREN, at most MAX_SUPERVISOR_CHILDREN.
+   */
+  readonly maxChildren?: number;
 }
 
 export interface ChildInfo {
@@ -40,6 +52,8 @@ export interface ChildInfo {
 interface Child {
   readonly spec: ChildSpec;
   pid: Pid | undefined;
+  /** Started by startChild: removed, not kept, once it exits for good. */
+  readonly dynamic: boolean;
 }
 
 interface SupState {
@@ -48,7 +62,28 @@ interface SupState {
   restarts: number[];
 }
 
-type SupRequest = { readonly op: 'which_children' };
+type SupRequest =
+  | { readonly op: 'which_children' }
+  | { readonly op: 'start_child'; readonly token: string }
+  | { readonly op: 'terminate_child'; readonly id: string };
+
+/** What start_child and terminate_child answer (a reply is a message: the error travels as its code). */
+type SupReply =
+  | ChildInfo[]
+  | { readonly ok: true; readonly pid?: Pid }
+  | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
+
+// A child spec holds functions, which no message may: startChild leaves it here under a token
+// that the (local) supervisor redeems.
+const pendingSpecs = new Map<string, ChildSpec>();
+let nextToken = 0;
+
+function checkChildSpec(spec: unknown): asserts spec is ChildSpec {
+  const s = spec as Partial<ChildSpec> | null;
+  if (typeof s !== 'object' || s === null || typeof s.id !== 'string' || s.id.length === 0)
+    throw new TroupeError('ERR_BAD_ARGUMENT', 'a child spec needs an id (a non-empty string)');
+  if (typeof s.start !== 'function') throw new TroupeError('ERR_BAD_ARGUMENT', `child ${s.id} needs a start function`);
+}
 
 function validate(spec: SupervisorSpec): void {
   const ids = new Set<string>();
@@ -61,9 +96,14 @@ function validate(spec: SupervisorSpec): void {
   if (!Number.isInteger(intensity) || intensity < 0)
     throw new TroupeError('ERR_SUPERVISOR', 'intensity must be an integer >= 0');
   if (!(period > 0)) throw new TroupeError('ERR_SUPERVISOR', 'periodMs must be > 0');
+  const max = spec.maxChildren ?? DEFAULT_MAX_CHILDREN;
+  if (!Number.isInteger(max) || max < 0 || max > MAX_SUPERVISOR_CHILDREN)
+    throw new TroupeError('ERR_SUPERVISOR', `maxChildren must be an integer in 0..${MAX_SUPERVISOR_CHILDREN}`);
+  if (spec.children.length > max)
+    throw new TroupeError('ERR_SUPERVISOR', `${spec.children.length} children exceed maxChildren ${max}`);
 }
 
-async function startChild(ctx: ProcessContext, child: Child): Promise<void> {
+async function launch(ctx: ProcessContext, child: Child): Promise<void> {
   const pid = await child.spec.start(ctx);
   ctx.link(pid);
   child.pid = pid;
@@ -110,12 +150,12 @@ function shouldRestart(restart: RestartType, reason: ExitReason): boolean {
   return !isCleanExit(reason);
 }
 
-const behaviour: ServerBehaviour<SupState, SupervisorSpec, SupRequest, ChildInfo[]> = {
+const behaviour: ServerBehaviour<SupState, SupervisorSpec, SupRequest, SupReply> = {
   async init(spec, ctx) {
-    const children: Child[] = spec.children.map((s) => ({ spec: s, pid: undefined }));
+    const children: Child[] = spec.children.map((s) => ({ spec: s, pid: undefined, dynamic: false }));
     for (let i = 0; i < children.length; i++) {
       try {
-        await startChild(ctx, children[i]!);
+        await launch(ctx, children[i]!);
       } catch (err) {
         await stopAll(ctx, children.slice(0, i));
         throw new TroupeError('ERR_SUPERVISOR', `child ${children[i]!.spec.id} failed to start`, { cause: err });
@@ -124,12 +164,21 @@ const behaviour: ServerBehaviour<SupState, SupervisorSpec, SupRequest, ChildInfo
     return { spec, children, restarts: [] };
   },
 
-  handleCall(request, _from, state): CallResult<SupState, ChildInfo[]> {
+  async handleCall(request, _from, state, ctx): Promise<CallResult<SupState, SupReply>> {
     if (request.op === 'which_children') {
       return {
         reply: state.children.map((c) => ({ id: c.spec.id, pid: c.pid, restart: c.spec.restart ?? 'permanent' })),
         state,
       };
+    }
+    if (request.op === 'start_child') return { reply: await startDynamic(ctx, state, request.token), state };
+    if (request.op === 'terminate_child') {
+      const index = state.children.findIndex((c) => c.spec.id === request.id);
+      if (index < 0) return { reply: refusal('ERR_SUPERVISOR', `no child with id ${request.id}`), state };
+      const child = state.children[index]!;
+      state.children.splice(index, 1);
+      await stopChild(ctx, child);
+      return { reply: { ok: true }, state };
     }
     return { reply: [], state };
   },
@@ -143,7 +192,7 @@ const behaviour: ServerBehaviour<SupState, SupervisorSpec, SupRequest, ChildInfo
     child.pid = undefined;
     const restart = child.spec.restart ?? 'permanent';
     if (!shouldRestart(restart, message.reason)) {
-      if (restart === 'temporary') state.children.splice(index, 1);
+      if (restart === 'temporary' || child.dynamic) state.children.splice(index, 1);
       return { state };
     }
     return restartFrom(ctx, state, index);
@@ -153,6 +202,32 @@ const behaviour: ServerBehaviour<SupState, SupervisorSpec, SupRequest, ChildInfo
     await stopAll(ctx, state.children);
   },
 };
+
+function refusal(code: ErrorCode, message: string): SupReply {
+  return { ok: false, code, message };
+}
+
+async function startDynamic(ctx: ProcessContext, state: SupState, token: string): Promise<SupReply> {
+  const spec = pendingSpecs.get(token);
+  pendingSpecs.delete(token);
+  if (spec === undefined) return refusal('ERR_BAD_ARGUMENT', 'the child spec is gone (the caller gave up)');
+  if (state.children.some((c) => c.spec.id === spec.id))
+    return refusal('ERR_SUPERVISOR', `a child with id ${spec.id} is already present`);
+  const max = state.spec.maxChildren ?? DEFAULT_MAX_CHILDREN;
+  if (state.children.length >= max)
+    return refusal('ERR_LIMIT', `the supervisor holds ${max} children (maxChildren); ${spec.id} not started`);
+  const child: Child = { spec, pid: undefined, dynamic: true };
+  try {
+    await launch(ctx, child);
+  } catch (err) {
+    return refusal(
+      'ERR_SUPERVISOR',
+      `child ${spec.id} failed to start: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+  state.children.push(child);
+  return { ok: true, pid: child.pid! };
+}
 
 // Records a restart against the intensity and restarts per strategy; a child that fails to
 // start counts as another restart, so a child that cannot start ends in 'shutdown' too.
@@ -178,7 +253,7 @@ async function restartFrom(ctx: ProcessContext, state: SupState, index: number):
           : state.children.slice(index);
     await stopAll(ctx, affected);
     try {
-      for (const child of affected) await startChild(ctx, child);
+      for (const child of affected) await launch(ctx, child);
       return { state };
     } catch (err) {
       ctx.node.logger.error({ supervisor: ctx.self.toString(), err }, 'child failed to restart');
@@ -206,6 +281,42 @@ export function startSupervisor(
 }
 
 /** The children of a supervisor, in start order. */
-export function whichChildren(caller: Node | ProcessContext, supervisor: Pid | string): Promise<ChildInfo[]> {
+export function whichChildren(caller: Node | ProcessContext, supervisor: CallTarget): Promise<ChildInfo[]> {
   return caller.call<ChildInfo[]>(supervisor, { op: 'which_children' } satisfies SupRequest);
+}
+
+function answer(reply: SupReply): { ok: true; pid?: Pid } {
+  if (Array.isArray(reply)) throw new TroupeError('ERR_BAD_ARGUMENT', 'not a supervisor');
+  if (!reply.ok) throw new TroupeError(reply.code, reply.message);
+  return reply;
+}
+
+/**
+ * Starts a child on a running supervisor of this node (OTP's DynamicSupervisor.start_child); it
+ * is supervised like the others, after them in order, and removed once it exits without being
+ * restarted. Resolves with its pid. ERR_LIMIT when the supervisor holds `maxChildren`;
+ * ERR_SUPERVISOR for an id already present or a child whose start fails; ERR_BAD_ARGUMENT for a
+ * bad spec or a supervisor of another node (a spec holds functions, which do not travel).
+ */
+export async function startChild(caller: Node | ProcessContext, supervisor: CallTarget, spec: ChildSpec): Promise<Pid> {
+  checkChildSpec(spec);
+  const node = 'self' in caller ? caller.node : caller;
+  const remote = typeof supervisor !== 'string' && supervisor.node !== node.name;
+  if (remote) throw new TroupeError('ERR_BAD_ARGUMENT', 'startChild needs a supervisor on this node');
+  const token = `${node.name}:${++nextToken}`;
+  pendingSpecs.set(token, spec);
+  try {
+    const reply = await caller.call<SupReply>(supervisor, { op: 'start_child', token } satisfies SupRequest);
+    return answer(reply).pid!;
+  } finally {
+    pendingSpecs.delete(token);
+  }
+}
+
+/**
+ * Stops the child `id` (its shutdown as in the spec) and removes it from the supervisor, static
+ * or dynamic (OTP's terminate_child then delete_child). ERR_SUPERVISOR when no child has that id.
+ */
+export async function terminateChild(caller: Node | ProcessContext, supervisor: CallTarget, id: string): Promise<void> {
+  answer(await caller.call<SupReply>(supervisor, { op: 'terminate_child', id } satisfies SupRequest));
 }

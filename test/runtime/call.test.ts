@@ -71,4 +71,41 @@ describe('call', () => {
     expect(await probe.next()).toBe(0);
     expect(node.stats().dropped.late_reply).toBe(before + 1);
   });
+
+  it('a target that is not a pid, a name or { node, name } is ERR_BAD_ARGUMENT at once, not a timeout', async () => {
+    const { node } = await virtualNode();
+    const probe = spawnProbe(node);
+    const bad: unknown[] = [3, { id: 3 }, null, undefined, { node: 'n1' }, ['<n1.1.1>']];
+    for (const to of bad) {
+      const e = await rejection(node.call(to as string, 'hi'));
+      expect(e.code).toBe('ERR_BAD_ARGUMENT');
+      expect(() => node.cast(to as string, 'hi')).toThrow(expect.objectContaining({ code: 'ERR_BAD_ARGUMENT' }));
+    }
+    node.spawn(async (ctx) => {
+      try {
+        await ctx.call(42 as unknown as string, 'hi');
+      } catch (err) {
+        ctx.send(probe.pid, (err as TroupeError).code);
+      }
+    });
+    expect(await probe.next()).toBe('ERR_BAD_ARGUMENT');
+  });
+
+  it("a timeout's message names the callee and the time waited", async () => {
+    const { node, clock } = await virtualNode();
+    const silent = node.spawn(async (ctx) => {
+      await ctx.receive((x) => x === 'never');
+    });
+    node.register('silent', silent);
+    const byPid = rejection(node.call(silent, 'q'));
+    const byName = rejection(node.call('silent', 'q', { timeout: 20 }));
+    await clock.advance(20);
+    const e2 = await byName;
+    expect(e2.code).toBe('ERR_TIMEOUT');
+    expect(e2.message).toBe(`call to "silent" (${silent.toString()}) timed out after 20 ms`);
+    await clock.advance(5000);
+    const e1 = await byPid;
+    expect(e1.code).toBe('ERR_TIMEOUT');
+    expect(e1.message).toBe(`call to ${silent.toString()} timed out after 5000 ms`);
+  });
 });
