@@ -156,9 +156,10 @@ describe('cluster.kv', () => {
     const s = a!.kv.space('l');
     const short = await s.lease(1_000);
     const long = await b!.kv.space('l').lease(1_000);
-    await s.put('l/short', 'x', { lease: short.id });
+    const put = await s.put('l/short', 'x', { lease: short.id });
     await s.put('l/long', 'y', { lease: long.id });
-    const watch = b!.kv.space('l').watch({ key: 'l/short' });
+    // From after the put: b may not have applied it yet when the watch starts.
+    const watch = b!.kv.space('l').watch({ key: 'l/short' }, { fromRevision: put.revision + 1 });
     const keeping = setInterval(() => void long.keepAlive().catch(() => {}), 300);
     try {
       const [gone] = await take(watch, 1, 15_000);
