@@ -185,8 +185,8 @@ export class Node implements AsyncDisposable {
   // ---------------------------------------------------------------- spawning
 
   /** Spawns a process from outside any process. */
-  spawn<M = unknown>(fn: ProcessFunction<M>, opts?: SpawnOptions): Pid {
-    return this.spawnFrom(null, fn as ProcessFunction, opts, false);
+  spawn<M = unknown>(fn: ProcessFunction<M>, opts?: SpawnOptions): Pid<M> {
+    return this.spawnFrom(null, fn as ProcessFunction, opts, false) as Pid<M>;
   }
 
   /** @internal */
@@ -262,6 +262,8 @@ export class Node implements AsyncDisposable {
    * A value that is not a message (runtime/message.ts) is ERR_UNSERIALIZABLE, for local and remote
    * targets alike; a local target receives the very value sent (validated, not copied).
    */
+  /** A pid's message type is checked; a name or `{ node, name }` takes anything. */
+  send<T = unknown>(to: Pid<T> | Exclude<SendTarget, Pid>, message: NoInfer<T>): void;
   send(to: SendTarget, message: unknown): void {
     this.sendFrom(null, to, message);
   }
@@ -281,6 +283,11 @@ export class Node implements AsyncDisposable {
    * remote node that is not up ERR_NO_ROUTE. `signal` aborts the wait: ERR_ABORTED, nothing sent.
    * ERR_LIMIT when MAX_SEND_WAITERS sends already wait on that mailbox (MAX_ROOM_WAITERS on a link).
    */
+  sendAwait<T = unknown>(
+    to: Pid<T> | Exclude<SendTarget, Pid>,
+    message: NoInfer<T>,
+    opts?: SendAwaitOptions,
+  ): Promise<void>;
   sendAwait(to: SendTarget, message: unknown, opts?: SendAwaitOptions): Promise<void> {
     return this.sendAwaitFrom(null, to, message, opts?.signal);
   }

@@ -21,7 +21,17 @@ function isId(n: unknown): n is number {
   return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
 }
 
-export class Pid {
+/**
+ * A process id. `M` is the type of message the process takes (default `unknown`): a pid from
+ * `spawn` of a `ProcessFunction<M>` is a `Pid<M>`, and `send` checks messages against it at
+ * compile time. It is a type only: nothing of it exists at run time or on the wire.
+ */
+export class Pid<M = unknown> {
+  /**
+   * Phantom: ties the pid to its message type (never set). Covariant, so a `Pid<M>` goes
+   * wherever a plain `Pid` does (pg, monitors, links); a plain `Pid` takes any message.
+   */
+  declare readonly __message?: M;
   readonly node: string;
   readonly id: number;
   readonly incarnation: number;

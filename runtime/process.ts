@@ -37,7 +37,7 @@ export interface CallOptions {
 
 /** What a process function gets: its own pid and the operations a process can perform. */
 export interface ProcessContext<M = unknown> {
-  readonly self: Pid;
+  readonly self: Pid<M>;
   readonly node: Node;
   /** Aborted when this process exits, so async work it started can stop. */
   readonly signal: AbortSignal;
@@ -46,7 +46,8 @@ export interface ProcessContext<M = unknown> {
   /** The first message matching, leaving the others in their order. */
   receive<T>(match: (message: unknown) => message is T, opts?: ReceiveOptions): Promise<T>;
   receive(match: Match, opts?: ReceiveOptions): Promise<unknown>;
-  send(to: SendTarget, message: unknown): void;
+  /** A pid's message type is checked; a name or `{ node, name }` takes anything. */
+  send<T = unknown>(to: Pid<T> | Exclude<SendTarget, Pid>, message: NoInfer<T>): void;
   /**
    * A send that waits for room instead of dropping (a local mailbox at its limit) or failing
    * (ERR_BACKPRESSURE from a remote link's queue); awaitable sends to one target keep their order.
@@ -54,10 +55,14 @@ export interface ProcessContext<M = unknown> {
    * while it waits resolves it too (a send to a dead pid is not an error). Aborted by `signal`,
    * or by this process exiting: ERR_ABORTED. ERR_LIMIT when MAX_SEND_WAITERS already wait.
    */
-  sendAwait(to: SendTarget, message: unknown, opts?: SendAwaitOptions): Promise<void>;
-  spawn<N = unknown>(fn: ProcessFunction<N>, opts?: SpawnOptions): Pid;
-  spawnLink<N = unknown>(fn: ProcessFunction<N>, opts?: SpawnOptions): Pid;
-  spawnMonitor<N = unknown>(fn: ProcessFunction<N>, opts?: SpawnOptions): { pid: Pid; ref: Ref };
+  sendAwait<T = unknown>(
+    to: Pid<T> | Exclude<SendTarget, Pid>,
+    message: NoInfer<T>,
+    opts?: SendAwaitOptions,
+  ): Promise<void>;
+  spawn<N = unknown>(fn: ProcessFunction<N>, opts?: SpawnOptions): Pid<N>;
+  spawnLink<N = unknown>(fn: ProcessFunction<N>, opts?: SpawnOptions): Pid<N>;
+  spawnMonitor<N = unknown>(fn: ProcessFunction<N>, opts?: SpawnOptions): { pid: Pid<N>; ref: Ref };
   /**
    * Monitors a pid, a local name or `{ node, name }` (resolved where the name lives). A name that
    * nobody holds gives DOWN noproc at once; the DOWN of a name that never resolved carries this
@@ -376,19 +381,19 @@ export class Proc implements ProcessContext {
     return this.node.sendAwaitFrom(this, to, message, signal);
   }
 
-  spawn<N>(fn: ProcessFunction<N>, opts?: SpawnOptions): Pid {
+  spawn<N>(fn: ProcessFunction<N>, opts?: SpawnOptions): Pid<N> {
     this.#check();
-    return this.node.spawnFrom(this, fn as ProcessFunction, opts, false);
+    return this.node.spawnFrom(this, fn as ProcessFunction, opts, false) as Pid<N>;
   }
 
-  spawnLink<N>(fn: ProcessFunction<N>, opts?: SpawnOptions): Pid {
+  spawnLink<N>(fn: ProcessFunction<N>, opts?: SpawnOptions): Pid<N> {
     this.#check();
-    return this.node.spawnFrom(this, fn as ProcessFunction, opts, true);
+    return this.node.spawnFrom(this, fn as ProcessFunction, opts, true) as Pid<N>;
   }
 
-  spawnMonitor<N>(fn: ProcessFunction<N>, opts?: SpawnOptions): { pid: Pid; ref: Ref } {
+  spawnMonitor<N>(fn: ProcessFunction<N>, opts?: SpawnOptions): { pid: Pid<N>; ref: Ref } {
     this.#check();
-    const pid = this.node.spawnFrom(this, fn as ProcessFunction, opts, false);
+    const pid = this.node.spawnFrom(this, fn as ProcessFunction, opts, false) as Pid<N>;
     return { pid, ref: this.node.monitorFrom(this, pid) };
   }
 
