@@ -36,8 +36,9 @@ export const MAX_LEASE_TTL_MS = 7 * 24 * 3600 * 1000;
 /** Leases one `expire-leases` entry expires at most (the leader proposes again while more are due). */
 export const MAX_EXPIRED_PER_ENTRY = 1_000;
 
-/** Most keys one scan page returns. */
+/** Most keys one scan page returns, and how many when the caller does not say. */
 export const MAX_SCAN_LIMIT = 10_000;
+export const DEFAULT_SCAN_LIMIT = 1_000;
 
 /** Longest election extension a `leader-changed` entry may carry. */
 export const MAX_ELECTION_EXTENSION_MS = 60_000;
@@ -53,8 +54,9 @@ export const MAX_WATCHER_BACKLOG = 10_000;
 /** Events a node keeps for watchers resuming from a past revision (the retained event window). */
 export const MAX_RETAINED_EVENTS = 100_000;
 
-/** How often the leader checks its duties (a new term to announce, leases due). */
+/** How often the leader checks its duties (a new term, leases due); the bound on each proposal of them. */
 export const KV_LEADER_DUTY_MS = 250;
+export const KV_DUTY_PROPOSAL_TIMEOUT_MS = 2_000;
 
 /** Proposals one node has in flight at most (the host refuses more with a typed overload error). */
 export const MAX_PENDING_PROPOSALS = 10_000;

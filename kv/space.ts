@@ -5,6 +5,7 @@
 // write that finds it missing; `defineSpace` sets its limits.
 import type { ReadConsistency } from '../raft/host/index.js';
 import { KvError } from './errors.js';
+import { DEFAULT_SCAN_LIMIT } from './limits.js';
 import type { KvStore } from './store.js';
 import type {
   CasExpectation,
@@ -76,7 +77,7 @@ export class KvSpace {
     scan: { readonly prefix: string; readonly after?: string; readonly limit?: number },
     options: KvReadOptions = {},
   ): Promise<ScanReply> {
-    const opts = { prefix: scan.prefix, limit: scan.limit ?? 1_000, ...revisionOf(options) };
+    const opts = { prefix: scan.prefix, limit: scan.limit ?? DEFAULT_SCAN_LIMIT, ...revisionOf(options) };
     return this.#read(
       (t) => t.scan(this.name, scan.after !== undefined ? { ...opts, after: scan.after } : opts),
       options,

@@ -8,7 +8,7 @@ import { encode, TroupeError, type Clock } from '../runtime/base.js';
 import { periodic, type Periodic } from '../runtime/index.js';
 import { raftHostLimits, type RaftGroup } from '../raft/host/index.js';
 import { kvErrorOf } from './errors.js';
-import { KV_LEADER_DUTY_MS, MAX_PENDING_PROPOSALS } from './limits.js';
+import { KV_DUTY_PROPOSAL_TIMEOUT_MS, KV_LEADER_DUTY_MS, MAX_PENDING_PROPOSALS } from './limits.js';
 import { KvSpace, callOptions, type KvCallOptions } from './space.js';
 import { KvTenant } from './tenant.js';
 import type { KvCommand, KvResult, SpaceLimits } from './types.js';
@@ -143,13 +143,19 @@ export class KvStore {
       if (this.#ledTerm !== status.term) {
         // The longest an election can take: leases must not expire because of it.
         const electionMs = 2 * raftHostLimits.HOST_ELECTION_TICKS * raftHostLimits.RAFT_TICK_MS;
-        await this.propose({ type: 'leader-changed', now: this.now(), electionMs }, { timeout: 2_000 });
+        await this.propose(
+          { type: 'leader-changed', now: this.now(), electionMs },
+          { timeout: KV_DUTY_PROPOSAL_TIMEOUT_MS },
+        );
         this.#ledTerm = status.term;
         this.counters.leaderChanges++;
         return;
       }
       if (this.tenant.machine.dueLeases(this.now(), 1).length === 0) return;
-      const r = await this.propose({ type: 'expire-leases', now: this.now() }, { timeout: 2_000 });
+      const r = await this.propose(
+        { type: 'expire-leases', now: this.now() },
+        { timeout: KV_DUTY_PROPOSAL_TIMEOUT_MS },
+      );
       if (r.type === 'leases-expired') this.counters.expiries += r.expired.length;
     } catch (error) {
       this.#logger?.debug({ err: error }, 'KV leader duty will try again');

@@ -15,6 +15,7 @@ import type { LogStore } from '../store/index.js';
 import { validateGroupId } from '../store/validate.js';
 import { HostedGroup, type PendingRead, type ReadConsistency, type ReadResult } from './group.js';
 import {
+  DEFAULT_FOUNDERS_TIMEOUT_MS,
   DEFAULT_MAX_VOTERS,
   DEFAULT_PROPOSAL_TIMEOUT_MS,
   DEFAULT_VOTER_GRACE_MS,
@@ -86,7 +87,7 @@ export interface RaftReadOptions extends RaftProposeOptions {
 export interface RaftHostCounters {
   turns: number;
   persists: number;
-  /** Persists that carried only commit indexes, so did not wait for the disk. */
+  /** Turns whose writes only moved commit indexes: reported without touching the store. */
   persistsUnsynced: number;
   writesPersisted: number;
   entriesPersisted: number;
@@ -260,7 +261,7 @@ export class RaftHost implements AsyncDisposable {
     if (this.foundersKnown !== null) return this.foundersKnown;
     if (!Number.isSafeInteger(expect) || expect < 1 || expect > MAX_FOUNDERS || expect % 2 === 0)
       throw new TroupeError('ERR_BAD_CONFIG', `expect is an odd number of founders, 1..${MAX_FOUNDERS}`);
-    const timeout = timeoutOf(options.timeout ?? 60_000);
+    const timeout = timeoutOf(options.timeout ?? DEFAULT_FOUNDERS_TIMEOUT_MS);
     const search = (this.search = new FounderSearch(this.self, expect));
     const deadline = this.clock.now() + timeout;
     try {

@@ -18,6 +18,8 @@ export const DEFAULT_VOTER_GRACE_MS = 30_000;
 export const MAX_TRACKED_NODES = 1_024;
 /** Most founding voters a cluster names (or a peer may report). */
 export const MAX_FOUNDERS = 9;
+/** Founders search: how long `findFounders` looks by default (ms). */
+export const DEFAULT_FOUNDERS_TIMEOUT_MS = 60_000;
 /** Founders search: how often a node asks its peers (ms). */
 export const FOUNDERS_ROUND_MS = 100;
 /** Groups one host runs. */

@@ -23,7 +23,7 @@ export interface PersisterHost {
   readonly clock: Clock;
   readonly instruments: PersistInstruments;
   readonly counters: PersistCounters;
-  /** Every write of `batch` is durable (or ordered, when unsynced): tell the engines. */
+  /** Every write of `batch` is durable (or promised nothing, when unsynced): tell the engines. */
   persisted(batch: readonly GroupWrite[]): void;
   /** A persist finished: the host takes its next turn. */
   settled(): void;

@@ -1,5 +1,5 @@
 // Public face of raft/store: where a Raft host keeps each group's log, hard state and snapshot.
-export type { GroupId, GroupWrite, LogStore, PersistOptions, StoredLog } from './log-store.js';
+export type { GroupId, GroupWrite, LogStore, StoredLog } from './log-store.js';
 export { EMPTY_HARD_STATE } from './log-store.js';
 export { MemoryLogStore } from './memory-store.js';
 export { LmdbLogStore } from './lmdb-store.js';

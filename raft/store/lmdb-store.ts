@@ -9,14 +9,7 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import { RaftError } from '../errors.js';
 import type { Entry, HardState, Snapshot, SnapshotMeta } from '../types.js';
 import { MAX_STORE_GROUPS, STORE_FORMAT_VERSION } from './limits.js';
-import {
-  EMPTY_HARD_STATE,
-  type GroupId,
-  type GroupWrite,
-  type LogStore,
-  type PersistOptions,
-  type StoredLog,
-} from './log-store.js';
+import { EMPTY_HARD_STATE, type GroupId, type GroupWrite, type LogStore, type StoredLog } from './log-store.js';
 import { validateGroupId, validateSnapshotKeep, validateStoredLog } from './validate.js';
 
 export interface LmdbLogStoreOptions {
@@ -31,8 +24,6 @@ export interface LmdbLogStoreOptions {
 export interface LmdbLogStoreCounters {
   /** persist() calls that completed (each awaited one flush; concurrent ones share it). */
   persists: number;
-  /** Of them, persists with `sync: false` (ordered, not awaited to the disk). */
-  unsynced: number;
   writes: number;
   entries: number;
   snapshots: number;
@@ -59,7 +50,7 @@ interface GroupDbs {
 }
 
 export class LmdbLogStore implements LogStore {
-  readonly counters: LmdbLogStoreCounters = { persists: 0, unsynced: 0, writes: 0, entries: 0, snapshots: 0 };
+  readonly counters: LmdbLogStoreCounters = { persists: 0, writes: 0, entries: 0, snapshots: 0 };
   private readonly env: RootDatabase<unknown, string>;
   private readonly dbs = new Map<GroupId, GroupDbs>();
   private readonly known: Set<GroupId>;
@@ -140,7 +131,7 @@ export class LmdbLogStore implements LogStore {
     return stored;
   }
 
-  async persist(writes: readonly GroupWrite[], options: PersistOptions = {}): Promise<void> {
+  async persist(writes: readonly GroupWrite[]): Promise<void> {
     this.checkOpen();
     for (const { group } of writes) validateGroupId(group);
     const fresh = [...new Set(writes.map((w) => w.group))].filter((g) => !this.known.has(g));
@@ -168,9 +159,7 @@ export class LmdbLogStore implements LogStore {
         if (write.hardState !== null) void state.put('hard', write.hardState);
       }
     });
-    // Transactions commit in call order, so a later flush covers an unsynced one.
-    if (options.sync !== false) await this.env.flushed;
-    else this.counters.unsynced++;
+    await this.env.flushed;
     this.counters.persists++;
     this.counters.writes += writes.length;
     for (const { write } of writes) this.counters.entries += write.entries.length;

@@ -22,11 +22,6 @@ export interface StoredLog {
   readonly entries: readonly Entry[];
 }
 
-export interface PersistOptions {
-  /** Wait for the disk (default true). */
-  readonly sync?: boolean;
-}
-
 export interface LogStore {
   /** Groups that have state in this store. */
   groups(): readonly GroupId[];
@@ -37,13 +32,8 @@ export interface LogStore {
    * log, entries truncate from their first index then append, a hard state replaces the last),
    * atomically and durably: when the promise resolves all of them survive a crash; when it
    * rejects, none of them may be reported as persisted.
-   *
-   * With `sync: false` (writes that promise nothing to anyone: a commit index moved, no entry,
-   * term or vote) the promise may resolve once the writes are ordered behind every earlier
-   * persist, before they reach the disk: a later synced persist makes them durable too, and a
-   * crash loses at most a suffix of them, which is safe (etcd's MustSync rule).
    */
-  persist(writes: readonly GroupWrite[], options?: PersistOptions): Promise<void>;
+  persist(writes: readonly GroupWrite[]): Promise<void>;
   /**
    * Keep a snapshot the host took of its state machine and drop the entries below `keepFrom`
    * (default: every entry the snapshot covers). Durable when the promise resolves.

@@ -4,14 +4,7 @@
 import { RaftError } from '../errors.js';
 import type { Snapshot } from '../types.js';
 import { applySnapshot, applyWrite } from './apply-write.js';
-import {
-  EMPTY_HARD_STATE,
-  type GroupId,
-  type GroupWrite,
-  type LogStore,
-  type PersistOptions,
-  type StoredLog,
-} from './log-store.js';
+import { EMPTY_HARD_STATE, type GroupId, type GroupWrite, type LogStore, type StoredLog } from './log-store.js';
 import { validateGroupId, validateSnapshotKeep } from './validate.js';
 
 const EMPTY_LOG: StoredLog = { hardState: EMPTY_HARD_STATE, snapshot: null, entries: [] };
@@ -30,8 +23,7 @@ export class MemoryLogStore implements LogStore {
     return this.logs.get(group) ?? EMPTY_LOG;
   }
 
-  /** Memory is as durable as it gets here: `sync` changes nothing. */
-  persist(writes: readonly GroupWrite[], _options?: PersistOptions): Promise<void> {
+  persist(writes: readonly GroupWrite[]): Promise<void> {
     try {
       this.checkOpen();
       const next = new Map<GroupId, StoredLog>();

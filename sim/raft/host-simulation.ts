@@ -9,7 +9,7 @@
 import { pack, unpack } from 'msgpackr';
 import type { NodeEvent } from '../../internode/index.js';
 import { RaftHost, type RaftGroup, type RaftTransport, type Tenant } from '../../raft/host/index.js';
-import { MemoryLogStore, type GroupWrite, type LogStore, type PersistOptions } from '../../raft/store/index.js';
+import { MemoryLogStore, type GroupWrite, type LogStore } from '../../raft/store/index.js';
 import type { Snapshot } from '../../raft/index.js';
 import { VirtualClock, seededRandom, type Random } from '../../runtime/index.js';
 import { FaultModel, type NetworkFaults } from '../network.js';
@@ -97,8 +97,8 @@ class SimDisk implements LogStore {
   load(group: string) {
     return this.durable.load(group);
   }
-  persist(writes: readonly GroupWrite[], options?: PersistOptions): Promise<void> {
-    const latency = options?.sync === false ? 0 : this.random.int(this.maxMs + 1);
+  persist(writes: readonly GroupWrite[]): Promise<void> {
+    const latency = this.random.int(this.maxMs + 1);
     const written = this.#later(latency, () => this.durable.persist(writes));
     if (!this.lying) return written;
     written.catch(() => {}); // lost in a crash, after it was reported durable

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkOps, parseOps } from '../../sim/check/index.js';
 import { freePort } from './ports.js';
-import { LineProcess, type Line } from './line-process.js';
+import { LineProcess, growBy, leaderIndex, type Line } from './line-process.js';
 
 const CHILD = resolve(import.meta.dirname, 'kv-node.ts');
 const root = mkdtempSync(join(tmpdir(), 'troupe-kv-crash-'));
@@ -60,22 +60,7 @@ describe('kv under kill -9', () => {
       await p.next((l) => l.up !== undefined);
       p.send({ op: 'load' });
     };
-    const progress = async (n: number) => {
-      const target = acks + n;
-      for (let waited = 0; acks < target; waited += 50) {
-        if (waited > 60_000) throw new Error(`stuck at ${acks} completed operations`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    };
-    const leaderIndex = async (): Promise<number> => {
-      for (let tries = 0; tries < 200; tries++) {
-        const roles = await Promise.all(nodes.map((p) => p.ask({ op: 'role' }, 'role')));
-        const at = roles.findIndex((r) => r.role === 'leader');
-        if (at >= 0) return at;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error('no leader');
-    };
+    const progress = (n: number) => growBy(() => acks, n, 'completed operations');
     const kill = async (i: number) => {
       await nodes[i]!.kill();
       live.delete(nodes[i]!);
@@ -83,12 +68,12 @@ describe('kv under kill -9', () => {
 
     await Promise.all(voters.map((_, i) => start(i)));
     await progress(60);
-    const leader = await leaderIndex();
+    const leader = await leaderIndex(nodes);
     await kill(leader);
     await progress(40);
     await start(leader);
     await progress(40);
-    const follower = (await leaderIndex()) === 0 ? 1 : 0;
+    const follower = (await leaderIndex(nodes)) === 0 ? 1 : 0;
     await kill(follower);
     await progress(40);
     await start(follower);

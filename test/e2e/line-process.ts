@@ -59,3 +59,23 @@ export class LineProcess {
     await this.exited;
   }
 }
+
+/** Polls until `count()` grew by `n` (real time, bounded: a stuck cluster fails the test). */
+export async function growBy(count: () => number, n: number, what: string, ms = 60_000): Promise<void> {
+  const target = count() + n;
+  for (let waited = 0; count() < target; waited += 50) {
+    if (waited > ms) throw new Error(`stuck at ${count()} ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The index of the process that answers `{ op: 'role' }` with leader (polled, bounded). */
+export async function leaderIndex(nodes: readonly LineProcess[]): Promise<number> {
+  for (let tries = 0; tries < 200; tries++) {
+    const roles = await Promise.all(nodes.map((p) => p.ask({ op: 'role' }, 'role')));
+    const at = roles.findIndex((r) => r.role === 'leader');
+    if (at >= 0) return at;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('no leader');
+}

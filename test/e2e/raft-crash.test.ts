@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from './ports.js';
-import { LineProcess, type Line } from './line-process.js';
+import { LineProcess, growBy, leaderIndex, type Line } from './line-process.js';
 
 const CHILD = resolve(import.meta.dirname, 'raft-node.ts');
 const root = mkdtempSync(join(tmpdir(), 'troupe-raft-crash-'));
@@ -52,34 +52,18 @@ describe('raft host under kill -9', () => {
       await p.next((l) => l.up !== undefined);
       p.send({ op: 'load', prefix: `${voters[i]}.${++incarnation}.` });
     };
-    /** Waits until `n` more proposals were acknowledged (anywhere). */
-    const progress = async (n: number) => {
-      const target = acked.size + n;
-      for (let waited = 0; acked.size < target; waited += 50) {
-        if (waited > 60_000) throw new Error(`stuck at ${acked.size} acknowledged proposals`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    };
-    const leaderIndex = async (): Promise<number> => {
-      for (let tries = 0; tries < 200; tries++) {
-        const roles = await Promise.all(nodes.map((p) => p.ask({ op: 'role' }, 'role')));
-        const at = roles.findIndex((r) => r.role === 'leader');
-        if (at >= 0) return at;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error('no leader');
-    };
+    const progress = (n: number) => growBy(() => acked.size, n, 'acknowledged proposals');
 
     await Promise.all(voters.map((_, i) => start(i)));
     await progress(100);
 
-    const leader = await leaderIndex();
+    const leader = await leaderIndex(nodes);
     await nodes[leader]!.kill();
     await progress(50);
     await start(leader);
     await progress(50);
 
-    const follower = (await leaderIndex()) === 0 ? 1 : 0;
+    const follower = (await leaderIndex(nodes)) === 0 ? 1 : 0;
     await nodes[follower]!.kill();
     await progress(50);
     await start(follower);

@@ -3,7 +3,7 @@
 // of order. Proposals still commit exactly once everywhere.
 import { afterEach, describe, expect, it } from 'vitest';
 import { RaftHost, type RaftGroup } from '../../../raft/host/index.js';
-import { MemoryLogStore, type GroupWrite, type PersistOptions } from '../../../raft/store/index.js';
+import { MemoryLogStore, type GroupWrite } from '../../../raft/store/index.js';
 import { VirtualClock, seededRandom } from '../../../runtime/index.js';
 import { LoopNet, RecordingTenant, advanceUntil, cmd } from './loop-net.js';
 
@@ -12,7 +12,7 @@ import { LoopNet, RecordingTenant, advanceUntil, cmd } from './loop-net.js';
  * resolve after `delay(n)` virtual ms each, so they can resolve out of order.
  */
 class SlowStore extends MemoryLogStore {
-  readonly calls: { sync: boolean; entries: number }[] = [];
+  readonly calls: { entries: number; termOrVote: boolean }[] = [];
   inFlight = 0;
   maxInFlight = 0;
   /** The last entry index once some resolved persist (and all before it) is durable. */
@@ -23,12 +23,20 @@ class SlowStore extends MemoryLogStore {
   ) {
     super();
   }
-  override persist(writes: readonly GroupWrite[], options: PersistOptions = {}): Promise<void> {
+  override persist(writes: readonly GroupWrite[]): Promise<void> {
     const n = this.calls.length;
-    this.calls.push({ sync: options.sync !== false, entries: writes.reduce((k, w) => k + w.write.entries.length, 0) });
+    const before = this.load('g').hardState;
+    this.calls.push({
+      entries: writes.reduce((k, w) => k + w.write.entries.length, 0),
+      termOrVote: writes.some(
+        (w) =>
+          w.write.hardState !== null &&
+          (w.write.hardState.term !== before.term || w.write.hardState.vote !== before.vote),
+      ),
+    });
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    const applied = super.persist(writes, options);
+    const applied = super.persist(writes);
     const last = this.load('g').entries.at(-1)?.index ?? 0;
     return new Promise((done, fail) =>
       this.clock.setTimer(this.delay(n), () => {
@@ -85,7 +93,8 @@ describe('RaftHost persists', () => {
     }
     await until(() => nodes.every((n) => n.tenant.log.length === 20));
     for (const n of nodes) {
-      expect(n.store.calls.every((c) => c.sync)).toBe(true);
+      // Every store write promises something: an entry, a term or a vote.
+      expect(n.store.calls.every((c) => c.entries > 0 || c.termOrVote)).toBe(true);
       // Commit-only turns were counted, not written; their commit rode on a later write.
       const stored = n.store.load('g');
       expect(stored.hardState.commit).toBeGreaterThan(0);
