@@ -1,3 +1,4 @@
-// Public face of registry/: one folder per tier. The eventual tier (CRDT, registry/eventual/) is
-// here; the consistent tier (a raft tenant, registry/consistent/) and resolve() come with the raft host.
+// Public face of registry/: one folder per tier. The eventual tier (CRDT, registry/eventual/)
+// and the consistent tier's state machine (a Raft tenant, registry/consistent/).
 export * from './eventual/index.js';
+export * from './consistent/index.js';

@@ -2,7 +2,14 @@
 // detector) may import from outside its own folder. Nothing here touches I/O, timers or a clock.
 export { Pid, isPid, validateNodeName, MAX_NODE_NAME_LENGTH } from './pid.js';
 export { MAX_NAME_LENGTH, MAX_MESSAGE_BYTES, MAX_MESSAGE_DEPTH } from './limits.js';
-export { TroupeError, isTroupeError, type ErrorCode, type RaftErrorCode, type KvErrorCode } from './errors.js';
+export {
+  TroupeError,
+  isTroupeError,
+  type ErrorCode,
+  type RaftErrorCode,
+  type KvErrorCode,
+  type NamesErrorCode,
+} from './errors.js';
 export { encode, decode, validateMessage, createPackr, PID_EXTENSION_TYPE } from './codec.js';
 export { UnserializableError, type UnserializableKind } from './message.js';
 export type { Clock, TimerHandle } from './clock.js';

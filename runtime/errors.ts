@@ -36,7 +36,9 @@ export type ErrorCode =
   // ---- raft/
   | RaftErrorCode
   // ---- kv/
-  | KvErrorCode;
+  | KvErrorCode
+  // ---- registry/consistent and the names API
+  | NamesErrorCode;
 
 /** The raft engine's codes (its own section: the engine returns these, it does not throw them). */
 export type RaftErrorCode =
@@ -115,6 +117,31 @@ export type KvErrorCode =
   | 'ERR_KV_WATCH_BEHIND'
   /** The node holds MAX_WATCHERS_PER_NODE watchers. */
   | 'ERR_KV_TOO_MANY_WATCHERS';
+
+/** The consistent registry's codes (registry/consistent) and the one names API's. */
+export type NamesErrorCode =
+  /** A malformed command or read (its shape, a bad fence, an unknown tier). */
+  | 'ERR_NAMES_BAD_COMMAND'
+  /** A limit of the registry would be exceeded (`limit` names it). */
+  | 'ERR_NAMES_LIMIT'
+  /** An unregister from a node that does not own the name, without the current fence. */
+  | 'ERR_NAMES_NOT_OWNER'
+  /** An unregister or a fenced send whose fence is older than the name's binding. */
+  | 'ERR_NAMES_STALE_FENCE'
+  /** A registration for a process of a node incarnation that has since restarted. */
+  | 'ERR_NAMES_STALE_OWNER'
+  /** A name of one tier would shadow the same name in another tier. */
+  | 'ERR_NAMES_SHADOWED'
+  /** A call by name reached a node that knows a newer binding of the name. */
+  | 'ERR_NAMES_STALE_NAME'
+  /** Snapshot bytes that do not decode to a registry state. */
+  | 'ERR_NAMES_BAD_SNAPSHOT'
+  /** A watcher fell its backlog behind; `resumeRevision` is where to watch again from. */
+  | 'ERR_NAMES_WATCH_BEHIND'
+  /** A watch from a revision this node no longer holds events for. */
+  | 'ERR_NAMES_COMPACTED'
+  /** The node holds MAX_WATCHERS_PER_NODE name watchers. */
+  | 'ERR_NAMES_TOO_MANY_WATCHERS';
 
 export class TroupeError extends Error {
   readonly code: ErrorCode;

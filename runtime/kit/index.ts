@@ -8,3 +8,10 @@ export { backoffDelay, type BackoffPolicy } from './backoff.js';
 export { MinHeap, dueFirst, type Timed } from './min-heap.js';
 export { assertLimitBelow, LimitConflictError, type NamedLimit } from './limit-relations.js';
 export { stopInReverse, type Startable, type StopOutcome } from './startable.js';
+export {
+  EventWatchHub,
+  type WatchHubOptions,
+  type HubWatch,
+  type WatchHubCounters,
+  type WatchedEvent,
+} from './watch-hub.js';
