@@ -13,3 +13,5 @@ export type {
   NamesApplyOutput,
 } from './types.js';
 export * as consistentNamesLimits from './limits.js';
+export { ConsistentNamesTenant } from './tenant.js';
+export { NameWatchHub, NameWatchBehindError, type NameWatch, type NameWatchTarget } from './watch.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Pid, decode, encode, isTroupeError } from '../../../runtime/base.js';
-import { ConsistentNamesMachine } from '../../../registry/index.js';
-import type { NameOperation, NameResult, NamesBatchResult } from '../../../registry/index.js';
+import { ConsistentNamesMachine, ConsistentNamesTenant, NameWatchHub } from '../../../registry/index.js';
+import type { NameEvent, NameOperation, NameResult, NamesBatchResult } from '../../../registry/index.js';
 import { consistentNamesLimits as L } from '../../../registry/index.js';
 
 const a1 = new Pid('a', 1, 100);
@@ -203,5 +203,35 @@ describe('the consistent registry state machine', () => {
       expect(isTroupeError(error, 'ERR_NAMES_BAD_SNAPSHOT')).toBe(true);
     }
     expect(m.whereis('x')).toBeDefined();
+  });
+});
+
+describe('the consistent registry tenant', () => {
+  it('applies encoded batches, feeds a watch in revision order, and ends watches on restore', async () => {
+    const hub = new NameWatchHub();
+    const tenant = new ConsistentNamesTenant(hub);
+    const watch = hub.watch('', { prefix: 'svc/' }, tenant.machine.revision);
+    expect(tenant.apply(encode({ type: 'batch', ops: [{ op: 'register', name: 'svc/a', pid: a1 }] }), 1)).toEqual({
+      type: 'batch',
+      results: [{ type: 'registered', fence: 1 }],
+    });
+    tenant.apply(encode({ type: 'batch', ops: [{ op: 'register', name: 'other', pid: a1 }] }), 2);
+    tenant.apply(encode({ type: 'batch', ops: [{ op: 'exits', pids: [a1] }] }), 3);
+    expect(tenant.apply(new Uint8Array([0xc1]), 4)).toMatchObject({ code: 'ERR_NAMES_BAD_COMMAND' });
+    const seen = [(await watch.next()).value, (await watch.next()).value] as NameEvent[];
+    expect(seen.map((e) => [e.type, e.name, e.revision])).toEqual([
+      ['registered', 'svc/a', 1],
+      ['unregistered', 'svc/a', 3],
+    ]);
+    // A watch may start in the past, from a retained revision.
+    const replay = hub.watch('', { name: 'other' }, tenant.machine.revision, { fromRevision: 1 });
+    expect(((await replay.next()).value as NameEvent).revision).toBe(2);
+    const image = tenant.snapshot();
+    tenant.restore(image);
+    await expect(watch.next()).rejects.toMatchObject({ code: 'ERR_NAMES_WATCH_BEHIND', resumeRevision: 4 });
+    expect(() => hub.watch('', { name: 'x' }, 4, { fromRevision: 2 })).toThrow(
+      expect.objectContaining({ code: 'ERR_NAMES_COMPACTED' }),
+    );
+    replay.close();
   });
 });
