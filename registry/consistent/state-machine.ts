@@ -49,15 +49,18 @@ export function nameProblem(name: unknown): string | null {
   return null;
 }
 
-const pidKey = (pid: Pid): string => `${pid.node}\u0000${pid.id}\u0000${pid.incarnation}`;
+const samePid = (a: Pid, b: Pid): boolean => a.node === b.node && a.id === b.id && a.incarnation === b.incarnation;
+
+/** Names held by one process: most hold one, so a lone name is kept unboxed. */
+type Held = string | Set<string>;
 
 export class ConsistentNamesMachine {
   #applied = 0;
   readonly #bindings = new Map<string, NameBinding>();
   /** node → incarnation → names held by processes of that incarnation. */
   readonly #byNode = new Map<string, Map<number, Set<string>>>();
-  /** Names held per process (most hold one). */
-  readonly #byPid = new Map<string, string | Set<string>>();
+  /** node → incarnation → process id → its names (numeric keys: no string per process). */
+  readonly #byPid = new Map<string, Map<number, Map<number, Held>>>();
   /** The newest incarnation seen of each node that ever held a name (insertion order kept). */
   readonly #incarnations = new Map<string, number>();
 
@@ -152,12 +155,12 @@ export class ConsistentNamesMachine {
       );
     const existing = this.#bindings.get(name);
     if (existing !== undefined && this.#live(existing, pid)) {
-      if (pidKey(existing.pid) === pidKey(pid)) return { type: 'registered', fence: existing.fence };
+      if (samePid(existing.pid, pid)) return { type: 'registered', fence: existing.fence };
       return { type: 'conflict', owner: existing.pid, fence: existing.fence };
     }
     if (known === undefined && this.#incarnations.size >= MAX_KNOWN_NODES && !this.#forgetANode())
       return fail('ERR_NAMES_LIMIT', `the registry knows ${MAX_KNOWN_NODES} nodes`, { limit: 'MAX_KNOWN_NODES' });
-    const held = this.#byPid.get(pidKey(pid));
+    const held = this.#held(pid);
     const heldCount = held === undefined ? 0 : typeof held === 'string' ? 1 : held.size;
     if (heldCount >= MAX_NAMES_PER_PID)
       return fail('ERR_NAMES_LIMIT', `${pid.toString()} holds ${MAX_NAMES_PER_PID} names`, {
@@ -215,7 +218,7 @@ export class ConsistentNamesMachine {
   }
 
   #removePid(pid: Pid, index: number, reason: 'exit', events: NameEvent[]): number {
-    const held = this.#byPid.get(pidKey(pid));
+    const held = this.#held(pid);
     if (held === undefined) return 0;
     const names = typeof held === 'string' ? [held] : [...held];
     for (const name of names) this.#remove(this.#bindings.get(name)!, index, reason, events);
@@ -238,10 +241,13 @@ export class ConsistentNamesMachine {
     let names = byInc.get(b.pid.incarnation);
     if (names === undefined) byInc.set(b.pid.incarnation, (names = new Set()));
     names.add(b.name);
-    const key = pidKey(b.pid);
-    const held = this.#byPid.get(key);
-    if (held === undefined) this.#byPid.set(key, b.name);
-    else if (typeof held === 'string') this.#byPid.set(key, new Set([held, b.name]));
+    let byInc2 = this.#byPid.get(b.pid.node);
+    if (byInc2 === undefined) this.#byPid.set(b.pid.node, (byInc2 = new Map()));
+    let ids = byInc2.get(b.pid.incarnation);
+    if (ids === undefined) byInc2.set(b.pid.incarnation, (ids = new Map()));
+    const held = ids.get(b.pid.id);
+    if (held === undefined) ids.set(b.pid.id, b.name);
+    else if (typeof held === 'string') ids.set(b.pid.id, new Set([held, b.name]));
     else held.add(b.name);
   }
 
@@ -257,14 +263,22 @@ export class ConsistentNamesMachine {
     names.delete(b.name);
     if (names.size === 0) byInc.delete(b.pid.incarnation);
     if (byInc.size === 0) this.#byNode.delete(b.pid.node);
-    const key = pidKey(b.pid);
-    const held = this.#byPid.get(key)!;
-    if (typeof held === 'string' || held.size === 1) this.#byPid.delete(key);
-    else {
+    const byInc2 = this.#byPid.get(b.pid.node)!;
+    const ids = byInc2.get(b.pid.incarnation)!;
+    const held = ids.get(b.pid.id)!;
+    if (typeof held === 'string' || held.size === 1) {
+      ids.delete(b.pid.id);
+      if (ids.size === 0) byInc2.delete(b.pid.incarnation);
+      if (byInc2.size === 0) this.#byPid.delete(b.pid.node);
+    } else {
       held.delete(b.name);
-      if (held.size === 1) this.#byPid.set(key, held.values().next().value as string);
+      if (held.size === 1) ids.set(b.pid.id, held.values().next().value as string);
     }
     events.push({ type: 'unregistered', name: b.name, pid: b.pid, fence: b.fence, revision: index, reason });
+  }
+
+  #held(pid: Pid): Held | undefined {
+    return this.#byPid.get(pid.node)?.get(pid.incarnation)?.get(pid.id);
   }
 
   /** Forgets the oldest-known node that holds no names (deterministic: insertion order). */
