@@ -1,13 +1,14 @@
 // How a Cluster runs its admin server: the metrics SDK is made before any subsystem (so each one
 // creates its instruments on it), the server once the Cluster exists, as its last part.
 import type { Cluster } from '../system/index.js';
-import { AdminMetrics } from './metrics.js';
+import type { AdminMetrics } from './metrics.js';
 import type { ResolvedAdminOptions } from './options.js';
 import { AdminServer } from './server.js';
 import { packageVersion } from './version.js';
 
-/** The SDK for a node about to start with an admin server. */
-export function adminMetricsFor(node: string): AdminMetrics {
+/** The SDK for a node about to start with an admin server (loaded then: a node without one never loads it). */
+export async function adminMetricsFor(node: string): Promise<AdminMetrics> {
+  const { AdminMetrics } = await import('./metrics.js');
   return new AdminMetrics({ node, version: packageVersion() });
 }
 

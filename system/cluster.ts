@@ -131,7 +131,7 @@ export class Cluster implements AsyncDisposable {
   static async start(options: ClusterOptions): Promise<Cluster> {
     const given = resolveClusterOptions(options);
     // With an admin server and no meter of the caller's, every subsystem reports to its SDK.
-    const metrics = given.admin !== undefined && given.meter === undefined ? adminMetricsFor(given.name) : null;
+    const metrics = given.admin !== undefined && given.meter === undefined ? await adminMetricsFor(given.name) : null;
     const resolved = metrics === null ? given : { ...given, meter: metrics.meter };
     const logger = defaultLogger(options.logger);
     const parts: ClusterPart[] = [];

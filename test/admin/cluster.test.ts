@@ -76,7 +76,7 @@ describe('admin server in a 3-node cluster', () => {
     expect((await get(nodes[0]!, '/livez')).status).toBe(200);
   });
 
-  it('serves the internode counters of this node in /metrics, and refuses writes with no token configured', async () => {
+  it('serves the node internode counters in /metrics, and refuses writes with no token configured', async () => {
     const nodes = await threeNodes('metrics');
     const text = await (await fetch(`${nodes[1]!.admin.url}/metrics`)).text();
     expect(text).toMatch(/^troupe_internode_frames_sent(_total)?\{node="b",class="raft"[^}]*\} [1-9]/m);
