@@ -141,6 +141,7 @@ export class Cluster implements AsyncDisposable {
       ...(resolved.clock !== undefined ? { clock: resolved.clock } : {}),
       ...(resolved.meter !== undefined ? { meter: resolved.meter } : {}),
     });
+    let cluster: Cluster;
     try {
       let internode: Internode | null = null;
       if (resolved.networked) {
@@ -212,24 +213,24 @@ export class Cluster implements AsyncDisposable {
           },
         });
       }
-      const cluster = new Cluster(resolved, logger, node, internode, pg, eventual, raft, parts);
-      if (resolved.admin !== undefined) {
-        try {
-          cluster.#admin = await startClusterAdmin(cluster, resolved.admin, metrics);
-          cluster.attach(cluster.#admin);
-        } catch (error) {
-          await cluster.stop();
-          await metrics?.shutdown();
-          throw error;
-        }
-      }
-      return cluster;
+      cluster = new Cluster(resolved, logger, node, internode, pg, eventual, raft, parts);
     } catch (error) {
       await metrics?.shutdown();
       await stopInReverse(parts, resolved.stopTimeoutMs, (ms, fire) => new RealClock().setTimer(ms, fire));
       await node.stop();
       throw startError(error, resolved);
     }
+    // Last, once the Cluster exists: the admin server reads it. If it cannot listen, all stops.
+    if (resolved.admin !== undefined)
+      try {
+        cluster.#admin = await startClusterAdmin(cluster, resolved.admin, metrics);
+        cluster.attach(cluster.#admin);
+      } catch (error) {
+        await cluster.stop();
+        await metrics?.shutdown();
+        throw error;
+      }
+    return cluster;
   }
 
   get name(): string {

@@ -2,6 +2,7 @@
 // the JSON views, KV with CAS, scans and watches, and every bad input answered with a typed 4xx.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -214,6 +215,31 @@ describe('admin HTTP', () => {
   it('refuses a request head over MAX_HEADER_BYTES with 431', async () => {
     const r = await fetch(`${url}/v1/status`, { headers: { 'x-big': 'a'.repeat(adminLimits.MAX_HEADER_BYTES + 1) } });
     expect(r.status).toBe(431);
+  });
+
+  it('holds at most MAX_CONNECTIONS connections: one more is closed at once, and it serves again after', async () => {
+    const { host, port } = new URL(url);
+    const sockets: Socket[] = [];
+    let closedByServer = 0;
+    await Promise.all(
+      Array.from(
+        { length: adminLimits.MAX_CONNECTIONS + 1 },
+        () =>
+          new Promise<void>((resolve) => {
+            const s = connect(Number(port), host.replace(/^\[|\]$/g, ''));
+            sockets.push(s);
+            s.on('error', () => {});
+            s.once('connect', () => resolve());
+            s.once('close', () => {
+              closedByServer++;
+              resolve();
+            });
+          }),
+      ),
+    );
+    await expect.poll(() => closedByServer, { timeout: 5_000 }).toBeGreaterThanOrEqual(1);
+    for (const s of sockets) s.destroy();
+    await expect.poll(async () => (await fetch(`${url}/livez`)).status, { timeout: 5_000 }).toBe(200);
   });
 
   it('serves Prometheus text with troupe counters and histograms bucketed in seconds', async () => {
