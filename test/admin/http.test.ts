@@ -63,6 +63,22 @@ describe('admin HTTP', () => {
     expect(names.body.tiers).toEqual({ local: 0, eventual: 0 });
   });
 
+  it('counts names per tier and looks one name up in every tier', async () => {
+    const pid = cluster.node.spawn(async (ctx) => void (await ctx.receive()));
+    cluster.eventual.register('svc', pid);
+    cluster.node.register('local-svc', pid);
+    expect((await json('/v1/names')).body.tiers).toEqual({ local: 1, eventual: 1 });
+    expect((await json('/v1/names/svc')).body).toEqual({ name: 'svc', owners: { local: null, eventual: String(pid) } });
+    expect((await json('/v1/names/local-svc')).body.owners).toEqual({ local: String(pid), eventual: null });
+    cluster.node.exit(pid, 'kill');
+    await expect
+      .poll(async () => (await json('/v1/names')).body.tiers, { timeout: 5_000 })
+      .toEqual({
+        local: 0,
+        eventual: 0,
+      });
+  });
+
   it('answers an unknown path 404 and a bad method 405, both with a typed JSON error', async () => {
     const missing = await json('/v2/nothing');
     expect(missing.status).toBe(404);
