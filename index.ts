@@ -1,5 +1,6 @@
 // troupe: the package's main entry point. Subsystems are also reachable on their own
-// (`troupe/runtime`, `troupe/internode`, `troupe/pg`, `troupe/registry`, `troupe/crdt`, `troupe/raft`).
+// (`troupe/runtime`, `troupe/internode`, `troupe/pg`, `troupe/registry`, `troupe/crdt`, `troupe/raft`,
+// `troupe/admin`).
 export * from './runtime/index.js';
 export {
   Internode,
@@ -66,3 +67,10 @@ export {
   type TxnOp,
   type SpaceLimits,
 } from './kv/index.js';
+export {
+  AdminServer,
+  AdminHttpError,
+  type AdminOptions,
+  type AdminServerCounters,
+  type NameTierView,
+} from './admin/index.js';

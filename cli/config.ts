@@ -49,6 +49,8 @@ export const NODE_SETTINGS: readonly Setting[] = [
   setting('data-dir', 'string', 'run the Raft host with its log in this directory (restart resumes from it)'),
   setting('expect', 'int', 'with --data-dir: found a new cluster with the first N nodes to meet (odd)'),
   setting('voters', 'list', 'with --data-dir: found a new cluster with these voters (instead of --expect)'),
+  setting('admin', 'string', 'HOST:PORT for the admin HTTP server (health, /metrics, views, KV, the dashboard)'),
+  setting('admin-token-file', 'string', 'with --admin: file holding the bearer token admin writes need (16+ bytes)'),
   setting('bench-admin', 'flag', 'enable benchmark/test admin operations (never in production)', true),
 ];
 
@@ -71,6 +73,8 @@ export interface NodeConfig {
   readonly nameGraceMs?: number;
   /** Benchmark and test operations in the admin process (spawning many processes on request). */
   readonly benchAdmin: boolean;
+  /** The admin HTTP server: where it listens, and the token its writes need (none: writes answer 401). */
+  readonly admin?: { readonly listen: string; readonly token?: Buffer };
   /** The Raft host: its data directory and how a new cluster is founded. */
   readonly raft?: { readonly dataDir: string; readonly expect?: number; readonly voters?: readonly string[] };
 }
@@ -258,6 +262,7 @@ export function parseNodeArgs(argv: readonly string[], env: NodeJS.ProcessEnv): 
       raft = { dataDir, voters: voters! };
     }
   }
+  const admin = adminSetting(str('admin'), str('admin-token-file'), from);
   return {
     name,
     listen,
@@ -271,7 +276,29 @@ export function parseNodeArgs(argv: readonly string[], env: NodeJS.ProcessEnv): 
     ...(grace !== undefined ? { nameGraceMs: grace } : {}),
     benchAdmin: values['bench-admin'] === true,
     ...(raft !== undefined ? { raft } : {}),
+    ...(admin !== undefined ? { admin } : {}),
   };
+}
+
+/** `--admin HOST:PORT` and its token file (16 bytes or more once trimmed, no whitespace inside). */
+function adminSetting(
+  listen: string | undefined,
+  tokenFile: string | undefined,
+  from: Record<string, string>,
+): NodeConfig['admin'] {
+  if (listen === undefined) {
+    if (tokenFile !== undefined) throw new UsageError(`${from['admin-token-file']}: needs --admin HOST:PORT`);
+    return undefined;
+  }
+  checkAddress(listen, from.admin!, true);
+  if (tokenFile === undefined) return { listen };
+  const token = Buffer.from(readFileOrFail(tokenFile, from['admin-token-file']!).toString('utf8').trim(), 'utf8');
+  if (token.length < MIN_SECRET_BYTES || /\s/.test(token.toString('utf8')))
+    throw new UsageError(
+      `${from['admin-token-file']} ${tokenFile}: the admin token must be at least ${MIN_SECRET_BYTES} bytes ` +
+        `without whitespace (got ${token.length})`,
+    );
+  return { listen, token };
 }
 
 export function nodeUsage(): string {

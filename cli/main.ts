@@ -4,12 +4,17 @@
 import { readFileSync } from 'node:fs';
 import { runDemo } from './demo.js';
 import { UsageError, nodeUsage, parseNodeArgs, runNode } from './node.js';
+import { AdminCallError } from './admin-client.js';
+import { STATUS_USAGE, runStatus } from './status.js';
+import { KV_USAGE, runKv } from './kv.js';
 
 const USAGE = `usage: troupe <command> [options]
 
 commands:
   node        run one node of a cluster (troupe node --help)
   demo        a local demo: processes, then a 3-node cluster on loopback
+  status      members, Raft groups and counts from a node's admin server (troupe status --help)
+  kv          get, put, del, watch keys through a node's admin server (troupe kv --help)
   help        show this text
 
   --version   print the version
@@ -60,6 +65,32 @@ async function main(argv: string[]): Promise<number> {
         if (message === null) throw err;
         process.stderr.write(`troupe node: ${message}\n`);
         return 2;
+      }
+    }
+    case 'status':
+    case 'kv': {
+      if (wantsHelp(rest)) {
+        process.stdout.write(command === 'kv' ? KV_USAGE : STATUS_USAGE);
+        return 0;
+      }
+      // Ctrl-C ends a watch cleanly (exit 0).
+      const stop = new AbortController();
+      process.once('SIGINT', () => stop.abort());
+      process.once('SIGTERM', () => stop.abort());
+      try {
+        if (command === 'status') process.stdout.write(await runStatus(rest, process.env));
+        else await runKv(rest, process.env, (text) => process.stdout.write(text), stop.signal);
+        return 0;
+      } catch (err) {
+        if (err instanceof UsageError) {
+          process.stderr.write(`troupe ${command}: ${err.message}\n`);
+          return 2;
+        }
+        if (err instanceof AdminCallError) {
+          process.stderr.write(`troupe ${command}: ${err.message}\n`);
+          return 1;
+        }
+        throw err;
       }
     }
     case 'demo':

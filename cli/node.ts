@@ -23,6 +23,14 @@ export async function runNode(config: NodeConfig): Promise<void> {
     ...(config.tls !== undefined ? { tls: config.tls } : {}),
     ...(config.nameGraceMs !== undefined ? { eventual: { nodeDownGraceMs: config.nameGraceMs } } : {}),
     ...(config.raft !== undefined ? { raft: config.raft } : {}),
+    ...(config.admin !== undefined
+      ? {
+          admin: {
+            listen: config.admin.listen,
+            ...(config.admin.token !== undefined ? { token: config.admin.token } : {}),
+          },
+        }
+      : {}),
   });
   const { node, internode, pg, eventual: names } = cluster;
   await startAdmin(node, internode, {
@@ -39,6 +47,7 @@ export async function runNode(config: NodeConfig): Promise<void> {
     process.once('SIGINT', resolve);
   });
   process.stdout.write(`ready ${node.name} ${internode.address} ${node.incarnation}\n`);
+  if (config.admin !== undefined) process.stdout.write(`admin ${cluster.admin.url}\n`);
   if (config.raft !== undefined)
     cluster.founders().then(
       (voters) => process.stdout.write(`raft founders ${voters.join(',')}\n`),

@@ -9,6 +9,7 @@ export {
   type RaftErrorCode,
   type KvErrorCode,
   type NamesErrorCode,
+  type AdminErrorCode,
 } from './errors.js';
 export { encode, decode, validateMessage, createPackr, PID_EXTENSION_TYPE } from './codec.js';
 export { UnserializableError, type UnserializableKind } from './message.js';

@@ -38,7 +38,9 @@ export type ErrorCode =
   // ---- kv/
   | KvErrorCode
   // ---- registry/consistent and the names API
-  | NamesErrorCode;
+  | NamesErrorCode
+  // ---- admin/ (the HTTP surface)
+  | AdminErrorCode;
 
 /** The raft engine's codes (its own section: the engine returns these, it does not throw them). */
 export type RaftErrorCode =
@@ -142,6 +144,33 @@ export type NamesErrorCode =
   | 'ERR_NAMES_COMPACTED'
   /** The node holds MAX_WATCHERS_PER_NODE name watchers. */
   | 'ERR_NAMES_TOO_MANY_WATCHERS';
+
+/** The admin HTTP surface's codes (admin/): the `code` of a 4xx/5xx JSON body `{ error: { code, message } }`. */
+export type AdminErrorCode =
+  /** No such path (404). */
+  | 'ERR_ADMIN_NOT_FOUND'
+  /** The path exists, the method does not (405, with `Allow`). */
+  | 'ERR_ADMIN_METHOD'
+  /** A malformed request: a bad path segment, query parameter or header (400). */
+  | 'ERR_ADMIN_BAD_REQUEST'
+  /** A JSON body that does not parse or has the wrong shape (400). */
+  | 'ERR_ADMIN_BAD_JSON'
+  /** A revision (`If-Match`, `revision`, `fromRevision`) that is not an integer >= 0 (400). */
+  | 'ERR_ADMIN_BAD_REVISION'
+  /** A body over MAX_BODY_BYTES (413). */
+  | 'ERR_ADMIN_TOO_LARGE'
+  /** A write without the bearer token, with a wrong one, or on a server configured without one (401). */
+  | 'ERR_ADMIN_UNAUTHORIZED'
+  /** The key does not exist (404). */
+  | 'ERR_ADMIN_NO_KEY'
+  /** `If-Match` / `If-None-Match` did not hold: nothing was written (412). */
+  | 'ERR_ADMIN_CAS_FAILED'
+  /** The server holds its most connections or event streams (503). */
+  | 'ERR_ADMIN_BUSY'
+  /** The subsystem the path needs is off on this node, or stopping (503). */
+  | 'ERR_ADMIN_UNAVAILABLE'
+  /** A failure the server did not expect (500): logged with its cause. */
+  | 'ERR_ADMIN_INTERNAL';
 
 export class TroupeError extends Error {
   readonly code: ErrorCode;

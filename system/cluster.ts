@@ -11,6 +11,7 @@ import { RaftHost, type GroupSpec, type RaftGroup, type Tenant } from '../raft/h
 import { LmdbLogStore } from '../raft/store/index.js';
 import { readFounders, writeFounders } from './founders-file.js';
 import { KvStore, KV_GROUP } from '../kv/index.js';
+import { adminMetricsFor, startClusterAdmin, type AdminServer } from '../admin/index.js';
 import { resolveClusterOptions, type ClusterOptions, type ResolvedClusterOptions } from './options.js';
 import { DEFAULT_READY_TIMEOUT_MS, FOUNDERS_SEARCH_TIMEOUT_MS, MAX_PARTS } from './limits.js';
 
@@ -73,6 +74,7 @@ export class Cluster implements AsyncDisposable {
   /** Everything to stop, in start order (the node itself is stopped last, after all of them). */
   readonly #parts: ClusterPart[] = [];
   #stopping: Promise<StopOutcome[]> | null = null;
+  #admin: AdminServer | null = null;
 
   private constructor(
     options: ResolvedClusterOptions,
@@ -127,7 +129,10 @@ export class Cluster implements AsyncDisposable {
    * stopped (in reverse) and the error is thrown: nothing is left listening or ticking.
    */
   static async start(options: ClusterOptions): Promise<Cluster> {
-    const resolved = resolveClusterOptions(options);
+    const given = resolveClusterOptions(options);
+    // With an admin server and no meter of the caller's, every subsystem reports to its SDK.
+    const metrics = given.admin !== undefined && given.meter === undefined ? await adminMetricsFor(given.name) : null;
+    const resolved = metrics === null ? given : { ...given, meter: metrics.meter };
     const logger = defaultLogger(options.logger);
     const parts: ClusterPart[] = [];
     const node = await Node.start({
@@ -136,6 +141,7 @@ export class Cluster implements AsyncDisposable {
       ...(resolved.clock !== undefined ? { clock: resolved.clock } : {}),
       ...(resolved.meter !== undefined ? { meter: resolved.meter } : {}),
     });
+    let cluster: Cluster;
     try {
       let internode: Internode | null = null;
       if (resolved.networked) {
@@ -207,12 +213,24 @@ export class Cluster implements AsyncDisposable {
           },
         });
       }
-      return new Cluster(resolved, logger, node, internode, pg, eventual, raft, parts);
+      cluster = new Cluster(resolved, logger, node, internode, pg, eventual, raft, parts);
     } catch (error) {
+      await metrics?.shutdown();
       await stopInReverse(parts, resolved.stopTimeoutMs, (ms, fire) => new RealClock().setTimer(ms, fire));
       await node.stop();
       throw startError(error, resolved);
     }
+    // Last, once the Cluster exists: the admin server reads it. If it cannot listen, all stops.
+    if (resolved.admin !== undefined)
+      try {
+        cluster.#admin = await startClusterAdmin(cluster, resolved.admin, metrics);
+        cluster.attach(cluster.#admin);
+      } catch (error) {
+        await cluster.stop();
+        await metrics?.shutdown();
+        throw error;
+      }
+    return cluster;
   }
 
   get name(): string {
@@ -257,6 +275,13 @@ export class Cluster implements AsyncDisposable {
         'the KV store is off: start with raft: { dataDir, expect } (and not kv: false)',
       );
     return this.#kv;
+  }
+
+  /** The admin HTTP server; ERR_BAD_CONFIG on a node started without the `admin` option. */
+  get admin(): AdminServer {
+    if (this.#admin === null)
+      throw new TroupeError('ERR_BAD_CONFIG', 'the admin server is off: start with admin: { listen }');
+    return this.#admin;
   }
 
   get raft(): RaftHost {

@@ -8,6 +8,7 @@ import type { TlsOptions, Transport } from '../internode/index.js';
 import type { ProcessGroupsOptions } from '../pg/index.js';
 import type { EventualRegistryHostOptions } from '../registry/index.js';
 import { checkReconcileOptions, raftHostLimits } from '../raft/host/index.js';
+import { resolveAdminOptions, type AdminOptions, type ResolvedAdminOptions } from '../admin/index.js';
 import { DEFAULT_CLUSTER_NAME, CLUSTER_STOP_TIMEOUT_MS, MAX_STOP_TIMEOUT_MS, MIN_SECRET_BYTES } from './limits.js';
 
 export interface ClusterOptions {
@@ -47,6 +48,11 @@ export interface ClusterOptions {
   readonly raft?: RaftClusterOptions;
   /** The replicated KV store (`cluster.kv`), on by default with `raft`; `false` turns it off. */
   readonly kv?: false;
+  /**
+   * The admin HTTP server (health, /metrics, JSON views, KV over HTTP, the dashboard); off by
+   * default. With it and no `meter`, the node's instruments report to the admin's own SDK.
+   */
+  readonly admin?: AdminOptions;
   /** Bound on each subsystem's stop (ms). */
   readonly stopTimeoutMs?: number;
   /** Advanced: the internode transport (tests pass an in-memory one). */
@@ -71,8 +77,9 @@ export interface RaftClusterOptions {
   readonly voterGraceMs?: number;
 }
 
-export interface ResolvedClusterOptions extends Omit<ClusterOptions, 'secret'> {
+export interface ResolvedClusterOptions extends Omit<ClusterOptions, 'secret' | 'admin'> {
   readonly cluster: string;
+  readonly admin?: ResolvedAdminOptions;
   readonly secret?: Buffer;
   readonly stopTimeoutMs: number;
   /** Whether this node talks to others at all. */
@@ -148,9 +155,11 @@ export function resolveClusterOptions(options: ClusterOptions): ResolvedClusterO
   const stopTimeoutMs = options.stopTimeoutMs ?? CLUSTER_STOP_TIMEOUT_MS;
   if (!Number.isFinite(stopTimeoutMs) || stopTimeoutMs <= 0 || stopTimeoutMs > MAX_STOP_TIMEOUT_MS)
     throw bad('stopTimeoutMs', `a stop bound is 1..${MAX_STOP_TIMEOUT_MS} ms`);
-  const { secret: _given, ...rest } = options;
+  const admin = options.admin !== undefined ? resolveAdminOptions(options.admin) : undefined;
+  const { secret: _given, admin: _admin, ...rest } = options;
   return {
     ...rest,
+    ...(admin !== undefined ? { admin } : {}),
     cluster,
     ...(secret !== undefined ? { secret } : {}),
     stopTimeoutMs,
