@@ -65,4 +65,11 @@ export {
   type TxnCompare,
   type TxnOp,
   type SpaceLimits,
+  EventualKvSpace,
+  type EventualKeyValue,
+  type EventualGetReply,
+  type EventualScanReply,
+  type EventualKvEvent,
+  type EventualKvWatch,
+  type EventualWatchTarget,
 } from './kv/index.js';
