@@ -66,6 +66,13 @@ export {
   type TxnCompare,
   type TxnOp,
   type SpaceLimits,
+  EventualKvSpace,
+  type EventualKeyValue,
+  type EventualGetReply,
+  type EventualScanReply,
+  type EventualKvEvent,
+  type EventualKvWatch,
+  type EventualWatchTarget,
 } from './kv/index.js';
 export {
   AdminServer,

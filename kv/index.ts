@@ -1,6 +1,6 @@
 // Public face of the KV store: `KvStore` (what `cluster.kv` is) and its spaces, the state
 // machine (a Raft tenant), its commands, results, events and limits, the typed error, and the
-// watch hub. See docs/kv.md.
+// watch hub; and the eventual spaces (kv/eventual). See docs/kv.md.
 export { KvStore, KV_GROUP, type KvStoreOptions, type KvCounters } from './store.js';
 export {
   KvSpace,
@@ -37,3 +37,4 @@ export type {
   TxnOp,
   TxnOpResult,
 } from './types.js';
+export * from './eventual/index.js';

@@ -13,6 +13,7 @@ import { KvSpace, callOptions, type KvCallOptions } from './space.js';
 import { KvTenant } from './tenant.js';
 import type { KvCommand, KvResult, SpaceLimits } from './types.js';
 import { WatchHub, type KvWatch, type WatchOptions, type WatchTarget } from './watch.js';
+import type { EventualKv, EventualKvSpace } from './eventual/index.js';
 
 /** The id of the KV group in the Raft host. */
 export const KV_GROUP = 'kv';
@@ -28,6 +29,8 @@ export interface KvStoreOptions {
    */
   readonly now?: () => number;
   readonly logger?: Logger;
+  /** The node's eventual spaces (`eventual(name)`); they need no Raft group. */
+  readonly eventual?: EventualKv;
 }
 
 export interface KvCounters {
@@ -46,6 +49,7 @@ export class KvStore {
   readonly #group: Promise<RaftGroup<KvTenant>>;
   readonly #logger: Logger | undefined;
   readonly #clock: Clock;
+  readonly #eventual: EventualKv | undefined;
   #duty: Periodic | null = null;
   #pending = 0;
   /** The term in which this node proposed `leader-changed` and saw it applied. */
@@ -57,6 +61,7 @@ export class KvStore {
     this.now = options.now ?? Date.now;
     this.#clock = options.clock;
     this.#logger = options.logger;
+    this.#eventual = options.eventual;
     this.#group = options.addGroup(this.tenant);
     this.#group.then(
       (group) => {
@@ -69,6 +74,15 @@ export class KvStore {
   /** A space's handle (created with default limits on its first write; see `defineSpace`). */
   space(name: string): KvSpace {
     return new KvSpace(name, this);
+  }
+
+  /**
+   * An eventual space's handle: local reads and writes that converge by gossip (no Raft, no
+   * cas/txn/leases; see docs/kv.md "Eventual spaces").
+   */
+  eventual(name: string): EventualKvSpace {
+    if (this.#eventual === undefined) throw new TroupeError('ERR_BAD_CONFIG', 'this KV store has no eventual spaces');
+    return this.#eventual.space(name);
   }
 
   /** Creates a space, or changes its limits (smaller ones apply to later writes only). */

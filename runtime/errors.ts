@@ -118,7 +118,9 @@ export type KvErrorCode =
   /** A watcher fell its backlog behind; `resumeRevision` is where to watch again from. */
   | 'ERR_KV_WATCH_BEHIND'
   /** The node holds MAX_WATCHERS_PER_NODE watchers. */
-  | 'ERR_KV_TOO_MANY_WATCHERS';
+  | 'ERR_KV_TOO_MANY_WATCHERS'
+  /** An eventual space has seen MAX_EVENTUAL_ACTORS writers: its tombstone bound (kv/eventual). */
+  | 'ERR_KV_CONTEXT_FULL';
 
 /** The consistent registry's codes (registry/consistent) and the one names API's. */
 export type NamesErrorCode =

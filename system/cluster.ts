@@ -10,7 +10,7 @@ import { EventualRegistry } from '../registry/index.js';
 import { RaftHost, type GroupSpec, type RaftGroup, type Tenant } from '../raft/host/index.js';
 import { LmdbLogStore } from '../raft/store/index.js';
 import { readFounders, writeFounders } from './founders-file.js';
-import { KvStore, KV_GROUP } from '../kv/index.js';
+import { EventualKv, KvStore, KV_GROUP, isEventualKvFrame } from '../kv/index.js';
 import { adminMetricsFor, startClusterAdmin, type AdminServer } from '../admin/index.js';
 import { resolveClusterOptions, type ClusterOptions, type ResolvedClusterOptions } from './options.js';
 import { DEFAULT_READY_TIMEOUT_MS, FOUNDERS_SEARCH_TIMEOUT_MS, MAX_PARTS } from './limits.js';
@@ -68,7 +68,7 @@ export class Cluster implements AsyncDisposable {
   readonly #pg: ProcessGroups | null;
   readonly #eventual: EventualRegistry | null;
   readonly #raft: RaftHost | null;
-  readonly #kv: KvStore | null = null;
+  readonly #kv: KvStore | null;
   /** The founders' search (or names), once started: every addGroup waits on the same one. */
   #founders: Promise<readonly string[]> | null = null;
   /** Everything to stop, in start order (the node itself is stopped last, after all of them). */
@@ -85,6 +85,7 @@ export class Cluster implements AsyncDisposable {
     eventual: EventualRegistry | null,
     raft: RaftHost | null,
     parts: ClusterPart[],
+    eventualKv: EventualKv,
   ) {
     this.#raft = raft;
     this.options = options;
@@ -98,6 +99,7 @@ export class Cluster implements AsyncDisposable {
       const kv = new KvStore({
         clock: node.clock,
         logger,
+        eventual: eventualKv,
         addGroup: (tenant) => this.addGroup({ id: KV_GROUP, tenant }, { timeout: FOUNDERS_SEARCH_TIMEOUT_MS }),
       });
       this.#kv = kv;
@@ -106,6 +108,10 @@ export class Cluster implements AsyncDisposable {
         stop: () => kv.stop(),
         ready: ({ signal }) => kv.ready({ signal }),
       });
+    } else {
+      // Eventual spaces need no Raft: `cluster.kv.eventual(name)` works; Raft spaces refuse at use.
+      const off = new TroupeError('ERR_BAD_CONFIG', 'the Raft KV is off: start with raft: { dataDir, expect }');
+      this.#kv = new KvStore({ clock: node.clock, eventual: eventualKv, addGroup: () => Promise.reject(off) });
     }
     // With `raft.expect`, look for the founders at once: peers searching too need our answers.
     if (raft !== null && raft.founders === null && this.#founders === null) {
@@ -176,9 +182,18 @@ export class Cluster implements AsyncDisposable {
         const groups = pg;
         parts.push({ name: 'pg', stop: () => groups.stop() });
       }
+      // Eventual KV spaces gossip on the registry class: the registry forwards their frames.
+      const eventualKv = new EventualKv({
+        node,
+        ...(net !== undefined ? { internode: net } : {}),
+        ...(resolved.meter !== undefined ? { meter: resolved.meter } : {}),
+        ownsClass: resolved.eventual === false,
+      });
+      parts.push({ name: 'kv.eventual', stop: () => eventualKv.stop() });
       let eventual: EventualRegistry | null = null;
       if (resolved.eventual !== false) {
-        eventual = EventualRegistry.start({ ...(resolved.eventual ?? {}), ...common });
+        const sharedFrames = { accepts: isEventualKvFrame, receive: eventualKv.receive.bind(eventualKv) };
+        eventual = EventualRegistry.start({ ...(resolved.eventual ?? {}), ...common, sharedFrames });
         const registry = eventual;
         parts.push({ name: 'eventual', stop: () => registry.stop() });
       }
@@ -213,7 +228,7 @@ export class Cluster implements AsyncDisposable {
           },
         });
       }
-      cluster = new Cluster(resolved, logger, node, internode, pg, eventual, raft, parts);
+      cluster = new Cluster(resolved, logger, node, internode, pg, eventual, raft, parts, eventualKv);
     } catch (error) {
       await metrics?.shutdown();
       await stopInReverse(parts, resolved.stopTimeoutMs, (ms, fire) => new RealClock().setTimer(ms, fire));
@@ -267,7 +282,10 @@ export class Cluster implements AsyncDisposable {
   }
 
   /** The Raft host; ERR_BAD_CONFIG on a node started without the `raft` option. */
-  /** The replicated KV store (etcd's model: revisions, cas, txn, scan, watch, leases). */
+  /**
+   * The replicated KV store (etcd's model: revisions, cas, txn, scan, watch, leases) and its
+   * eventual spaces (`kv.eventual(name)`, which work without `raft` too).
+   */
   get kv(): KvStore {
     if (this.#kv === null)
       throw new TroupeError(

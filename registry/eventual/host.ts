@@ -59,6 +59,11 @@ export interface EventualRegistryHostOptions extends Partial<
   readonly gossipIntervalMs?: number;
   /** An OpenTelemetry meter; the global one by default. Counters are `troupe.registry.eventual.<counter>`. */
   readonly meter?: Meter;
+  /**
+   * Another user of the `registry` (gossip) class, e.g. eventual KV spaces: frames it `accepts`
+   * go to it (internode has one handler per class). The registry's own frames are bytes.
+   */
+  readonly sharedFrames?: { accepts(body: unknown): boolean; receive(from: string, body: unknown): void };
 }
 
 /** Options of a stream the registry hands out. */
@@ -108,7 +113,7 @@ export class EventualRegistry implements Startable, AsyncDisposable {
   private constructor(opts: EventualRegistryHostOptions) {
     this.node = opts.node;
     this.#net = opts.internode;
-    const { node: _n, internode: _i, logger: _l, seed, gossipIntervalMs, meter, ...limits } = opts;
+    const { node: _n, internode: _i, logger: _l, seed, gossipIntervalMs, meter, sharedFrames, ...limits } = opts;
     if (opts.internode !== undefined)
       checkRegistryFitsTransport(
         {
@@ -129,7 +134,8 @@ export class EventualRegistry implements Startable, AsyncDisposable {
     this.#core.watchEvents = false; // until someone watches
     this.#logger = (opts.logger ?? pino({ level: 'silent' })).child({ subsystem: 'registry', node: opts.node.name });
     this.#net?.handle('registry', (from, body) => {
-      if (!this.#stopped) this.#apply(this.#core.receive(from, body));
+      if (sharedFrames?.accepts(body) === true) sharedFrames.receive(from, body);
+      else if (!this.#stopped) this.#apply(this.#core.receive(from, body));
     });
     if (this.#net !== undefined) this.#release.push(this.#net.subscribe((e) => this.#onNodeEvent(e)));
     for (const m of this.#net?.members() ?? [])

@@ -96,6 +96,7 @@ describe('Cluster', () => {
       'hangs:timeout',
       'first:stopped',
       'eventual:stopped',
+      'kv.eventual:stopped',
       'pg:stopped',
       'internode:stopped',
     ]);
